@@ -1,0 +1,16 @@
+//! Types and utilities shared by the unmask crates.
+//!
+//! Only what two or more crates need lives here: the 68-point landmark layout, atomic file
+//! writes, parquet manifests, progress reporting, deterministic per-sample random streams and
+//! the anti-aliased rasteriser that both the face generator and the mask renderer draw with.
+
+pub mod atomic;
+pub mod landmarks;
+pub mod logging;
+pub mod manifest;
+pub mod preview;
+pub mod progress;
+pub mod raster;
+pub mod rng;
+
+pub use landmarks::{Landmarks, Point, N_LANDMARKS};

@@ -1,0 +1,121 @@
+//! The registry of stage kinds. Each kind is a type implementing [`Stage`]; the macro below
+//! turns the list into name lookup, typed parameter validation and dispatch.
+
+use anyhow::Result;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+/// An upstream stage whose outputs a stage reads.
+#[derive(Clone, Debug)]
+pub struct Input {
+    pub name: String,
+    pub kind: String,
+    pub dir: PathBuf,
+}
+
+/// Where a stage runs: its output folder and the folders of the stages it needs.
+pub struct StageContext<'a> {
+    pub pipeline: &'a str,
+    pub name: &'a str,
+    pub out_dir: &'a Path,
+    pub inputs: &'a [Input],
+    pub project_root: &'a Path,
+}
+
+impl StageContext<'_> {
+    /// The single needed stage of `kind`; an error names the stage and what it lacks.
+    pub fn input(&self, kind: &str) -> Result<&Input> {
+        let found: Vec<&Input> = self.inputs.iter().filter(|i| i.kind == kind).collect();
+        match found.as_slice() {
+            [one] => Ok(one),
+            [] => anyhow::bail!(
+                "stage `{}` needs a stage of kind `{kind}`: add it to `needs`",
+                self.name
+            ),
+            _ => anyhow::bail!(
+                "stage `{}` needs exactly one stage of kind `{kind}`",
+                self.name
+            ),
+        }
+    }
+}
+
+/// What a finished stage reports for the summary.
+#[derive(Clone, Debug, Default)]
+pub struct StageReport {
+    /// One line, e.g. "200 faces (163 train, 19 val, 18 test)".
+    pub summary: String,
+}
+
+/// A kind of stage.
+pub trait Stage {
+    const KIND: &'static str;
+    const SUMMARY: &'static str;
+    /// True when the stage keeps its own progress (checkpoints) in its folder and must run
+    /// there in place; other stages write into a fresh folder swapped in when they succeed.
+    const RESUMABLE: bool = false;
+    type Params: Serialize + DeserializeOwned + Default;
+    fn run(params: &Self::Params, ctx: &StageContext) -> Result<StageReport>;
+}
+
+macro_rules! stage_kinds {
+    ($($ty:ty),* $(,)?) => {
+        /// Name and one-line summary of every kind.
+        pub fn all() -> Vec<(&'static str, &'static str)> {
+            vec![$((<$ty as Stage>::KIND, <$ty as Stage>::SUMMARY)),*]
+        }
+
+        pub fn names() -> Vec<&'static str> {
+            all().into_iter().map(|k| k.0).collect()
+        }
+
+        pub fn find(kind: &str) -> Option<&'static str> {
+            names().into_iter().find(|k| *k == kind)
+        }
+
+        /// Deserialises `kind`'s parameters straight from the YAML stream, so errors keep
+        /// their location.
+        pub fn validate_params<'de, D: serde::Deserializer<'de>>(
+            kind: &str,
+            d: D,
+        ) -> Result<(), D::Error> {
+            $(
+                if kind == <$ty as Stage>::KIND {
+                    return <<$ty as Stage>::Params as serde::Deserialize>::deserialize(d).map(|_| ());
+                }
+            )*
+            Err(serde::de::Error::custom(format!("unknown stage kind `{kind}`")))
+        }
+
+        /// Completes written parameters with the kind's defaults: the canonical form that is
+        /// stamped and handed to the stage.
+        pub fn resolve_params(kind: &str, written: serde_yaml::Value) -> Result<serde_yaml::Value, serde_yaml::Error> {
+            $(
+                if kind == <$ty as Stage>::KIND {
+                    let typed: <$ty as Stage>::Params = serde_yaml::from_value(written)?;
+                    return serde_yaml::to_value(typed);
+                }
+            )*
+            Err(serde::de::Error::custom(format!("unknown stage kind `{kind}`")))
+        }
+
+        pub fn resumable(kind: &str) -> bool {
+            $( if kind == <$ty as Stage>::KIND { return <$ty as Stage>::RESUMABLE; } )*
+            false
+        }
+
+        /// Runs a stage of `kind` with resolved parameters.
+        pub fn run(kind: &str, params: &serde_yaml::Value, ctx: &StageContext) -> Result<StageReport> {
+            $(
+                if kind == <$ty as Stage>::KIND {
+                    let typed: <$ty as Stage>::Params = serde_yaml::from_value(params.clone())?;
+                    return <$ty as Stage>::run(&typed, ctx);
+                }
+            )*
+            anyhow::bail!("unknown stage kind `{kind}`")
+        }
+    };
+}
+
+stage_kinds!(crate::stages::faces::FacesStage);

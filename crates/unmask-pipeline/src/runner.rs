@@ -1,0 +1,484 @@
+//! Runs a pipeline: resolve and validate everything first, then run the stages in order,
+//! skipping up-to-date ones, and report a summary table.
+
+use crate::kinds::{self, Input, StageContext};
+use crate::overrides::{self, Override};
+use crate::spec::{DatasetSpec, PipelineSpec};
+use crate::stamp::{self, Freshness, Stamp};
+use crate::{plan, CODE_VERSION};
+use anyhow::{anyhow, bail, Context, Result};
+use indexmap::IndexMap;
+use serde_yaml::{Mapping, Value};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Where pipelines, datasets and experiments are read from and outputs written to.
+pub struct Runner {
+    pub root: PathBuf,
+    pub out: PathBuf,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    pub sets: Vec<String>,
+    pub force: bool,
+    pub only: Option<String>,
+    pub from: Option<String>,
+    pub dry_run: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StageStatus {
+    Ran,
+    Skipped,
+    Failed(String),
+    NotRun,
+    WouldRun(String),
+    WouldSkip,
+}
+
+impl StageStatus {
+    pub fn label(&self) -> String {
+        match self {
+            StageStatus::Ran => "ran".into(),
+            StageStatus::Skipped => "skipped (up to date)".into(),
+            StageStatus::Failed(_) => "FAILED".into(),
+            StageStatus::NotRun => "not run".into(),
+            StageStatus::WouldRun(why) => format!("would run ({why})"),
+            StageStatus::WouldSkip => "would skip (up to date)".into(),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct StageOutcome {
+    pub name: String,
+    pub kind: String,
+    pub status: StageStatus,
+    pub seconds: f64,
+    pub dir: PathBuf,
+    pub summary: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct RunSummary {
+    pub pipeline: String,
+    pub stages: Vec<StageOutcome>,
+}
+
+impl RunSummary {
+    pub fn failure(&self) -> Option<(&str, &str)> {
+        self.stages.iter().find_map(|s| match &s.status {
+            StageStatus::Failed(e) => Some((s.name.as_str(), e.as_str())),
+            _ => None,
+        })
+    }
+
+    pub fn status_of(&self, stage: &str) -> Option<&StageStatus> {
+        self.stages
+            .iter()
+            .find(|s| s.name == stage)
+            .map(|s| &s.status)
+    }
+
+    pub fn table(&self) -> String {
+        let mut t = comfy_table::Table::new();
+        t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+        t.set_header(["stage", "kind", "status", "time", "output", "result"]);
+        for s in &self.stages {
+            let time = if s.seconds > 0.0 {
+                format!("{:.1}s", s.seconds)
+            } else {
+                "-".into()
+            };
+            t.add_row([
+                s.name.clone(),
+                s.kind.clone(),
+                s.status.label(),
+                time,
+                s.dir.display().to_string(),
+                s.summary.clone(),
+            ]);
+        }
+        t.to_string()
+    }
+}
+
+/// A stage with its parameters resolved (dataset file, then the pipeline, then `--set`).
+struct Resolved {
+    kind: String,
+    needs: Vec<String>,
+    params: Value,
+}
+
+impl Runner {
+    pub fn new(root: impl Into<PathBuf>, out: impl Into<PathBuf>) -> Self {
+        Self {
+            root: root.into(),
+            out: out.into(),
+        }
+    }
+
+    /// `NAME` is looked up in `pipelines/NAME.yaml`; a path to a YAML file is used as is.
+    pub fn pipeline_path(&self, name: &str) -> Result<PathBuf> {
+        let as_path = Path::new(name);
+        if as_path
+            .extension()
+            .is_some_and(|e| e == "yaml" || e == "yml")
+            && as_path.is_file()
+        {
+            return Ok(as_path.to_path_buf());
+        }
+        let path = self.root.join("pipelines").join(format!("{name}.yaml"));
+        if !path.is_file() {
+            let known = crate::catalog::names(&self.root.join("pipelines"));
+            bail!(
+                "no pipeline `{name}` ({} not found); available: {}",
+                path.display(),
+                known.join(", ")
+            );
+        }
+        Ok(path)
+    }
+
+    fn resolve(
+        &self,
+        spec: &PipelineSpec,
+        sets: &[Override],
+    ) -> Result<IndexMap<String, Resolved>> {
+        for ov in sets {
+            if !spec.stages.contains_key(&ov.stage) {
+                bail!(
+                    "--set {}: no stage `{}` in {}; stages: {}",
+                    ov.raw,
+                    ov.stage,
+                    spec.path.display(),
+                    spec.stages.keys().cloned().collect::<Vec<_>>().join(", ")
+                );
+            }
+        }
+        let mut out = IndexMap::new();
+        for (name, stage) in &spec.stages {
+            let desc = format!("stage `{name}` (kind `{}`)", stage.kind);
+            let mut dataset = stage.dataset.clone();
+            for ov in sets
+                .iter()
+                .filter(|o| o.stage == *name && o.key == ["dataset"])
+            {
+                dataset = Some(ov.value.clone());
+            }
+            let mut params = match &dataset {
+                Some(ds) => self.dataset_params(ds, &stage.kind, name)?,
+                None => Mapping::new(),
+            };
+            for (k, v) in &stage.params {
+                params.insert(k.clone(), v.clone());
+            }
+            let defaults = kinds::resolve_params(&stage.kind, Value::Mapping(Mapping::new()))
+                .map_err(|e| anyhow!("{desc}: {e}"))?;
+            let defaults = defaults.as_mapping().cloned().unwrap_or_default();
+            for ov in sets
+                .iter()
+                .filter(|o| o.stage == *name && o.key != ["dataset"])
+            {
+                overrides::apply(&mut params, &defaults, ov, &desc)?;
+            }
+            let resolved =
+                kinds::resolve_params(&stage.kind, Value::Mapping(params)).map_err(|e| {
+                    let valid: Vec<String> = defaults
+                        .keys()
+                        .filter_map(|k| k.as_str().map(str::to_string))
+                        .collect();
+                    let msg = e.to_string();
+                    let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+                    let cause = sets
+                        .iter()
+                        .filter(|o| o.stage == *name)
+                        .map(|o| format!("--set {}", o.raw))
+                        .collect::<Vec<_>>();
+                    anyhow!(
+                        "{desc}: {msg}{}; valid keys: {}",
+                        if cause.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" (from {})", cause.join(", "))
+                        },
+                        valid.join(", ")
+                    )
+                })?;
+            out.insert(
+                name.clone(),
+                Resolved {
+                    kind: stage.kind.clone(),
+                    needs: stage.needs.clone(),
+                    params: resolved,
+                },
+            );
+        }
+        Ok(out)
+    }
+
+    fn dataset_params(&self, dataset: &str, kind: &str, stage: &str) -> Result<Mapping> {
+        let path = self.root.join("datasets").join(format!("{dataset}.yaml"));
+        if !path.is_file() {
+            let known = crate::catalog::names(&self.root.join("datasets"));
+            bail!(
+                "stage `{stage}`: no dataset `{dataset}` ({} not found); available: {}",
+                path.display(),
+                known.join(", ")
+            );
+        }
+        let ds = DatasetSpec::load(&path)?;
+        if ds.kind != kind {
+            bail!(
+                "{}: dataset is for stages of kind `{}`, but stage `{stage}` is `{kind}`",
+                path.display(),
+                ds.kind
+            );
+        }
+        Ok(ds.params)
+    }
+
+    /// Runs (or, with `dry_run`, plans) the pipeline `name`.
+    pub fn run(&self, name: &str, opts: &RunOptions) -> Result<RunSummary> {
+        let path = self.pipeline_path(name)?;
+        let spec = PipelineSpec::load(&path)?;
+        let pipeline = path
+            .file_stem()
+            .map_or(name.to_string(), |s| s.to_string_lossy().into_owned());
+        let sets: Vec<Override> = opts
+            .sets
+            .iter()
+            .map(|s| Override::parse(s))
+            .collect::<Result<_>>()?;
+        let resolved = self.resolve(&spec, &sets)?;
+        let graph: IndexMap<String, Vec<String>> = resolved
+            .iter()
+            .map(|(n, r)| (n.clone(), r.needs.clone()))
+            .collect();
+        let order = plan::order(&graph).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+        for sel in opts.only.iter().chain(&opts.from) {
+            if !resolved.contains_key(sel) {
+                bail!(
+                    "no stage `{sel}` in {}; stages: {}",
+                    path.display(),
+                    order.join(", ")
+                );
+            }
+        }
+        let forced: Vec<String> = match (&opts.only, &opts.from) {
+            (Some(only), _) => vec![only.clone()],
+            (None, Some(from)) => {
+                let pos = order.iter().position(|s| s == from).expect("checked above");
+                order[pos..].to_vec()
+            }
+            (None, None) if opts.force => order.clone(),
+            _ => Vec::new(),
+        };
+        let base = self.out.join(&pipeline);
+        let mut stamps: BTreeMap<String, String> = BTreeMap::new();
+        let mut outcomes: Vec<StageOutcome> = Vec::new();
+        let mut failed = false;
+        for stage in &order {
+            let r = &resolved[stage];
+            let dir = base.join(stage);
+            let params_json = serde_json::to_value(&r.params)?;
+            let needs: BTreeMap<String, String> = r
+                .needs
+                .iter()
+                .map(|n| (n.clone(), stamps[n].clone()))
+                .collect();
+            let expected = stamp::compute(&r.kind, &params_json, &needs, CODE_VERSION);
+            stamps.insert(stage.clone(), expected.clone());
+            let mut outcome = StageOutcome {
+                name: stage.clone(),
+                kind: r.kind.clone(),
+                status: StageStatus::NotRun,
+                seconds: 0.0,
+                dir: dir.clone(),
+                summary: String::new(),
+            };
+            let fresh = stamp::freshness(&dir, &expected)?;
+            let selected = opts.only.as_ref().is_none_or(|o| o == stage);
+            if failed {
+                outcomes.push(outcome);
+                continue;
+            }
+            if let (false, Some(only)) = (selected, &opts.only) {
+                // Outside `--only`, stages are used as they are; what it needs must be current.
+                let feeds_only = plan::downstream(&graph, stage).contains(only);
+                if feeds_only && fresh != Freshness::UpToDate && !opts.dry_run {
+                    bail!(
+                        "stage `{only}` needs `{stage}`, which is not up to date ({}): run the pipeline without --only first",
+                        fresh.reason()
+                    );
+                }
+                if feeds_only {
+                    outcome.status = StageStatus::Skipped;
+                    outcome.summary = stamp_summary(&dir);
+                }
+                outcomes.push(outcome);
+                continue;
+            }
+            let must_run = forced.contains(stage) || fresh != Freshness::UpToDate;
+            let why = if forced.contains(stage) {
+                "forced".to_string()
+            } else {
+                fresh.reason()
+            };
+            if opts.dry_run {
+                outcome.status = if must_run {
+                    StageStatus::WouldRun(why)
+                } else {
+                    StageStatus::WouldSkip
+                };
+                outcome.summary = serde_json::to_string(&params_json)?;
+                outcomes.push(outcome);
+                continue;
+            }
+            if !must_run {
+                tracing::info!("stage {stage}: up to date, skipped");
+                outcome.status = StageStatus::Skipped;
+                outcome.summary = stamp_summary(&dir);
+                outcomes.push(outcome);
+                continue;
+            }
+            tracing::info!("stage {stage} ({}): running ({why})", r.kind);
+            let inputs: Vec<Input> = r
+                .needs
+                .iter()
+                .map(|n| Input {
+                    name: n.clone(),
+                    kind: resolved[n].kind.clone(),
+                    dir: base.join(n),
+                })
+                .collect();
+            let started = Instant::now();
+            let result = self.run_stage(
+                &pipeline,
+                stage,
+                r,
+                &dir,
+                &inputs,
+                &expected,
+                &needs,
+                &params_json,
+            );
+            outcome.seconds = started.elapsed().as_secs_f64();
+            match result {
+                Ok(summary) => {
+                    tracing::info!("stage {stage}: done in {:.1}s: {summary}", outcome.seconds);
+                    outcome.status = StageStatus::Ran;
+                    outcome.summary = summary;
+                }
+                Err(e) => {
+                    let msg = format!("{e:#}");
+                    tracing::error!("stage {stage} failed: {msg}");
+                    outcome.status = StageStatus::Failed(msg);
+                    failed = true;
+                }
+            }
+            outcomes.push(outcome);
+        }
+        Ok(RunSummary {
+            pipeline,
+            stages: outcomes,
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn run_stage(
+        &self,
+        pipeline: &str,
+        stage: &str,
+        r: &Resolved,
+        dir: &Path,
+        inputs: &[Input],
+        expected: &str,
+        needs: &BTreeMap<String, String>,
+        params_json: &serde_json::Value,
+    ) -> Result<String> {
+        // A non-resumable stage writes into a fresh folder that replaces the old one only when
+        // it succeeds, so a failure never leaves half a dataset under the stage's name.
+        let resumable = kinds::resumable(&r.kind);
+        let work = if resumable {
+            dir.to_path_buf()
+        } else {
+            dir.with_extension("partial")
+        };
+        if !resumable && work.exists() {
+            std::fs::remove_dir_all(&work)
+                .with_context(|| format!("cannot clear {}", work.display()))?;
+        }
+        std::fs::create_dir_all(&work)
+            .with_context(|| format!("cannot create {}", work.display()))?;
+        if resumable {
+            let _ = std::fs::remove_file(work.join(stamp::STAMP_FILE));
+        }
+        let ctx = StageContext {
+            pipeline,
+            name: stage,
+            out_dir: &work,
+            inputs,
+            project_root: &self.root,
+        };
+        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            kinds::run(&r.kind, &r.params, &ctx)
+        }))
+        .unwrap_or_else(|panic| {
+            let msg = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "unknown panic".into());
+            Err(anyhow!("stage panicked: {msg}"))
+        });
+        let report = match ran {
+            Ok(report) => report,
+            Err(e) => {
+                if !resumable {
+                    let _ = std::fs::remove_dir_all(&work);
+                }
+                return Err(e);
+            }
+        };
+        if !resumable {
+            if dir.exists() {
+                let old = dir.with_extension("old");
+                let _ = std::fs::remove_dir_all(&old);
+                std::fs::rename(dir, &old)?;
+                std::fs::rename(&work, dir)?;
+                std::fs::remove_dir_all(&old)?;
+            } else {
+                std::fs::rename(&work, dir)?;
+            }
+        }
+        let outputs = stamp::list_outputs(dir)?;
+        let st = Stamp {
+            stamp: expected.to_string(),
+            kind: r.kind.clone(),
+            params: params_json.clone(),
+            needs: needs.clone(),
+            code_version: CODE_VERSION.to_string(),
+            outputs,
+        };
+        stamp::save(dir, &st)?;
+        unmask_core::atomic::write_bytes(
+            &dir.join("summary.txt"),
+            format!("{}\n", report.summary).as_bytes(),
+        )
+        .ok();
+        // summary.txt is itself an output: record it.
+        let mut st = st;
+        st.outputs = stamp::list_outputs(dir)?;
+        stamp::save(dir, &st)?;
+        Ok(report.summary)
+    }
+}
+
+fn stamp_summary(dir: &Path) -> String {
+    std::fs::read_to_string(dir.join("summary.txt"))
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default()
+}

@@ -1,0 +1,23 @@
+//! `kind: faces`: the face source of a dataset. Today the embedded synthetic generator.
+
+use crate::kinds::{Stage, StageContext, StageReport};
+use anyhow::Result;
+use unmask_faces::FacesConfig;
+
+pub struct FacesStage;
+
+impl Stage for FacesStage {
+    const KIND: &'static str = "faces";
+    const SUMMARY: &'static str = "generate synthetic faces with exact 68-point landmarks";
+    type Params = FacesConfig;
+
+    fn run(params: &FacesConfig, ctx: &StageContext) -> Result<StageReport> {
+        let s = unmask_faces::generate(params, ctx.out_dir)?;
+        Ok(StageReport {
+            summary: format!(
+                "{} faces at {}px ({} train, {} val, {} test)",
+                s.count, params.size, s.train, s.val, s.test
+            ),
+        })
+    }
+}

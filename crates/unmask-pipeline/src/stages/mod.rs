@@ -1,0 +1,3 @@
+//! Adapters from stage kinds to the crates that do the work.
+
+pub mod faces;

@@ -1,0 +1,120 @@
+//! `cargo xtask`: the thin command-line front of the pipeline runner. Everything it does is in
+//! the `unmask-pipeline` crate; this file only parses arguments and prints results.
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use unmask_pipeline::{RunOptions, Runner};
+
+#[derive(Parser)]
+#[command(
+    name = "cargo xtask",
+    about = "Run unmask pipelines (pipelines/*.yaml)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a pipeline: its stages in order, skipping those already up to date.
+    Run {
+        /// Pipeline name (pipelines/NAME.yaml) or a path to a pipeline file.
+        pipeline: String,
+        /// Override a stage parameter, e.g. --set faces.count=200 (repeatable).
+        #[arg(long = "set", value_name = "STAGE.KEY=VALUE")]
+        sets: Vec<String>,
+        /// Output folder; stages write to OUT/PIPELINE/STAGE/.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Rerun every stage even if up to date.
+        #[arg(long)]
+        force: bool,
+        /// Rerun only this stage, using the existing outputs of the stages it needs.
+        #[arg(long, value_name = "STAGE", conflicts_with = "from")]
+        only: Option<String>,
+        /// Rerun this stage and every stage after it.
+        #[arg(long, value_name = "STAGE")]
+        from: Option<String>,
+        /// Show what would run, with resolved parameters, and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// List pipelines, datasets, experiments and stage kinds.
+    List,
+    /// Run the criterion benchmarks (speed and memory figures live here, not in tests).
+    Bench {
+        /// Only benchmarks whose name contains this filter.
+        filter: Option<String>,
+    },
+}
+
+fn project_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives inside the workspace")
+        .to_path_buf()
+}
+
+fn main() -> ExitCode {
+    unmask_core::logging::init();
+    match real_main() {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn real_main() -> Result<ExitCode> {
+    let cli = Cli::parse();
+    let root = project_root();
+    match cli.command {
+        Command::List => {
+            print!("{}", unmask_pipeline::catalog::listing(&root));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench { filter } => {
+            let mut cmd = std::process::Command::new(env!("CARGO"));
+            cmd.current_dir(&root).args(["bench", "--workspace"]);
+            if let Some(f) = filter {
+                cmd.args(["--", &f]);
+            }
+            let status = cmd.status()?;
+            Ok(if status.success() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Command::Run {
+            pipeline,
+            sets,
+            out,
+            force,
+            only,
+            from,
+            dry_run,
+        } => {
+            let out = out.unwrap_or_else(|| root.join("runs"));
+            let runner = Runner::new(&root, &out);
+            let opts = RunOptions {
+                sets,
+                force,
+                only,
+                from,
+                dry_run,
+            };
+            let summary = runner.run(&pipeline, &opts)?;
+            println!("{}", summary.table());
+            if let Some((stage, err)) = summary.failure() {
+                eprintln!("error: stage `{stage}` failed: {err}");
+                return Ok(ExitCode::FAILURE);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
