@@ -6,7 +6,7 @@ use anyhow::{ensure, Result};
 use polars::prelude::*;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use unmask_core::{manifest, preview, progress::Progress, Landmarks};
 
 /// Parameters of the synthetic faces stage (`kind: faces`).
@@ -27,6 +27,10 @@ pub struct FacesConfig {
     pub preview_count: usize,
     /// Draw the 68 landmarks on the preview.
     pub preview_landmarks: bool,
+    /// A folder of face photos to use instead of synthetic faces.
+    pub dir: Option<PathBuf>,
+    /// The landmarks of the photos in `dir`: CSV or parquet, 68 x/y pairs per image.
+    pub landmarks: Option<PathBuf>,
 }
 
 impl Default for FacesConfig {
@@ -39,6 +43,8 @@ impl Default for FacesConfig {
             test_fraction: 0.1,
             preview_count: 32,
             preview_landmarks: false,
+            dir: None,
+            landmarks: None,
         }
     }
 }
@@ -113,9 +119,92 @@ impl FacesConfig {
     }
 }
 
-/// Generates `cfg.count` faces into `out_dir` (images/, manifest.parquet, preview.png).
+/// Writes the face dataset described by `cfg` into `out_dir`: synthetic faces by default, or
+/// the photos of `cfg.dir` with the landmarks of `cfg.landmarks`.
 pub fn generate(cfg: &FacesConfig, out_dir: &Path) -> Result<FacesSummary> {
     cfg.validate()?;
+    match (&cfg.dir, &cfg.landmarks) {
+        (None, None) => generate_synthetic(cfg, out_dir),
+        (Some(dir), Some(landmarks)) => import_folder(cfg, dir, landmarks, out_dir),
+        (Some(dir), None) => anyhow::bail!(
+            "faces.dir is {} but faces.landmarks is not set: give a CSV or parquet file with 68 x/y landmark pairs per image",
+            dir.display()
+        ),
+        (None, Some(_)) => anyhow::bail!("faces.landmarks is set but faces.dir is not: name the folder of images"),
+    }
+}
+
+fn import_folder(
+    cfg: &FacesConfig,
+    dir: &Path,
+    landmarks: &Path,
+    out_dir: &Path,
+) -> Result<FacesSummary> {
+    let faces = crate::folder::read_folder(
+        dir,
+        landmarks,
+        cfg.seed,
+        cfg.val_fraction,
+        cfg.test_fraction,
+    )?;
+    let sizes: Vec<(u32, u32)> = faces
+        .par_iter()
+        .map(|f| image::image_dimensions(&f.path).unwrap_or((0, 0)))
+        .collect();
+    let lms: Vec<Landmarks> = faces.iter().map(|f| f.landmarks).collect();
+    let mut cols = vec![
+        Column::new(
+            "id".into(),
+            faces.iter().map(|f| f.id.clone()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "path".into(),
+            faces
+                .iter()
+                .map(|f| f.path.display().to_string())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "split".into(),
+            faces.iter().map(|f| f.split.as_str()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "width".into(),
+            sizes.iter().map(|s| s.0).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "height".into(),
+            sizes.iter().map(|s| s.1).collect::<Vec<_>>(),
+        ),
+    ];
+    cols.extend(manifest::landmark_series(&lms));
+    let mut df = DataFrame::new(faces.len(), cols)?;
+    manifest::write_parquet(&mut df, &out_dir.join(MANIFEST))?;
+    let tiles: Vec<image::RgbImage> = faces
+        .iter()
+        .take(cfg.preview_count)
+        .filter_map(|f| {
+            let mut img = image::open(&f.path).ok()?.to_rgb8();
+            if cfg.preview_landmarks {
+                preview::draw_points(&mut img, &f.landmarks.0, image::Rgb([0, 255, 80]));
+            }
+            Some(img)
+        })
+        .collect();
+    if !tiles.is_empty() {
+        let grid = preview::grid(&tiles, 8.min(tiles.len()), cfg.size.min(128));
+        unmask_core::atomic::save_png(&grid, &out_dir.join(PREVIEW))?;
+    }
+    let count_of = |s: Split| faces.iter().filter(|f| f.split == s).count();
+    Ok(FacesSummary {
+        count: faces.len(),
+        train: count_of(Split::Train),
+        val: count_of(Split::Val),
+        test: count_of(Split::Test),
+    })
+}
+
+fn generate_synthetic(cfg: &FacesConfig, out_dir: &Path) -> Result<FacesSummary> {
     let images_dir = out_dir.join(IMAGES);
     std::fs::create_dir_all(&images_dir)?;
     let progress = Progress::new("faces", cfg.count as u64);

@@ -5,6 +5,9 @@
 //! with a parquet manifest that the mask-synthesis stage reads.
 
 pub mod dataset;
+pub mod folder;
+pub mod records;
 pub mod synthetic;
 
 pub use dataset::{generate, FacesConfig, FacesSummary, Split};
+pub use records::{read_faces, FaceRecord};

@@ -118,4 +118,7 @@ macro_rules! stage_kinds {
     };
 }
 
-stage_kinds!(crate::stages::faces::FacesStage);
+stage_kinds!(
+    crate::stages::faces::FacesStage,
+    crate::stages::masks::MasksStage
+);

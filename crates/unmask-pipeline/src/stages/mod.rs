@@ -1,3 +1,4 @@
 //! Adapters from stage kinds to the crates that do the work.
 
 pub mod faces;
+pub mod masks;
