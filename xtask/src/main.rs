@@ -44,6 +44,9 @@ enum Command {
     },
     /// List pipelines, datasets, experiments and stage kinds.
     List,
+    /// Fetch, verify (sha256) and convert every pretrained weight file into the cache
+    /// ($UNMASK_CACHE, default ~/.cache/unmask).
+    FetchWeights,
     /// Run the criterion benchmarks (speed and memory figures live here, not in tests).
     Bench {
         /// Only benchmarks whose name contains this filter.
@@ -75,6 +78,13 @@ fn real_main() -> Result<ExitCode> {
     match cli.command {
         Command::List => {
             print!("{}", unmask_pipeline::catalog::listing(&root));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::FetchWeights => {
+            let store = unmask_weights::WeightStore::from_env()?;
+            for (asset, path) in unmask_weights::fetch_all(&store)? {
+                println!("{asset:?}: {}", path.display());
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench { filter } => {

@@ -24,11 +24,24 @@ pub fn write_with(path: &Path, fill: impl FnOnce(&mut std::fs::File) -> Result<(
         .suffix(".part")
         .tempfile_in(parent)
         .with_context(|| format!("cannot create a temporary file in {}", parent.display()))?;
+    share_readable(tmp.as_file())?;
     fill(tmp.as_file_mut()).with_context(|| format!("while writing {}", path.display()))?;
     tmp.as_file_mut().flush()?;
     tmp.persist(path)
         .map_err(|e| e.error)
         .with_context(|| format!("cannot move the finished file to {}", path.display()))?;
+    Ok(())
+}
+
+/// Temporary files are created private (0600); outputs are datasets and reports meant to be
+/// shared, so they get the usual 0644.
+pub fn share_readable(file: &std::fs::File) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
+    let _ = file;
     Ok(())
 }
 

