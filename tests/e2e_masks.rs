@@ -158,6 +158,19 @@ struct UserFolder {
     csv: PathBuf,
 }
 
+impl UserFolder {
+    /// Runs the folder's pipeline with `faces.dir` and `faces.landmarks` pointing at it.
+    fn run(&self) -> unmask_pipeline::RunSummary {
+        let runner = Runner::new(&self.root, self.root.join("out"));
+        let sets = [
+            format!("faces.dir={}", self.images.display()),
+            format!("faces.landmarks={}", self.csv.display()),
+        ];
+        let sets: Vec<&str> = sets.iter().map(String::as_str).collect();
+        runner.run("p", &opts(&sets)).unwrap()
+    }
+}
+
 fn user_folder(rows: &[(&str, Option<usize>)]) -> UserFolder {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().to_path_buf();
@@ -228,13 +241,7 @@ fn user_folder_with_bad_samples_records_rejects_and_converts_formats() {
         ("d_gray16.png", None),
         ("e_rgba.png", None),
     ]);
-    let runner = Runner::new(&f.root, f.root.join("out"));
-    let sets = [
-        format!("faces.dir={}", f.images.display()),
-        format!("faces.landmarks={}", f.csv.display()),
-    ];
-    let sets: Vec<&str> = sets.iter().map(String::as_str).collect();
-    let summary = runner.run("p", &opts(&sets)).unwrap();
+    let summary = f.run();
     assert_eq!(
         summary.status_of("masks"),
         Some(&StageStatus::Ran),
@@ -274,13 +281,7 @@ fn landmarks_file_that_does_not_match_the_images_names_the_row() {
         .unwrap()
         .replace("\nb.png,", "\nmissing.png,");
     std::fs::write(&f.csv, text).unwrap();
-    let runner = Runner::new(&f.root, f.root.join("out"));
-    let sets = [
-        format!("faces.dir={}", f.images.display()),
-        format!("faces.landmarks={}", f.csv.display()),
-    ];
-    let sets: Vec<&str> = sets.iter().map(String::as_str).collect();
-    let summary = runner.run("p", &opts(&sets)).unwrap();
+    let summary = f.run();
     match summary.status_of("faces") {
         Some(StageStatus::Failed(e)) => {
             assert!(e.contains("row 2") && e.contains("missing.png"), "{e}")
