@@ -123,18 +123,12 @@ impl FacesConfig {
 /// the photos of `cfg.dir` with the landmarks of `cfg.landmarks`.
 pub fn generate(cfg: &FacesConfig, out_dir: &Path) -> Result<FacesSummary> {
     cfg.validate()?;
-    match (&cfg.dir, &cfg.landmarks) {
-        (None, None) => generate_synthetic(cfg, out_dir),
-        (Some(dir), Some(landmarks)) => import_folder(cfg, dir, landmarks, out_dir),
-        (Some(dir), None) => anyhow::bail!(
-            "faces.dir is {} but faces.landmarks is not set: give a CSV or parquet file with 68 x/y landmark pairs per image",
-            dir.display()
-        ),
-        (None, Some(_)) => anyhow::bail!("faces.landmarks is set but faces.dir is not: name the folder of images"),
-    }
+    let source = crate::source::from_config(cfg)?;
+    tracing::info!("faces from {}", source.name());
+    source.write(cfg, out_dir)
 }
 
-fn import_folder(
+pub(crate) fn import_folder(
     cfg: &FacesConfig,
     dir: &Path,
     landmarks: &Path,
@@ -204,7 +198,7 @@ fn import_folder(
     })
 }
 
-fn generate_synthetic(cfg: &FacesConfig, out_dir: &Path) -> Result<FacesSummary> {
+pub(crate) fn generate_synthetic(cfg: &FacesConfig, out_dir: &Path) -> Result<FacesSummary> {
     let images_dir = out_dir.join(IMAGES);
     std::fs::create_dir_all(&images_dir)?;
     let progress = Progress::new("faces", cfg.count as u64);

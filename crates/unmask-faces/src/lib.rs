@@ -2,12 +2,15 @@
 //!
 //! The embedded default dataset is procedural: [`synthetic`] draws aligned faces with exact
 //! 68-point landmarks, deterministic per `(seed, index)`. [`dataset`] writes a folder of them
-//! with a parquet manifest that the mask-synthesis stage reads.
+//! with a parquet manifest that the mask-synthesis stage reads; [`source`] chooses between the
+//! synthetic generator and a folder of photos with a landmarks file.
 
 pub mod dataset;
 pub mod folder;
 pub mod records;
+pub mod source;
 pub mod synthetic;
 
 pub use dataset::{generate, FacesConfig, FacesSummary, Split};
 pub use records::{read_faces, FaceRecord};
+pub use source::{FaceSource, FolderSource, SyntheticSource};

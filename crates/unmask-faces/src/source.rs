@@ -1,0 +1,58 @@
+//! Where the faces of a dataset come from. Every source writes the same manifest (id, path,
+//! split, 68 landmarks) so the stages after it do not care; detecting faces and landmarks in
+//! a folder of photos without a landmarks file will be a third implementation.
+
+use crate::dataset::{FacesConfig, FacesSummary};
+use anyhow::{bail, Result};
+use std::path::{Path, PathBuf};
+
+pub trait FaceSource {
+    /// A short name for logs and summaries.
+    fn name(&self) -> String;
+    /// Writes `manifest.parquet` (and whatever images the source makes) into `out_dir`.
+    fn write(&self, cfg: &FacesConfig, out_dir: &Path) -> Result<FacesSummary>;
+}
+
+/// The embedded procedural faces.
+pub struct SyntheticSource;
+
+/// A folder of photos with a landmarks file.
+pub struct FolderSource {
+    pub dir: PathBuf,
+    pub landmarks: PathBuf,
+}
+
+impl FaceSource for SyntheticSource {
+    fn name(&self) -> String {
+        "synthetic".into()
+    }
+    fn write(&self, cfg: &FacesConfig, out_dir: &Path) -> Result<FacesSummary> {
+        crate::dataset::generate_synthetic(cfg, out_dir)
+    }
+}
+
+impl FaceSource for FolderSource {
+    fn name(&self) -> String {
+        format!("folder {}", self.dir.display())
+    }
+    fn write(&self, cfg: &FacesConfig, out_dir: &Path) -> Result<FacesSummary> {
+        crate::dataset::import_folder(cfg, &self.dir, &self.landmarks, out_dir)
+    }
+}
+
+/// The source a faces configuration names.
+pub fn from_config(cfg: &FacesConfig) -> Result<Box<dyn FaceSource>> {
+    match (&cfg.dir, &cfg.landmarks) {
+        (None, None) => Ok(Box::new(SyntheticSource)),
+        (Some(dir), Some(landmarks)) => {
+            Ok(Box::new(FolderSource { dir: dir.clone(), landmarks: landmarks.clone() }))
+        }
+        (Some(dir), None) => bail!(
+            "faces.dir is {} but faces.landmarks is not set: give a CSV or parquet file with 68 x/y landmark pairs per image",
+            dir.display()
+        ),
+        (None, Some(_)) => {
+            bail!("faces.landmarks is set but faces.dir is not: name the folder of images")
+        }
+    }
+}
