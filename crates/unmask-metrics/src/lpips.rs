@@ -1,0 +1,145 @@
+//! LPIPS v0.1 (Zhang et al. 2018, richzhang/PerceptualSimilarity), see FACTS.md section 3.
+//!
+//! Inputs in `[0, 1]` are mapped to `[-1, 1]`, then `(x - shift) / scale`; the AlexNet (ReLU
+//! 1..5) or VGG16 (relu1_2..relu5_3) features are unit-normalised over channels
+//! (`f / (sqrt(sum f^2) + 1e-10)`), their squared difference goes through the v0.1 1x1 linear
+//! layer (no bias), is averaged over H and W and summed over the five layers.
+
+use std::path::Path;
+
+use burn::tensor::{backend::Backend, module::conv2d, ops::ConvOptions, Tensor, TensorData};
+use unmask_weights::{Asset, WeightStore};
+
+use crate::backbone::{self, Conv};
+use crate::{error::Result, weights::WeightFile};
+
+const SHIFT: [f32; 3] = [-0.030, -0.088, -0.188];
+const SCALE: [f32; 3] = [0.458, 0.448, 0.450];
+const EPS: f32 = 1e-10;
+
+/// The feature network under LPIPS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LpipsNet {
+    /// AlexNet, LPIPS' default.
+    #[default]
+    Alex,
+    Vgg,
+}
+
+impl LpipsNet {
+    /// The weights asset holding this network and its v0.1 linear layers.
+    pub fn asset(self) -> Asset {
+        match self {
+            LpipsNet::Alex => Asset::AlexNetLpips,
+            LpipsNet::Vgg => Asset::Vgg16Lpips,
+        }
+    }
+
+    /// The smallest image side the network accepts (AlexNet: 31, so that the second max-pool
+    /// still has a 3x3 input; VGG16: 16, four 2x2 pools).
+    pub fn min_size(self) -> usize {
+        match self {
+            LpipsNet::Alex => 31,
+            LpipsNet::Vgg => 16,
+        }
+    }
+}
+
+/// LPIPS v0.1 with its weights loaded on a device.
+#[derive(Debug, Clone)]
+pub struct Lpips<B: Backend> {
+    net: LpipsNet,
+    convs: Vec<Conv<B>>,
+    /// The v0.1 linear layers, `[1, C, 1, 1]` each.
+    lins: Vec<Tensor<B, 4>>,
+}
+
+impl<B: Backend> Lpips<B> {
+    /// Loads `net` from a converted safetensors file (`alexnet_lpips.safetensors` or
+    /// `vgg16_lpips.safetensors`).
+    pub fn load(net: LpipsNet, path: &Path, device: &B::Device) -> Result<Self> {
+        let file = WeightFile::open(path)?;
+        let (convs, channels) = match net {
+            LpipsNet::Alex => (backbone::load_alex(&file, device)?, backbone::ALEX_CHANNELS),
+            LpipsNet::Vgg => (backbone::load_vgg(&file, device)?, backbone::VGG_CHANNELS),
+        };
+        let lins = channels
+            .iter()
+            .enumerate()
+            .map(|(k, &c)| {
+                file.tensor(
+                    &format!("NetLinLayer_{k}.Conv_0.kernel"),
+                    [1, c, 1, 1],
+                    device,
+                )
+            })
+            .collect::<Result<_>>()?;
+        Ok(Self { net, convs, lins })
+    }
+
+    /// Loads `net` from the weight store (fetching and converting the weights if needed).
+    pub fn from_store(net: LpipsNet, store: &WeightStore, device: &B::Device) -> Result<Self> {
+        Self::load(net, &store.path(net.asset())?, device)
+    }
+
+    pub fn net(&self) -> LpipsNet {
+        self.net
+    }
+
+    /// The five raw (not normalised) feature maps of images `[N, 3, H, W]` in `[0, 1]`.
+    pub fn features(&self, x: Tensor<B, 4>) -> Vec<Tensor<B, 4>> {
+        let device = x.device();
+        let shift =
+            Tensor::<B, 4>::from_data(TensorData::new(SHIFT.to_vec(), [1, 3, 1, 1]), &device);
+        let scale =
+            Tensor::<B, 4>::from_data(TensorData::new(SCALE.to_vec(), [1, 3, 1, 1]), &device);
+        let x = (x.mul_scalar(2.0).sub_scalar(1.0) - shift) / scale;
+        match self.net {
+            LpipsNet::Alex => backbone::alex_features(&self.convs, x),
+            LpipsNet::Vgg => backbone::vgg_features(&self.convs, x),
+        }
+    }
+
+    /// LPIPS distance per image pair `[N]`; images `[N, 3, H, W]` in `[0, 1]`. Identical
+    /// images give exactly 0.
+    pub fn distance(&self, a: Tensor<B, 4>, b: Tensor<B, 4>) -> Tensor<B, 1> {
+        assert_eq!(
+            a.dims(),
+            b.dims(),
+            "lpips: the two images must have the same shape"
+        );
+        let [n, c, h, w] = a.dims();
+        assert_eq!(c, 3, "lpips: images must have 3 channels");
+        let min = self.net.min_size();
+        assert!(
+            h >= min && w >= min,
+            "lpips ({:?}): images must be at least {min}x{min}, got {h}x{w}",
+            self.net
+        );
+        // One forward pass over both batches; every image is computed independently of its
+        // position in the batch, so identical images still give exactly 0.
+        let feats = self.features(Tensor::cat(vec![a, b], 0));
+        let (fa, fb): (Vec<_>, Vec<_>) = feats
+            .into_iter()
+            .map(|f| (f.clone().narrow(0, 0, n), f.narrow(0, n, n)))
+            .unzip();
+        let opts = || ConvOptions::new([1, 1], [0, 0], [1, 1], 1);
+        let mut total: Option<Tensor<B, 1>> = None;
+        for ((x, y), lin) in fa.into_iter().zip(fb).zip(&self.lins) {
+            let d = unit_normalise(x) - unit_normalise(y);
+            let weighted = conv2d(d.clone() * d, lin.clone(), None, opts()); // [N, 1, h, w]
+            let layer = weighted.flatten::<2>(1, 3).mean_dim(1).reshape([n]);
+            total = Some(match total {
+                Some(t) => t + layer,
+                None => layer,
+            });
+        }
+        total.expect("five layers")
+    }
+}
+
+/// `f / (sqrt(sum_c f^2) + 1e-10)`.
+fn unit_normalise<B: Backend>(f: Tensor<B, 4>) -> Tensor<B, 4> {
+    let norm = (f.clone() * f.clone()).sum_dim(1).sqrt().add_scalar(EPS);
+    f / norm
+}

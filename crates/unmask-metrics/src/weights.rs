@@ -1,0 +1,64 @@
+//! Reading f32 tensors from a safetensors file into burn tensors.
+
+use std::path::{Path, PathBuf};
+
+use burn::tensor::{backend::Backend, Tensor, TensorData};
+use safetensors::{Dtype, SafeTensors};
+
+use crate::error::{MetricsError, Result};
+
+/// A safetensors file held in memory.
+pub(crate) struct WeightFile {
+    path: PathBuf,
+    bytes: Vec<u8>,
+}
+
+impl WeightFile {
+    pub(crate) fn open(path: &Path) -> Result<Self> {
+        let bytes = std::fs::read(path).map_err(|source| MetricsError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let file = Self {
+            path: path.to_path_buf(),
+            bytes,
+        };
+        file.parse()?;
+        Ok(file)
+    }
+
+    fn parse(&self) -> Result<SafeTensors<'_>> {
+        SafeTensors::deserialize(&self.bytes).map_err(|e| MetricsError::Safetensors {
+            path: self.path.clone(),
+            message: e.to_string(),
+        })
+    }
+
+    /// The tensor `name`, which must be f32 with exactly `shape`.
+    pub(crate) fn tensor<B: Backend, const D: usize>(
+        &self,
+        name: &str,
+        shape: [usize; D],
+        device: &B::Device,
+    ) -> Result<Tensor<B, D>> {
+        let st = self.parse()?;
+        let view = st.tensor(name).map_err(|_| MetricsError::MissingTensor {
+            path: self.path.clone(),
+            name: name.to_string(),
+        })?;
+        if view.dtype() != Dtype::F32 || view.shape() != shape {
+            return Err(MetricsError::BadTensor {
+                path: self.path.clone(),
+                name: name.to_string(),
+                found: format!("{:?} {:?}", view.dtype(), view.shape()),
+                expected: shape.to_vec(),
+            });
+        }
+        let values: Vec<f32> = view
+            .data()
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        Ok(Tensor::from_data(TensorData::new(values, shape), device))
+    }
+}
