@@ -454,24 +454,19 @@ impl Runner {
                 std::fs::rename(&work, dir)?;
             }
         }
-        let outputs = stamp::list_outputs(dir)?;
+        // The summary is an output too, so it is written before the outputs are listed.
+        unmask_core::atomic::write_bytes(
+            &dir.join("summary.txt"),
+            format!("{}\n", report.summary).as_bytes(),
+        )?;
         let st = Stamp {
             stamp: expected.to_string(),
             kind: r.kind.clone(),
             params: params_json.clone(),
             needs: needs.clone(),
             code_version: CODE_VERSION.to_string(),
-            outputs,
+            outputs: stamp::list_outputs(dir)?,
         };
-        stamp::save(dir, &st)?;
-        unmask_core::atomic::write_bytes(
-            &dir.join("summary.txt"),
-            format!("{}\n", report.summary).as_bytes(),
-        )
-        .ok();
-        // summary.txt is itself an output: record it.
-        let mut st = st;
-        st.outputs = stamp::list_outputs(dir)?;
         stamp::save(dir, &st)?;
         Ok(report.summary)
     }

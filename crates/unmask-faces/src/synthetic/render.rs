@@ -500,7 +500,7 @@ impl Painter<'_> {
         }
         let w = self.px(0.022).max(1.2);
         let mut inner_ends = Vec::new();
-        for (range, outer, inner) in [(36..42, 36usize, 39usize), (42..48, 45, 42)] {
+        for (range, outer) in [(36..42, 36usize), (42..48, 45)] {
             let idx: Vec<usize> = range.collect();
             let pts = self.lms(&idx);
             let c = [
@@ -531,8 +531,9 @@ impl Painter<'_> {
                 .paint(&lens, 0.12, |_, _, c| mix(c, [0.75, 0.85, 0.9], 0.5));
             let frame = Coverage::stroke(&rim, &vec![w; rim.len()], true, s, s);
             self.canvas.fill(&frame, 1.0, p.glasses_color);
-            let (po, pi) = (self.lm(outer), self.lm(inner));
-            let dir = if outer < inner { -1.0 } else { 1.0 };
+            let po = self.lm(outer);
+            // The arm leaves the rim on the temple side of each eye.
+            let dir = if outer == 36 { -1.0 } else { 1.0 };
             inner_ends.push([c[0] - dir * rx, c[1] - ry * 0.2]);
             let arm = [
                 [c[0] + dir * rx, c[1] - ry * 0.3],
@@ -540,7 +541,6 @@ impl Painter<'_> {
             ];
             let cov = Coverage::stroke(&arm, &[w, w * 0.8], false, s, s);
             self.canvas.fill(&cov, 1.0, p.glasses_color);
-            let _ = pi;
         }
         if let [a, b] = inner_ends[..] {
             let mid = [(a[0] + b[0]) / 2.0, (a[1] + b[1]) / 2.0 - self.px(0.03)];
