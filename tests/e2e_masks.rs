@@ -6,16 +6,8 @@ use std::path::{Path, PathBuf};
 use unmask_faces::synthetic::generate_face;
 use unmask_pipeline::{RunOptions, Runner, StageStatus};
 
-fn project_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn opts(sets: &[&str]) -> RunOptions {
-    RunOptions {
-        sets: sets.iter().map(|s| s.to_string()).collect(),
-        ..Default::default()
-    }
-}
+mod common;
+use common::{opts, project_root};
 
 fn read(path: &Path) -> DataFrame {
     unmask_core::manifest::read_parquet(path).unwrap()

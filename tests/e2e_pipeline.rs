@@ -4,16 +4,8 @@
 use std::path::{Path, PathBuf};
 use unmask_pipeline::{RunOptions, Runner, StageStatus};
 
-fn project_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn opts(sets: &[&str]) -> RunOptions {
-    RunOptions {
-        sets: sets.iter().map(|s| s.to_string()).collect(),
-        ..Default::default()
-    }
-}
+mod common;
+use common::{opts, project_root};
 
 /// A project root holding one pipeline file, for error cases.
 fn scratch_project(pipeline: &str) -> (tempfile::TempDir, Runner) {

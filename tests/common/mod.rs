@@ -11,5 +11,8 @@ pub fn project_root() -> PathBuf {
 
 /// Run options with these `--set` overrides.
 pub fn opts(sets: &[&str]) -> RunOptions {
-    RunOptions { sets: sets.iter().map(|s| s.to_string()).collect(), ..Default::default() }
+    RunOptions {
+        sets: sets.iter().map(|s| s.to_string()).collect(),
+        ..Default::default()
+    }
 }
