@@ -379,7 +379,6 @@ fn write_preview(samples: &[Sample], per_type: usize, out_dir: &Path) -> Result<
         return Ok(());
     }
     let mut tiles = Vec::new();
-    let mut types = 0;
     for t in MaskType::ALL {
         let chosen: Vec<&Sample> = samples
             .iter()
@@ -389,7 +388,6 @@ fn write_preview(samples: &[Sample], per_type: usize, out_dir: &Path) -> Result<
         if chosen.is_empty() {
             continue;
         }
-        types += 1;
         for slot in 0..per_type {
             match chosen.get(slot) {
                 Some(s) => {
@@ -406,8 +404,6 @@ fn write_preview(samples: &[Sample], per_type: usize, out_dir: &Path) -> Result<
             }
         }
     }
-    let cell = samples.first().map_or(128, |_| 128);
-    let grid = preview::grid(&tiles, 2 * per_type, cell);
-    debug_assert!(types > 0);
+    let grid = preview::grid(&tiles, 2 * per_type, 128);
     unmask_core::atomic::save_png(&grid, &out_dir.join(PREVIEW))
 }
