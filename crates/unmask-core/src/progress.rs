@@ -13,6 +13,7 @@ pub struct Progress {
     done: AtomicU64,
     next_report: AtomicU64,
     started: Instant,
+    message: std::sync::Mutex<String>,
 }
 
 impl Progress {
@@ -23,7 +24,7 @@ impl Progress {
             let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
             bar.set_style(
                 ProgressStyle::with_template(
-                    "{prefix:>12} [{bar:32}] {pos}/{len} {rate} eta {eta}",
+                    "{prefix:>12} [{bar:32}] {pos}/{len} {rate} eta {eta} {msg}",
                 )
                 .expect("valid template")
                 .with_key(
@@ -44,6 +45,7 @@ impl Progress {
             done: AtomicU64::new(0),
             next_report: AtomicU64::new(total.div_ceil(10).max(1)),
             started: Instant::now(),
+            message: std::sync::Mutex::new(String::new()),
         }
     }
 
@@ -68,12 +70,23 @@ impl Progress {
                 .is_ok()
         {
             let secs = self.started.elapsed().as_secs_f64().max(1e-9);
+            let message = self.message.lock().map(|m| m.clone()).unwrap_or_default();
             tracing::info!(
-                "{}: {done}/{} ({:.1}/s)",
+                "{}: {done}/{} ({:.1}/s) {message}",
                 self.label,
                 self.total,
                 done as f64 / secs
             );
+        }
+    }
+
+    /// A short status shown after the counts (e.g. the current loss).
+    pub fn set_message(&self, message: String) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(message.clone());
+        }
+        if let Ok(mut m) = self.message.lock() {
+            *m = message;
         }
     }
 

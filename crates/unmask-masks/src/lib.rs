@@ -21,6 +21,7 @@ mod error;
 mod homography;
 mod linalg;
 mod mean_face;
+pub mod pairs;
 mod raster;
 mod render;
 mod templates;
@@ -32,6 +33,7 @@ pub use appearance::{ColorBlend, Pattern, PatternStyle, Rgb};
 pub use error::MaskError;
 pub use homography::Homography;
 pub use mean_face::{mean_face, MEAN_FACE};
+pub use pairs::{read_pairs, read_split, MaskedPair};
 pub use render::{render_mask, sample_style, MaskConfig, MaskStyle, RenderedMask};
 pub use templates::{MaskType, Template, TexelSample};
 

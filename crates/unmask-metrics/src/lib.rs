@@ -24,7 +24,7 @@ mod weights;
 
 pub use error::{MetricsError, Result};
 pub use lpips::{Lpips, LpipsNet};
-pub use pixel::{dice, hole_l1, iou, l1, pixel_accuracy, psnr};
+pub use pixel::{dice, hole_l1, iou, l1, pixel_accuracy, precision, psnr, recall};
 pub use ssim::ssim;
 pub use vgg::Vgg16Features;
 

@@ -79,6 +79,22 @@ pub fn iou<B: Backend>(pred: Tensor<B, 4>, target: Tensor<B, 4>) -> Tensor<B, 1>
     (inter / union.clamp_min(1.0)).mask_fill(empty, 1.0)
 }
 
+/// Precision `|P ∩ T| / |P|` per image; with nothing predicted, 1 if the target is empty too,
+/// else 0.
+pub fn precision<B: Backend>(pred: Tensor<B, 4>, target: Tensor<B, 4>) -> Tensor<B, 1> {
+    let (inter, p, t, _) = overlap(pred, target);
+    let nothing = p.clone().lower_equal_elem(0.0);
+    let fill = t.lower_equal_elem(0.0).float();
+    (inter / p.clamp_min(1.0)).mask_where(nothing, fill)
+}
+
+/// Recall `|P ∩ T| / |T|` per image; 1 when the target is empty.
+pub fn recall<B: Backend>(pred: Tensor<B, 4>, target: Tensor<B, 4>) -> Tensor<B, 1> {
+    let (inter, _, t, _) = overlap(pred, target);
+    let empty = t.clone().lower_equal_elem(0.0);
+    (inter / t.clamp_min(1.0)).mask_fill(empty, 1.0)
+}
+
 /// Fraction of pixels where the binarised masks agree, per image.
 pub fn pixel_accuracy<B: Backend>(pred: Tensor<B, 4>, target: Tensor<B, 4>) -> Tensor<B, 1> {
     let (inter, p, t, pixels) = overlap(pred, target);

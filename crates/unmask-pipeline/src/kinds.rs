@@ -21,6 +21,8 @@ pub struct StageContext<'a> {
     pub out_dir: &'a Path,
     pub inputs: &'a [Input],
     pub project_root: &'a Path,
+    /// `--force` asked for this stage: a resumable stage discards its checkpoints.
+    pub fresh: bool,
 }
 
 impl StageContext<'_> {
@@ -120,5 +122,7 @@ macro_rules! stage_kinds {
 
 stage_kinds!(
     crate::stages::faces::FacesStage,
-    crate::stages::masks::MasksStage
+    crate::stages::masks::MasksStage,
+    crate::stages::segmentation::TrainSegStage,
+    crate::stages::segmentation::EvalSegStage,
 );

@@ -364,6 +364,7 @@ impl Runner {
                 &expected,
                 &needs,
                 &params_json,
+                opts.force && forced.contains(stage),
             );
             outcome.seconds = started.elapsed().as_secs_f64();
             match result {
@@ -398,6 +399,7 @@ impl Runner {
         expected: &str,
         needs: &BTreeMap<String, String>,
         params_json: &serde_json::Value,
+        fresh: bool,
     ) -> Result<String> {
         // A non-resumable stage writes into a fresh folder that replaces the old one only when
         // it succeeds, so a failure never leaves half a dataset under the stage's name.
@@ -422,6 +424,7 @@ impl Runner {
             out_dir: &work,
             inputs,
             project_root: &self.root,
+            fresh,
         };
         let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             kinds::run(&r.kind, &r.params, &ctx)

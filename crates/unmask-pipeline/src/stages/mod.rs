@@ -2,3 +2,4 @@
 
 pub mod faces;
 pub mod masks;
+pub mod segmentation;

@@ -1,0 +1,51 @@
+//! Reading a masks manifest back: the (masked image, mask, target) triples the segmenter and
+//! the inpainting GAN train and evaluate on.
+
+use anyhow::{bail, Result};
+use std::path::{Path, PathBuf};
+use unmask_core::manifest;
+
+/// One masked face of a dataset; paths are resolved against the manifest's folder.
+#[derive(Clone, Debug)]
+pub struct MaskedPair {
+    pub id: String,
+    pub split: String,
+    pub mask_type: String,
+    pub masked: PathBuf,
+    pub mask: PathBuf,
+    pub target: PathBuf,
+}
+
+/// Reads `DIR/manifest.parquet` written by the masks stage.
+pub fn read_pairs(dir: &Path) -> Result<Vec<MaskedPair>> {
+    let file = dir.join(crate::dataset::MANIFEST);
+    let df = manifest::read_parquet(&file)?;
+    let column = |name: &str| manifest::str_column(&df, name, &file);
+    let (ids, splits, types) = (column("id")?, column("split")?, column("mask_type")?);
+    let (masked, masks, targets) = (column("masked")?, column("mask")?, column("target")?);
+    Ok((0..ids.len())
+        .map(|i| MaskedPair {
+            id: ids[i].clone(),
+            split: splits[i].clone(),
+            mask_type: types[i].clone(),
+            masked: dir.join(&masked[i]),
+            mask: dir.join(&masks[i]),
+            target: dir.join(&targets[i]),
+        })
+        .collect())
+}
+
+/// The pairs of one split (`train`, `val` or `test`); an empty split is an error naming the
+/// manifest, so training never starts on nothing.
+pub fn read_split(dir: &Path, split: &str) -> Result<Vec<MaskedPair>> {
+    let all = read_pairs(dir)?;
+    let total = all.len();
+    let chosen: Vec<MaskedPair> = all.into_iter().filter(|p| p.split == split).collect();
+    if chosen.is_empty() {
+        bail!(
+            "the `{split}` split of {} is empty ({total} rows in other splits): generate more faces or raise the split fraction",
+            dir.join(crate::dataset::MANIFEST).display()
+        );
+    }
+    Ok(chosen)
+}

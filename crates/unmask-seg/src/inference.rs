@@ -1,0 +1,175 @@
+//! Using a trained segmenter: load it from a training folder and find the mask in images of
+//! any size.
+
+use crate::model::{UNet, UNetConfig};
+use anyhow::{bail, Context, Result};
+use burn::module::Module;
+use burn::tensor::backend::Backend;
+use image::imageops::FilterType;
+use image::{GrayImage, RgbImage};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use unmask_train::{checkpoint, images};
+
+pub const WEIGHTS_FILE: &str = "segmenter.mpk";
+pub const INFO_FILE: &str = "segmenter.json";
+
+/// What inference needs besides the weights.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SegmenterInfo {
+    pub model: UNetConfig,
+    pub threshold: f32,
+    /// Validation Dice of these weights.
+    pub val_dice: f64,
+    pub step: u64,
+}
+
+pub struct Segmenter<B: Backend> {
+    model: UNet<B>,
+    info: SegmenterInfo,
+    device: B::Device,
+}
+
+impl<B: Backend> Segmenter<B> {
+    /// Loads the segmenter of a `train-seg` folder (its `best/`) or of a `best/` folder itself.
+    pub fn load(dir: &Path, device: &B::Device) -> Result<Self> {
+        let dir = resolve_model_dir(dir)?;
+        let info: SegmenterInfo = checkpoint::read_json(&dir.join(INFO_FILE))?;
+        info.model.validate().with_context(|| {
+            format!(
+                "{}: invalid model description",
+                dir.join(INFO_FILE).display()
+            )
+        })?;
+        let record = checkpoint::load_record::<B, _>(&dir.join(WEIGHTS_FILE), device)?;
+        let model = info.model.init::<B>(device).load_record(record);
+        Ok(Self {
+            model,
+            info,
+            device: device.clone(),
+        })
+    }
+
+    /// The latest training checkpoint of a `train-seg` folder (not necessarily the best).
+    pub fn from_checkpoint(train_dir: &Path, device: &B::Device) -> Result<Self> {
+        let dir = checkpoint::existing_dir(&train_dir.join(crate::training::CHECKPOINT_DIR))
+            .with_context(|| format!("no training checkpoint in {}", train_dir.display()))?;
+        let state: crate::training::TrainState = checkpoint::read_json(&dir.join("state.json"))?;
+        let record = checkpoint::load_record::<B, _>(&dir.join("model.mpk"), device)?;
+        let model = state.config.model.init::<B>(device).load_record(record);
+        let info = SegmenterInfo {
+            model: state.config.model,
+            threshold: state.config.threshold,
+            val_dice: f64::NAN,
+            step: state.step,
+        };
+        Ok(Self {
+            model,
+            info,
+            device: device.clone(),
+        })
+    }
+
+    /// Loads and checks the weights were trained with `expected`'s architecture; the error names
+    /// the first differing field.
+    pub fn load_expecting(dir: &Path, expected: &UNetConfig, device: &B::Device) -> Result<Self> {
+        let resolved = resolve_model_dir(dir)?;
+        let info: SegmenterInfo = checkpoint::read_json(&resolved.join(INFO_FILE))?;
+        checkpoint::ensure_same_config(&info.model, expected, &resolved.join(INFO_FILE))?;
+        Self::load(&resolved, device)
+    }
+
+    pub fn info(&self) -> &SegmenterInfo {
+        &self.info
+    }
+
+    pub fn model(&self) -> &UNet<B> {
+        &self.model
+    }
+
+    /// Mask probability (0..255) at the model's size for each image, resized in.
+    pub fn probability_maps(&self, imgs: &[RgbImage]) -> Vec<GrayImage> {
+        let size = self.info.model.image_size as u32;
+        let mut planes = Vec::new();
+        for img in imgs {
+            let small = images::resized_rgb(img.clone(), size);
+            planes.extend(images::rgb_planes(&small, false));
+        }
+        let batch = images::batch_tensor::<B>(planes, imgs.len(), 3, size as usize, &self.device);
+        let probs = self.model.probabilities(batch);
+        (0..imgs.len())
+            .map(|i| images::tensor_to_gray(&probs, i))
+            .collect()
+    }
+
+    /// Binary masks (255 inside) at each image's own size.
+    pub fn segment_batch(&self, imgs: &[RgbImage], threshold: Option<f32>) -> Vec<GrayImage> {
+        let cut = (threshold.unwrap_or(self.info.threshold) * 255.0).round() as u8;
+        self.probability_maps(imgs)
+            .into_iter()
+            .zip(imgs)
+            .map(|(prob, img)| {
+                let prob = if prob.dimensions() == img.dimensions() {
+                    prob
+                } else {
+                    image::imageops::resize(&prob, img.width(), img.height(), FilterType::Triangle)
+                };
+                GrayImage::from_fn(img.width(), img.height(), |x, y| {
+                    image::Luma([if prob.get_pixel(x, y).0[0] > cut {
+                        255
+                    } else {
+                        0
+                    }])
+                })
+            })
+            .collect()
+    }
+
+    pub fn segment(&self, img: &RgbImage, threshold: Option<f32>) -> GrayImage {
+        self.segment_batch(std::slice::from_ref(img), threshold)
+            .remove(0)
+    }
+}
+
+/// The folder holding `segmenter.json`: `dir` itself or `dir/best`.
+pub fn resolve_model_dir(dir: &Path) -> Result<PathBuf> {
+    for candidate in [dir.to_path_buf(), dir.join(crate::training::BEST_DIR)] {
+        if candidate.join(INFO_FILE).is_file() {
+            return Ok(candidate);
+        }
+    }
+    if !dir.exists() {
+        bail!("model folder {} does not exist", dir.display());
+    }
+    bail!(
+        "no trained segmenter in {} (looked for {} and {}/{}): train one with `cargo xtask run quickstart`",
+        dir.display(),
+        INFO_FILE,
+        crate::training::BEST_DIR,
+        INFO_FILE
+    )
+}
+
+/// The most recently trained segmenter under a runs folder (`RUNS/PIPELINE/STAGE/best/`).
+pub fn latest_model(runs: &Path) -> Result<PathBuf> {
+    let mut found: Vec<(std::time::SystemTime, PathBuf)> = Vec::new();
+    for pipeline in std::fs::read_dir(runs).into_iter().flatten().flatten() {
+        for stage in std::fs::read_dir(pipeline.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let best = stage.path().join(crate::training::BEST_DIR);
+            if let Ok(meta) = std::fs::metadata(best.join(INFO_FILE)) {
+                found.push((meta.modified().unwrap_or(std::time::UNIX_EPOCH), best));
+            }
+        }
+    }
+    found.sort();
+    found.pop().map(|(_, p)| p).with_context(|| {
+        format!(
+            "no trained segmenter under {}: train one with `cargo xtask run quickstart` (or pass --model DIR)",
+            runs.display()
+        )
+    })
+}

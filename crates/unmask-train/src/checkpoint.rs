@@ -1,0 +1,155 @@
+//! Checkpoints are folders (model, optimizer, state) written next to their final place and
+//! swapped in with renames, so a kill at any moment leaves either the old or the new one.
+
+use anyhow::{anyhow, bail, Context, Result};
+use burn::record::{FullPrecisionSettings, NamedMpkBytesRecorder, Record, Recorder};
+use burn::tensor::backend::Backend;
+use serde::{de::DeserializeOwned, Serialize};
+use std::path::{Path, PathBuf};
+
+type Bytes = NamedMpkBytesRecorder<FullPrecisionSettings>;
+
+/// A burn record (module or optimizer state) as bytes.
+pub fn record_bytes<B: Backend, R: Record<B>>(record: R) -> Result<Vec<u8>> {
+    Recorder::<B>::record(&Bytes::default(), record, ())
+        .map_err(|e| anyhow!("cannot serialise record: {e}"))
+}
+
+/// Reads a record written by [`record_bytes`]; the error names the file.
+pub fn load_record<B: Backend, R: Record<B>>(path: &Path, device: &B::Device) -> Result<R> {
+    let bytes = std::fs::read(path)
+        .with_context(|| format!("cannot read checkpoint file {}", path.display()))?;
+    Recorder::<B>::load(&Bytes::default(), bytes, device).map_err(|e| {
+        anyhow!(
+            "checkpoint file {} is corrupt or was written by a different model: {e}",
+            path.display()
+        )
+    })
+}
+
+/// Writes the files of a checkpoint into `dir`, replacing any previous content atomically.
+pub fn save_dir(dir: &Path, files: &[(&str, &[u8])]) -> Result<()> {
+    let tmp = sibling(dir, "tmp");
+    let old = sibling(dir, "old");
+    if tmp.exists() {
+        std::fs::remove_dir_all(&tmp).with_context(|| format!("cannot clear {}", tmp.display()))?;
+    }
+    std::fs::create_dir_all(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+    for (name, bytes) in files {
+        let path = tmp.join(name);
+        std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+        std::fs::File::open(&path)?.sync_all()?;
+    }
+    if dir.exists() {
+        let _ = std::fs::remove_dir_all(&old);
+        std::fs::rename(dir, &old)
+            .with_context(|| format!("cannot move {} aside", dir.display()))?;
+    }
+    std::fs::rename(&tmp, dir)
+        .with_context(|| format!("cannot move {} into place", dir.display()))?;
+    let _ = std::fs::remove_dir_all(&old);
+    Ok(())
+}
+
+/// The checkpoint folder to read: `dir`, or the previous one if a kill came mid-swap.
+pub fn existing_dir(dir: &Path) -> Option<PathBuf> {
+    if dir.is_dir() {
+        return Some(dir.to_path_buf());
+    }
+    let old = sibling(dir, "old");
+    old.is_dir().then_some(old)
+}
+
+/// Removes a checkpoint folder and its swap leftovers.
+pub fn remove_dir(dir: &Path) -> Result<()> {
+    for d in [dir.to_path_buf(), sibling(dir, "tmp"), sibling(dir, "old")] {
+        if d.exists() {
+            std::fs::remove_dir_all(&d)
+                .with_context(|| format!("cannot remove {}", d.display()))?;
+        }
+    }
+    Ok(())
+}
+
+pub fn to_json<T: Serialize>(value: &T) -> Result<Vec<u8>> {
+    Ok(serde_json::to_vec_pretty(value)?)
+}
+
+/// Reads a JSON file of a checkpoint; the error names the file.
+pub fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
+    let text = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    serde_json::from_slice(&text)
+        .with_context(|| format!("{} is not a valid checkpoint description", path.display()))
+}
+
+/// Compares two configs field by field (as JSON) and names the first field that differs.
+pub fn ensure_same_config<T: Serialize>(saved: &T, wanted: &T, file: &Path) -> Result<()> {
+    let a = serde_json::to_value(saved)?;
+    let b = serde_json::to_value(wanted)?;
+    if let Some((field, x, y)) = first_difference("", &a, &b) {
+        bail!(
+            "{}: the checkpoint's architecture differs from the config in field `{field}` (checkpoint: {x}, config: {y})",
+            file.display()
+        );
+    }
+    Ok(())
+}
+
+fn first_difference(
+    prefix: &str,
+    a: &serde_json::Value,
+    b: &serde_json::Value,
+) -> Option<(String, String, String)> {
+    match (a, b) {
+        (serde_json::Value::Object(x), serde_json::Value::Object(y)) => {
+            let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            keys.into_iter().find_map(|k| {
+                let path = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                let null = serde_json::Value::Null;
+                first_difference(&path, x.get(k).unwrap_or(&null), y.get(k).unwrap_or(&null))
+            })
+        }
+        _ if a == b => None,
+        _ => Some((prefix.to_string(), a.to_string(), b.to_string())),
+    }
+}
+
+fn sibling(dir: &Path, suffix: &str) -> PathBuf {
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    dir.with_file_name(format!("{name}.{suffix}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn save_replaces_and_names_differences() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("checkpoint");
+        save_dir(&dir, &[("a.txt", b"one")]).unwrap();
+        save_dir(&dir, &[("a.txt", b"two")]).unwrap();
+        assert_eq!(std::fs::read(dir.join("a.txt")).unwrap(), b"two");
+        assert!(!tmp.path().join("checkpoint.old").exists());
+        let err = ensure_same_config(
+            &serde_json::json!({"depth": 4, "norm": "batch"}),
+            &serde_json::json!({"depth": 3, "norm": "batch"}),
+            &dir,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("`depth`") && err.contains("checkpoint: 4"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,18 @@
+//! Training plumbing shared by the segmenter and the inpainting GAN.
+//!
+//! - [`backend`]: `device: cpu | cuda` in a config picks the burn backend (flex or cuda).
+//! - [`seed`]: seeded weight initialisation that concurrent trainings cannot disturb.
+//! - [`order`]: the per-epoch sample order, a function of `(seed, epoch)` alone, so a resumed
+//!   run sees the same batches as an uninterrupted one.
+//! - [`images`]: PNG files to `[N, C, H, W]` tensors and back, and a prefetching batch loader.
+//! - [`checkpoint`]: folders of burn records swapped in atomically.
+//! - [`log`]: per-step and per-epoch metric logs in parquet, truncated on resume.
+
+pub mod backend;
+pub mod checkpoint;
+pub mod images;
+pub mod log;
+pub mod order;
+pub mod seed;
+
+pub use backend::{DeviceKind, InferJob, TrainJob};
