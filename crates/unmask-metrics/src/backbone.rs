@@ -111,10 +111,11 @@ pub(crate) fn alex_features<B: Backend>(convs: &[Conv<B>], x: Tensor<B, 4>) -> V
 pub(crate) fn vgg_features<B: Backend>(
     convs: &[Conv<B>],
     mut x: Tensor<B, 4>,
+    blocks: usize,
 ) -> Vec<Tensor<B, 4>> {
     let mut feats = Vec::with_capacity(5);
     let mut convs = convs.iter();
-    for (block, &n) in VGG_BLOCKS.iter().enumerate() {
+    for (block, &n) in VGG_BLOCKS.iter().enumerate().take(blocks) {
         if block > 0 {
             x = max_pool2d(x, [2, 2], [2, 2], [0, 0], [1, 1], false);
         }

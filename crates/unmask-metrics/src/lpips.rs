@@ -96,7 +96,7 @@ impl<B: Backend> Lpips<B> {
         let x = (x.mul_scalar(2.0).sub_scalar(1.0) - shift) / scale;
         match self.net {
             LpipsNet::Alex => backbone::alex_features(&self.convs, x),
-            LpipsNet::Vgg => backbone::vgg_features(&self.convs, x),
+            LpipsNet::Vgg => backbone::vgg_features(&self.convs, x, 5),
         }
     }
 

@@ -38,9 +38,14 @@ impl<B: Backend> Vgg16Features<B> {
     /// relu1_2 .. relu5_3 of images `[N, 3, H, W]` in `[0, 1]`: `[N, 64, H, W]`,
     /// `[N, 128, H/2, W/2]`, `[N, 256, H/4, W/4]`, `[N, 512, H/8, W/8]`, `[N, 512, H/16, W/16]`.
     pub fn forward(&self, x: Tensor<B, 4>) -> Vec<Tensor<B, 4>> {
+        self.forward_upto(x, 5)
+    }
+
+    /// The first `blocks` (1..=5) of those feature maps, without computing the deeper ones.
+    pub fn forward_upto(&self, x: Tensor<B, 4>, blocks: usize) -> Vec<Tensor<B, 4>> {
         let device = x.device();
         let mean = Tensor::<B, 4>::from_data(TensorData::new(MEAN.to_vec(), [1, 3, 1, 1]), &device);
         let std = Tensor::<B, 4>::from_data(TensorData::new(STD.to_vec(), [1, 3, 1, 1]), &device);
-        backbone::vgg_features(&self.convs, (x - mean) / std)
+        backbone::vgg_features(&self.convs, (x - mean) / std, blocks.clamp(1, 5))
     }
 }

@@ -161,17 +161,23 @@ impl Runner {
         let mut out = IndexMap::new();
         for (name, stage) in &spec.stages {
             let desc = format!("stage `{name}` (kind `{}`)", stage.kind);
-            let mut dataset = stage.dataset.clone();
-            for ov in sets
-                .iter()
-                .filter(|o| o.stage == *name && o.key == ["dataset"])
-            {
-                dataset = Some(ov.value.clone());
+            let mut params = Mapping::new();
+            for (field, written) in [
+                ("dataset", &stage.dataset),
+                ("experiment", &stage.experiment),
+            ] {
+                let chosen = sets
+                    .iter()
+                    .filter(|o| o.stage == *name && o.key == [field])
+                    .next_back()
+                    .map(|o| o.value.clone())
+                    .or_else(|| written.clone());
+                if let Some(preset) = chosen {
+                    for (k, v) in self.preset_params(field, &preset, &stage.kind, name)? {
+                        params.insert(k, v);
+                    }
+                }
             }
-            let mut params = match &dataset {
-                Some(ds) => self.dataset_params(ds, &stage.kind, name)?,
-                None => Mapping::new(),
-            };
             for (k, v) in &stage.params {
                 params.insert(k.clone(), v.clone());
             }
@@ -180,7 +186,7 @@ impl Runner {
             let defaults = defaults.as_mapping().cloned().unwrap_or_default();
             for ov in sets
                 .iter()
-                .filter(|o| o.stage == *name && o.key != ["dataset"])
+                .filter(|o| o.stage == *name && o.key != ["dataset"] && o.key != ["experiment"])
             {
                 overrides::apply(&mut params, &defaults, ov, &desc)?;
             }
@@ -219,25 +225,27 @@ impl Runner {
         Ok(out)
     }
 
-    fn dataset_params(&self, dataset: &str, kind: &str, stage: &str) -> Result<Mapping> {
-        let path = self.root.join("datasets").join(format!("{dataset}.yaml"));
+    /// The parameters of `datasets/NAME.yaml` (`field` = dataset) or `experiments/NAME.yaml`.
+    fn preset_params(&self, field: &str, name: &str, kind: &str, stage: &str) -> Result<Mapping> {
+        let folder = self.root.join(format!("{field}s"));
+        let path = folder.join(format!("{name}.yaml"));
         if !path.is_file() {
-            let known = crate::catalog::names(&self.root.join("datasets"));
+            let known = crate::catalog::names(&folder);
             bail!(
-                "stage `{stage}`: no dataset `{dataset}` ({} not found); available: {}",
+                "stage `{stage}`: no {field} `{name}` ({} not found); available: {}",
                 path.display(),
                 known.join(", ")
             );
         }
-        let ds = DatasetSpec::load(&path)?;
-        if ds.kind != kind {
+        let preset = DatasetSpec::load(&path)?;
+        if preset.kind != kind {
             bail!(
-                "{}: dataset is for stages of kind `{}`, but stage `{stage}` is `{kind}`",
+                "{}: {field} is for stages of kind `{}`, but stage `{stage}` is `{kind}`",
                 path.display(),
-                ds.kind
+                preset.kind
             );
         }
-        Ok(ds.params)
+        Ok(preset.params)
     }
 
     /// Runs (or, with `dry_run`, plans) the pipeline `name`.

@@ -28,6 +28,10 @@ pub struct StageSpec {
     /// A dataset definition (`datasets/NAME.yaml`) whose parameters this stage starts from.
     #[serde(default)]
     pub dataset: Option<String>,
+    /// A training preset (`experiments/NAME.yaml`) whose parameters this stage starts from,
+    /// applied after the dataset's and before the stage's own.
+    #[serde(default)]
+    pub experiment: Option<String>,
     /// Parameters as written; missing ones take the kind's defaults.
     #[serde(default)]
     pub params: serde_yaml::Mapping,
@@ -43,7 +47,8 @@ pub struct PipelineSpec {
     pub path: PathBuf,
 }
 
-/// A dataset definition file: a face source and its parameters for a `faces` stage.
+/// A preset file (`datasets/NAME.yaml` or `experiments/NAME.yaml`): parameters for stages of
+/// one kind.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatasetSpec {

@@ -116,6 +116,14 @@ fn norm_layer<B: Backend>(
     Some(config.init(device))
 }
 
+fn normalise<B: Backend>(norm: &Normalization<B>, x: Tensor<B, 4>) -> Tensor<B, 4> {
+    match norm {
+        // Same arithmetic as burn's BatchNorm, on burn-flex's fast path.
+        Normalization::Batch(bn) => unmask_train::ops::batch_norm(bn, x),
+        other => other.forward(x),
+    }
+}
+
 #[derive(Module, Debug)]
 pub struct ConvNorm<B: Backend> {
     conv: Conv2d<B>,
@@ -137,7 +145,7 @@ impl<B: Backend> ConvNorm<B> {
     fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
         let x = self.conv.forward(x);
         relu(match &self.norm {
-            Some(n) => n.forward(x),
+            Some(n) => normalise(n, x),
             None => x,
         })
     }

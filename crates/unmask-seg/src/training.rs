@@ -36,7 +36,7 @@ pub struct TrainSegConfig {
     pub batch_size: usize,
     /// Adam learning rate (the report: 0.001).
     pub lr: f64,
-    pub betas: [f32; 2],
+    pub betas: [f64; 2],
     pub seed: u64,
     /// Mirror half of the training images left-right.
     pub flips: bool,
@@ -226,8 +226,8 @@ impl TrainJob for Job {
         let mut model: UNet<B> =
             seed::seeded::<B, _>(&device, config.seed, || config.model.init(&device));
         let mut optim = AdamConfig::new()
-            .with_beta_1(config.betas[0])
-            .with_beta_2(config.betas[1])
+            .with_beta_1(config.betas[0] as f32)
+            .with_beta_2(config.betas[1] as f32)
             .init::<B, UNet<B>>();
         let mut state = TrainState {
             config: config.clone(),

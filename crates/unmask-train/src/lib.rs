@@ -12,6 +12,7 @@ pub mod backend;
 pub mod checkpoint;
 pub mod images;
 pub mod log;
+pub mod ops;
 pub mod order;
 pub mod seed;
 

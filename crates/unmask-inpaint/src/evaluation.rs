@@ -1,0 +1,338 @@
+//! Scoring the GAN's final composites against the targets: hole L1, whole L1, PSNR, SSIM and
+//! (optionally) LPIPS, next to the mean-colour-fill baseline, overall and per mask type.
+
+use crate::baseline::mean_colour_fill;
+use crate::data::{self, BatchTensors};
+use crate::inference::Inpainter;
+use crate::model::InpaintNet;
+use anyhow::Result;
+use burn::tensor::backend::Backend;
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use unmask_masks::MaskedPair;
+use unmask_metrics::{hole_l1, l1, psnr, ssim, to_vec, Lpips, LpipsNet};
+use unmask_train::{DeviceKind, InferJob};
+
+/// Scores of one image (or their means).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct InpaintScores {
+    pub hole_l1: f64,
+    pub l1: f64,
+    pub psnr: f64,
+    pub ssim: f64,
+    /// LPIPS-alex, NaN when not computed.
+    pub lpips: f64,
+    pub baseline_hole_l1: f64,
+    pub baseline_psnr: f64,
+}
+
+impl InpaintScores {
+    pub const NAMES: [&'static str; 7] = [
+        "hole_l1",
+        "l1",
+        "psnr",
+        "ssim",
+        "lpips",
+        "baseline_hole_l1",
+        "baseline_psnr",
+    ];
+
+    pub fn values(&self) -> [f64; 7] {
+        [
+            self.hole_l1,
+            self.l1,
+            self.psnr,
+            self.ssim,
+            self.lpips,
+            self.baseline_hole_l1,
+            self.baseline_psnr,
+        ]
+    }
+
+    pub fn as_row(&self) -> Vec<(&'static str, f64)> {
+        Self::NAMES.into_iter().zip(self.values()).collect()
+    }
+
+    pub fn mean(rows: &[InpaintScores]) -> Self {
+        let n = rows.len().max(1) as f64;
+        let mut sums = [0f64; 7];
+        for r in rows {
+            for (s, v) in sums.iter_mut().zip(r.values()) {
+                *s += v;
+            }
+        }
+        let m = sums.map(|s| s / n);
+        Self {
+            hole_l1: m[0],
+            l1: m[1],
+            psnr: m[2],
+            ssim: m[3],
+            lpips: m[4],
+            baseline_hole_l1: m[5],
+            baseline_psnr: m[6],
+        }
+    }
+}
+
+/// Scores `net`'s final composites on `pairs` (LPIPS when `lpips` is given).
+pub fn score_pairs_with<B: Backend>(
+    net: &InpaintNet<B>,
+    pairs: &[MaskedPair],
+    size: u32,
+    batch_size: usize,
+    lpips: Option<&Lpips<B>>,
+    device: &B::Device,
+) -> Result<Vec<InpaintScores>> {
+    let mut rows = Vec::with_capacity(pairs.len());
+    for chunk in pairs.chunks(batch_size.max(1)) {
+        let batch = data::make_batch(chunk, &vec![false; chunk.len()], size)?;
+        let BatchTensors {
+            masked,
+            hole,
+            target,
+        } = batch.tensors::<B>(device);
+        let fin = net.forward(masked.clone(), hole.clone()).fin;
+        let base = mean_colour_fill(masked, hole.clone());
+        let h = to_vec(hole_l1(fin.clone(), target.clone(), hole.clone()));
+        let a = to_vec(l1(fin.clone(), target.clone()));
+        let p = to_vec(psnr(fin.clone(), target.clone()));
+        let s = to_vec(ssim(fin.clone(), target.clone()));
+        let lp = match lpips {
+            Some(model) => to_vec(model.distance(fin, target.clone())),
+            None => vec![f32::NAN; chunk.len()],
+        };
+        let bh = to_vec(hole_l1(base.clone(), target.clone(), hole));
+        let bp = to_vec(psnr(base, target));
+        for k in 0..chunk.len() {
+            rows.push(InpaintScores {
+                hole_l1: h[k] as f64,
+                l1: a[k] as f64,
+                psnr: p[k] as f64,
+                ssim: s[k] as f64,
+                lpips: lp[k] as f64,
+                baseline_hole_l1: bh[k] as f64,
+                baseline_psnr: bp[k] as f64,
+            });
+        }
+    }
+    Ok(rows)
+}
+
+/// [`score_pairs_with`] without LPIPS (validation during training).
+pub fn score_pairs<B: Backend>(
+    net: &InpaintNet<B>,
+    pairs: &[MaskedPair],
+    size: u32,
+    batch_size: usize,
+    device: &B::Device,
+) -> Result<Vec<InpaintScores>> {
+    score_pairs_with(net, pairs, size, batch_size, None, device)
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EvalInpaintParams {
+    pub split: String,
+    pub batch_size: usize,
+    /// LPIPS-alex (fetches the weights on first use).
+    pub lpips: bool,
+    pub device: DeviceKind,
+}
+
+impl Default for EvalInpaintParams {
+    fn default() -> Self {
+        Self {
+            split: "test".into(),
+            batch_size: 8,
+            lpips: true,
+            device: DeviceKind::Cpu,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct EvalSummary {
+    pub split: String,
+    pub count: usize,
+    pub overall: InpaintScores,
+    pub per_type: Vec<(String, usize, InpaintScores)>,
+}
+
+impl EvalSummary {
+    pub fn describe(&self) -> String {
+        format!(
+            "{} {} pairs: hole L1 {:.4} (mean-colour fill {:.4}), L1 {:.4}, PSNR {:.2} dB (fill {:.2}), SSIM {:.4}{}",
+            self.count,
+            self.split,
+            self.overall.hole_l1,
+            self.overall.baseline_hole_l1,
+            self.overall.l1,
+            self.overall.psnr,
+            self.overall.baseline_psnr,
+            self.overall.ssim,
+            if self.overall.lpips.is_nan() { String::new() } else { format!(", LPIPS {:.4}", self.overall.lpips) }
+        )
+    }
+
+    pub fn markdown(&self) -> String {
+        let mut md = format!(
+            "# Inpainting on the `{}` split\n\n| mask type | pairs | hole L1 | L1 | PSNR | SSIM | LPIPS | fill hole L1 | fill PSNR |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+            self.split
+        );
+        let row = |name: &str, n: usize, s: &InpaintScores| {
+            let v = s.values();
+            format!(
+                "| {name} | {n} | {:.4} | {:.4} | {:.2} | {:.4} | {:.4} | {:.4} | {:.2} |\n",
+                v[0], v[1], v[2], v[3], v[4], v[5], v[6]
+            )
+        };
+        md += &row("**all**", self.count, &self.overall);
+        for (name, n, s) in &self.per_type {
+            md += &row(name, *n, s);
+        }
+        md + "\nThe fill columns are the mean-colour-fill baseline (each hole filled with the mean colour of its image's known pixels).\n"
+    }
+}
+
+pub const PER_IMAGE: &str = "per_image.parquet";
+pub const METRICS: &str = "metrics.parquet";
+pub const METRICS_MD: &str = "metrics.md";
+
+/// Evaluates the GAN in `model_dir` on a split of the masks stage in `data_dir`.
+pub fn evaluate(
+    model_dir: &Path,
+    data_dir: &Path,
+    params: &EvalInpaintParams,
+    out_dir: &Path,
+) -> Result<EvalSummary> {
+    let pairs = unmask_masks::read_split(data_dir, &params.split)?;
+    let lpips_path = if params.lpips {
+        Some(unmask_weights::WeightStore::from_env()?.path(LpipsNet::Alex.asset())?)
+    } else {
+        None
+    };
+    let job = EvalJob {
+        model_dir: model_dir.to_path_buf(),
+        pairs: pairs.clone(),
+        params: params.clone(),
+        lpips_path,
+    };
+    let rows = unmask_train::backend::infer_on(params.device, job)?;
+    let mut types: Vec<String> = pairs.iter().map(|p| p.mask_type.clone()).collect();
+    types.sort();
+    types.dedup();
+    let per_type = types
+        .into_iter()
+        .map(|t| {
+            let chosen: Vec<InpaintScores> = pairs
+                .iter()
+                .zip(&rows)
+                .filter(|(p, _)| p.mask_type == t)
+                .map(|(_, r)| r.clone())
+                .collect();
+            (t, chosen.len(), InpaintScores::mean(&chosen))
+        })
+        .collect();
+    let summary = EvalSummary {
+        split: params.split.clone(),
+        count: rows.len(),
+        overall: InpaintScores::mean(&rows),
+        per_type,
+    };
+    write_tables(&pairs, &rows, &summary, out_dir)?;
+    Ok(summary)
+}
+
+struct EvalJob {
+    model_dir: PathBuf,
+    pairs: Vec<MaskedPair>,
+    params: EvalInpaintParams,
+    lpips_path: Option<PathBuf>,
+}
+
+impl InferJob for EvalJob {
+    type Output = Vec<InpaintScores>;
+    fn run<B: Backend>(self, device: B::Device) -> Result<Vec<InpaintScores>> {
+        let inpainter = Inpainter::<B>::load(&self.model_dir, &device)?;
+        let size = inpainter.info().generator.image_size as u32;
+        let lpips = match &self.lpips_path {
+            Some(p) if size as usize >= LpipsNet::Alex.min_size() => {
+                Some(Lpips::<B>::load(LpipsNet::Alex, p, &device)?)
+            }
+            _ => None,
+        };
+        let progress =
+            unmask_core::progress::Progress::new("eval-inpaint", self.pairs.len() as u64);
+        let mut rows = Vec::with_capacity(self.pairs.len());
+        for chunk in self.pairs.chunks(self.params.batch_size.max(1) * 4) {
+            rows.extend(score_pairs_with(
+                inpainter.net(),
+                chunk,
+                size,
+                self.params.batch_size,
+                lpips.as_ref(),
+                &device,
+            )?);
+            progress.inc(chunk.len() as u64);
+        }
+        progress.finish();
+        Ok(rows)
+    }
+}
+
+fn write_tables(
+    pairs: &[MaskedPair],
+    rows: &[InpaintScores],
+    summary: &EvalSummary,
+    out_dir: &Path,
+) -> Result<()> {
+    let mut cols = vec![
+        Column::new(
+            "id".into(),
+            pairs.iter().map(|p| p.id.clone()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "mask_type".into(),
+            pairs
+                .iter()
+                .map(|p| p.mask_type.clone())
+                .collect::<Vec<_>>(),
+        ),
+    ];
+    for (k, name) in InpaintScores::NAMES.iter().enumerate() {
+        cols.push(Column::new(
+            (*name).into(),
+            rows.iter().map(|r| r.values()[k]).collect::<Vec<f64>>(),
+        ));
+    }
+    unmask_core::manifest::write_parquet(
+        &mut DataFrame::new(rows.len(), cols)?,
+        &out_dir.join(PER_IMAGE),
+    )?;
+    let groups: Vec<(String, usize, InpaintScores)> =
+        std::iter::once(("all".to_string(), summary.count, summary.overall.clone()))
+            .chain(summary.per_type.iter().cloned())
+            .collect();
+    let mut cols = vec![
+        Column::new(
+            "mask_type".into(),
+            groups.iter().map(|g| g.0.clone()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "pairs".into(),
+            groups.iter().map(|g| g.1 as u64).collect::<Vec<_>>(),
+        ),
+    ];
+    for (k, name) in InpaintScores::NAMES.iter().enumerate() {
+        cols.push(Column::new(
+            (*name).into(),
+            groups.iter().map(|g| g.2.values()[k]).collect::<Vec<f64>>(),
+        ));
+    }
+    unmask_core::manifest::write_parquet(
+        &mut DataFrame::new(groups.len(), cols)?,
+        &out_dir.join(METRICS),
+    )?;
+    unmask_core::atomic::write_bytes(&out_dir.join(METRICS_MD), summary.markdown().as_bytes())
+}

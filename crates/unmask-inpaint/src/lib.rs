@@ -1,0 +1,26 @@
+//! The inpainting GAN: coarse and refine generators of identical structure built from imputed
+//! convolutions (DeepPrivacy; gated or plain ones for the ablation), dilated blocks, an
+//! SN-PatchGAN discriminator, and adversarial + perceptual + L1 losses (FACTS.md section 3).
+//!
+//! - [`layers`]: imputed / gated / plain feature convolutions, mask update, resampling, norms.
+//! - [`model`]: the generators and the coarse-to-fine network ([`InpaintNet`]).
+//! - [`discriminator`]: SN-PatchGAN with spectral normalisation by power iteration.
+//! - [`loss`]: hinge, hole-weighted L1, VGG16 perceptual.
+//! - [`data`], [`training`], [`evaluation`], [`inference`], [`baseline`].
+
+pub mod baseline;
+pub mod data;
+pub mod discriminator;
+pub mod evaluation;
+pub mod inference;
+pub mod layers;
+pub mod loss;
+pub mod model;
+pub mod training;
+
+pub use evaluation::{EvalInpaintParams, InpaintScores};
+pub use inference::{latest_model, Inpainter, InpainterInfo};
+pub use model::{GeneratorConfig, InpaintNet};
+pub use training::{
+    train, MaskSource, TrainControl, TrainInpaintConfig, TrainInputs, TrainOutcome,
+};

@@ -1,0 +1,251 @@
+//! The coarse-to-fine inpainting network. Coarse and refine generators share one structure:
+//! a downsampling encoder, dilated blocks at rates 2, 4, 8, 16, and an upsampling decoder.
+//!
+//! Images outside are `[N, 3, S, S]` in `[0, 1]`; `hole` is `[N, 1, S, S]` with 1 inside the
+//! mask. Inside, the networks work in `[-1, 1]` and on the known-pixel mask `1 - hole`.
+
+use crate::layers::{downsample, upsample, Activation, ConvKind, ConvSpec, FeatureConv, NormKind};
+use burn::module::Module;
+use burn::tensor::backend::Backend;
+use burn::tensor::Tensor;
+use serde::{Deserialize, Serialize};
+
+/// The generators' architecture; both networks use it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GeneratorConfig {
+    pub conv: ConvKind,
+    pub activation: Activation,
+    pub norm: NormKind,
+    /// Normalise in the decoder too (the report found leaving it out much better).
+    pub decoder_norm: bool,
+    /// Imputation kernel everywhere; `null` uses DeepPrivacy's rule (3 on maps up to 8x8,
+    /// 5 from 16x16 up).
+    pub impute_kernel: Option<usize>,
+    /// Channels of the first level; the lower levels have 2x and 4x.
+    pub width: usize,
+    pub image_size: usize,
+    /// How known the refine network treats the coarse fill of the hole (its imputation mask
+    /// there): 0 ignores the coarse output, 1 trusts it fully.
+    pub refine_hole_confidence: f32,
+}
+
+impl Default for GeneratorConfig {
+    fn default() -> Self {
+        Self {
+            conv: ConvKind::Imputed,
+            activation: Activation::LeakyRelu,
+            norm: NormKind::Layer,
+            decoder_norm: false,
+            impute_kernel: None,
+            width: 32,
+            image_size: 256,
+            refine_hole_confidence: 0.5,
+        }
+    }
+}
+
+/// Dilation rates of the middle blocks.
+pub const DILATIONS: [usize; 4] = [2, 4, 8, 16];
+
+impl GeneratorConfig {
+    pub fn validate(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            self.image_size >= 16 && self.image_size % 4 == 0,
+            "generator.image_size must be a multiple of 4 and at least 16, got {}",
+            self.image_size
+        );
+        anyhow::ensure!(
+            self.width >= 2 && self.width % 2 == 0,
+            "generator.width must be even and at least 2"
+        );
+        if let Some(k) = self.impute_kernel {
+            anyhow::ensure!(
+                k % 2 == 1 && k >= 1,
+                "generator.impute_kernel must be odd, got {k}"
+            );
+        }
+        anyhow::ensure!(
+            (0.0..=1.0).contains(&self.refine_hole_confidence),
+            "generator.refine_hole_confidence must be in [0, 1]"
+        );
+        Ok(())
+    }
+
+    fn impute_kernel_at(&self, side: usize) -> usize {
+        self.impute_kernel.unwrap_or(if side <= 8 { 3 } else { 5 })
+    }
+
+    /// The layers of one generator, in order, with where the resolution changes.
+    fn plan(&self) -> Vec<Step> {
+        let w = self.width;
+        let s = self.image_size;
+        let mut steps = Vec::new();
+        let conv =
+            |steps: &mut Vec<Step>, inputs, outputs, kernel, dilation, side, decoder: bool| {
+                let norm = if decoder && !self.decoder_norm {
+                    NormKind::None
+                } else {
+                    self.norm
+                };
+                steps.push(Step::Conv(ConvSpec {
+                    kind: self.conv,
+                    inputs,
+                    outputs,
+                    kernel,
+                    dilation,
+                    impute_kernel: self.impute_kernel_at(side),
+                    norm,
+                    activation: Some(self.activation),
+                }))
+            };
+        conv(&mut steps, 4, w, 5, 1, s, false);
+        steps.push(Step::Down);
+        conv(&mut steps, w, 2 * w, 3, 1, s / 2, false);
+        conv(&mut steps, 2 * w, 2 * w, 3, 1, s / 2, false);
+        steps.push(Step::Down);
+        conv(&mut steps, 2 * w, 4 * w, 3, 1, s / 4, false);
+        conv(&mut steps, 4 * w, 4 * w, 3, 1, s / 4, false);
+        for d in DILATIONS {
+            conv(&mut steps, 4 * w, 4 * w, 3, d, s / 4, false);
+        }
+        conv(&mut steps, 4 * w, 4 * w, 3, 1, s / 4, true);
+        conv(&mut steps, 4 * w, 4 * w, 3, 1, s / 4, true);
+        steps.push(Step::Up);
+        conv(&mut steps, 4 * w, 2 * w, 3, 1, s / 2, true);
+        conv(&mut steps, 2 * w, 2 * w, 3, 1, s / 2, true);
+        steps.push(Step::Up);
+        conv(&mut steps, 2 * w, w, 3, 1, s, true);
+        conv(&mut steps, w, w / 2, 3, 1, s, true);
+        steps.push(Step::Conv(ConvSpec {
+            kind: self.conv,
+            inputs: w / 2,
+            outputs: 3,
+            kernel: 3,
+            dilation: 1,
+            impute_kernel: self.impute_kernel_at(s),
+            norm: NormKind::None,
+            activation: None,
+        }));
+        steps
+    }
+
+    pub fn init_generator<B: Backend>(&self, device: &B::Device) -> Generator<B> {
+        let plan = self.plan();
+        let convs = plan
+            .iter()
+            .filter_map(|s| match s {
+                Step::Conv(spec) => Some(FeatureConv::new(*spec, device)),
+                _ => None,
+            })
+            .collect();
+        let layout = plan
+            .iter()
+            .map(|s| match s {
+                Step::Conv(_) => 0,
+                Step::Down => 1,
+                Step::Up => 2,
+            })
+            .collect();
+        Generator {
+            convs,
+            layout,
+            kind: self.conv,
+        }
+    }
+
+    pub fn init<B: Backend>(&self, device: &B::Device) -> InpaintNet<B> {
+        InpaintNet {
+            coarse: self.init_generator(device),
+            refine: self.init_generator(device),
+            refine_hole_confidence: self.refine_hole_confidence as f64,
+        }
+    }
+}
+
+enum Step {
+    Conv(ConvSpec),
+    Down,
+    Up,
+}
+
+/// One generator (coarse or refine).
+#[derive(Module, Debug)]
+pub struct Generator<B: Backend> {
+    convs: Vec<FeatureConv<B>>,
+    /// 0 = next conv, 1 = downsample, 2 = upsample.
+    layout: Vec<usize>,
+    #[module(skip)]
+    kind: ConvKind,
+}
+
+impl<B: Backend> Generator<B> {
+    /// `x` `[N, 4, S, S]` (image in `[-1, 1]` with the hole zeroed, and the hole channel) with
+    /// the known mask `m` to an image in `[-1, 1]`.
+    pub fn forward(&self, x: Tensor<B, 4>, m: Tensor<B, 4>) -> Tensor<B, 4> {
+        let (mut x, mut m) = (x, m);
+        let mut convs = self.convs.iter();
+        for step in &self.layout {
+            (x, m) = match step {
+                0 => convs.next().expect("one conv per step").forward(x, m),
+                1 => downsample(self.kind, x, m),
+                _ => upsample(x, m),
+            };
+        }
+        x.tanh()
+    }
+}
+
+/// The outputs of one pass, all in `[0, 1]`.
+pub struct Inpainted<B: Backend> {
+    pub coarse: Tensor<B, 4>,
+    pub refine: Tensor<B, 4>,
+    /// The refine output in the hole, the input everywhere else.
+    pub fin: Tensor<B, 4>,
+}
+
+/// Coarse and refine generators.
+#[derive(Module, Debug)]
+pub struct InpaintNet<B: Backend> {
+    pub coarse: Generator<B>,
+    pub refine: Generator<B>,
+    refine_hole_confidence: f64,
+}
+
+impl<B: Backend> InpaintNet<B> {
+    /// `image` `[N, 3, S, S]` in `[0, 1]` (hole content ignored), `hole` `[N, 1, S, S]`.
+    pub fn forward(&self, image: Tensor<B, 4>, hole: Tensor<B, 4>) -> Inpainted<B> {
+        let known = hole.clone().neg().add_scalar(1.0);
+        let signed = unmask_train::ops::mul_mask(
+            image.clone().mul_scalar(2.0).sub_scalar(1.0),
+            known.clone(),
+        );
+        let coarse = self.coarse.forward(
+            Tensor::cat(vec![signed.clone(), hole.clone()], 1),
+            known.clone(),
+        );
+        let filled = composite(coarse.clone(), signed, hole.clone());
+        let trust = known.clone() + hole.clone().mul_scalar(self.refine_hole_confidence);
+        let refine = self
+            .refine
+            .forward(Tensor::cat(vec![filled, hole.clone()], 1), trust);
+        let to_unit = |t: Tensor<B, 4>| t.add_scalar(1.0).mul_scalar(0.5);
+        let refine = to_unit(refine);
+        Inpainted {
+            coarse: to_unit(coarse),
+            fin: composite(refine.clone(), image, hole),
+            refine,
+        }
+    }
+}
+
+/// `generated` inside the hole, `original` elsewhere. With a binary hole the known pixels are
+/// `original`'s bit for bit.
+pub fn composite<B: Backend>(
+    generated: Tensor<B, 4>,
+    original: Tensor<B, 4>,
+    hole: Tensor<B, 4>,
+) -> Tensor<B, 4> {
+    let known = hole.clone().neg().add_scalar(1.0);
+    unmask_train::ops::mul_mask(generated, hole) + unmask_train::ops::mul_mask(original, known)
+}
