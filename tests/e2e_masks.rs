@@ -4,7 +4,7 @@
 use polars::prelude::*;
 use std::path::{Path, PathBuf};
 use unmask_faces::synthetic::generate_face;
-use unmask_pipeline::{RunOptions, Runner, StageStatus};
+use unmask_pipeline::{Runner, StageStatus};
 
 mod common;
 use common::{opts, project_root};

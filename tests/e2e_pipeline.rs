@@ -1,7 +1,7 @@
 //! End-to-end tests of the pipeline runner on the real project files and on small pipelines
 //! written for each case, run in-process as `cargo xtask run` does.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use unmask_pipeline::{RunOptions, Runner, StageStatus};
 
 mod common;

@@ -1,5 +1,5 @@
-//! The quickstart pipeline end to end at test size: faces, masks, the segmenter trained,
-//! evaluated, skipped when current, and resumed rather than restarted.
+//! The quickstart pipeline end to end at test size: faces, masks, the segmenter and the GAN
+//! trained and evaluated, skipped when current, and resumed rather than restarted.
 
 use unmask_pipeline::{Runner, StageStatus};
 
@@ -18,6 +18,15 @@ const TINY: &[&str] = &[
     "train-seg.epochs=1",
     "train-seg.batch_size=4",
     "train-seg.checkpoint_every=1",
+    "train-inpaint.generator.image_size=32",
+    "train-inpaint.generator.width=4",
+    "train-inpaint.discriminator.layers=2",
+    "train-inpaint.epochs=1",
+    "train-inpaint.batch_size=4",
+    "train-inpaint.sample_count=2",
+    "train-inpaint.losses.perceptual=0.1",
+    "train-inpaint.losses.perceptual_layers=1",
+    "eval-inpaint.lpips=false",
 ];
 
 #[test]
@@ -34,6 +43,15 @@ fn quickstart_trains_and_evaluates_the_segmenter() {
     for t in ["**all**", "surgical", "gas"] {
         assert!(eval.contains(t), "{t} missing from\n{eval}");
     }
+    let gan = out.path().join("quickstart/train-inpaint");
+    assert!(gan.join("best/inpainter.json").is_file());
+    assert!(std::fs::read_dir(gan.join("samples")).unwrap().count() >= 1);
+    let eval =
+        std::fs::read_to_string(out.path().join("quickstart/eval-inpaint/metrics.md")).unwrap();
+    assert!(
+        eval.contains("hole L1") && eval.contains("**all**"),
+        "{eval}"
+    );
     let table = summary.table();
     assert!(table.contains("Dice"), "{table}");
 

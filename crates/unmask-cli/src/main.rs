@@ -1,8 +1,10 @@
 //! `unmask`: command line tools.
 //!
 //! - `unmask segment IMAGE -o MASK.png [--model DIR] [--json]`
+//! - `unmask inpaint IMAGE [--mask MASK.png] -o OUT.png [--model DIR] [--json]`
 //! - `unmask metrics A.png B.png [--mask M.png] [--json]`
 
+mod inpaint;
 mod metrics;
 mod segment;
 
@@ -47,6 +49,31 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Fill the masked region of an aligned face with the trained GAN; without --mask the
+    /// segmenter finds the mask first. Pixels outside the mask are kept exactly.
+    Inpaint {
+        /// The image (any size; the hole is generated at the model's size and pasted back).
+        image: PathBuf,
+        /// The mask (white = fill); default: the trained segmenter's.
+        #[arg(long)]
+        mask: Option<PathBuf>,
+        /// Where to write the result PNG.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// A `train-inpaint` output folder (default: the latest under --runs).
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// A `train-seg` output folder for finding the mask (default: the latest under --runs).
+        #[arg(long)]
+        seg_model: Option<PathBuf>,
+        #[arg(long, env = "UNMASK_RUNS", default_value = "runs")]
+        runs: PathBuf,
+        #[arg(long, default_value = "cpu")]
+        device: DeviceKind,
+        /// Print one JSON object (hole fraction, times) instead of a sentence.
+        #[arg(long)]
+        json: bool,
+    },
     /// Compare two images: L1, hole L1 (with --mask), PSNR, SSIM and LPIPS (AlexNet).
     Metrics {
         /// The first image (e.g. the inpainted result).
@@ -69,6 +96,25 @@ fn main() -> ExitCode {
     unmask_core::logging::init();
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Inpaint {
+            image,
+            mask,
+            output,
+            model,
+            seg_model,
+            runs,
+            device,
+            json,
+        } => inpaint::run(&inpaint::InpaintArgs {
+            image,
+            mask,
+            output,
+            model,
+            seg_model,
+            runs,
+            device,
+            json,
+        }),
         Command::Segment {
             image,
             output,

@@ -54,6 +54,23 @@ impl InpaintScores {
         Self::NAMES.into_iter().zip(self.values()).collect()
     }
 
+    /// The last row of a validation log.
+    pub fn from_log(log: &unmask_train::log::MetricLog) -> Option<Self> {
+        let v: Vec<f64> = Self::NAMES
+            .iter()
+            .map(|n| log.last(n))
+            .collect::<Option<_>>()?;
+        Some(Self {
+            hole_l1: v[0],
+            l1: v[1],
+            psnr: v[2],
+            ssim: v[3],
+            lpips: v[4],
+            baseline_hole_l1: v[5],
+            baseline_psnr: v[6],
+        })
+    }
+
     pub fn mean(rows: &[InpaintScores]) -> Self {
         let n = rows.len().max(1) as f64;
         let mut sums = [0f64; 7];

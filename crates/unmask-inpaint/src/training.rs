@@ -172,7 +172,7 @@ impl TrainOutcome {
             )
         });
         format!(
-            "GAN {} + {} params, {}/{} steps on {} pairs{}{}, {:.1} img/s",
+            "GAN {} + {} params, {}/{} steps on {} pairs{}{}{}",
             self.generator_parameters,
             self.discriminator_parameters,
             self.steps,
@@ -181,7 +181,7 @@ impl TrainOutcome {
             self.resumed_from
                 .map_or(String::new(), |s| format!(" (resumed at {s})")),
             last,
-            self.images_per_s
+            unmask_seg::training::speed(self.images_per_s)
         )
     }
 }
@@ -498,6 +498,9 @@ impl TrainJob for Job {
             }
         }
         progress.finish();
+        if last_scores.is_none() {
+            last_scores = InpaintScores::from_log(&val_log);
+        }
         Ok(TrainOutcome {
             steps: state.step,
             total_steps: total,

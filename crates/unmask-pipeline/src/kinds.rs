@@ -125,4 +125,6 @@ stage_kinds!(
     crate::stages::masks::MasksStage,
     crate::stages::segmentation::TrainSegStage,
     crate::stages::segmentation::EvalSegStage,
+    crate::stages::inpainting::TrainInpaintStage,
+    crate::stages::inpainting::EvalInpaintStage,
 );

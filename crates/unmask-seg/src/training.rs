@@ -155,7 +155,7 @@ impl TrainOutcome {
             )
         });
         format!(
-            "UNet {} params, {}/{} steps on {} pairs{}{}, best Dice {}, {:.1} img/s",
+            "UNet {} params, {}/{} steps on {} pairs{}{}, best Dice {}{}",
             self.parameters,
             self.steps,
             self.total_steps,
@@ -164,8 +164,17 @@ impl TrainOutcome {
                 .map_or(String::new(), |s| format!(" (resumed at {s})")),
             scores,
             self.best_dice.map_or("-".into(), |d| format!("{d:.4}")),
-            self.images_per_s
+            speed(self.images_per_s)
         )
+    }
+}
+
+/// ", 12.3 img/s", or nothing when no step ran in this session.
+pub fn speed(images_per_s: f64) -> String {
+    if images_per_s > 0.0 {
+        format!(", {images_per_s:.1} img/s")
+    } else {
+        String::new()
     }
 }
 

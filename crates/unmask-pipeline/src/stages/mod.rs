@@ -1,5 +1,6 @@
 //! Adapters from stage kinds to the crates that do the work.
 
 pub mod faces;
+pub mod inpainting;
 pub mod masks;
 pub mod segmentation;

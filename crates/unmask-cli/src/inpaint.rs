@@ -1,0 +1,110 @@
+//! `unmask inpaint IMAGE [--mask MASK.png] -o OUT.png`: the GAN fills the mask of an aligned
+//! face; without `--mask` the segmenter finds it first.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use burn::tensor::backend::Backend;
+use unmask_inpaint::Inpainter;
+use unmask_seg::Segmenter;
+use unmask_train::{backend::infer_on, images, DeviceKind, InferJob};
+
+pub struct InpaintArgs {
+    pub image: PathBuf,
+    pub mask: Option<PathBuf>,
+    pub output: PathBuf,
+    pub model: Option<PathBuf>,
+    pub seg_model: Option<PathBuf>,
+    pub runs: PathBuf,
+    pub device: DeviceKind,
+    pub json: bool,
+}
+
+pub fn run(args: &InpaintArgs) -> Result<()> {
+    let model = match &args.model {
+        Some(dir) => dir.clone(),
+        None => unmask_inpaint::latest_model(&args.runs)?,
+    };
+    let seg_model = match (&args.mask, &args.seg_model) {
+        (Some(_), _) => None,
+        (None, Some(dir)) => Some(dir.clone()),
+        (None, None) => Some(
+            unmask_seg::latest_model(&args.runs)
+                .context("no --mask given, so the segmenter must find it")?,
+        ),
+    };
+    let image = images::read_rgb(&args.image)?;
+    let mask = match &args.mask {
+        Some(path) => Some(images::read_mask(path)?),
+        None => None,
+    };
+    infer_on(
+        args.device,
+        Job {
+            args,
+            model,
+            seg_model,
+            image,
+            mask,
+        },
+    )
+}
+
+struct Job<'a> {
+    args: &'a InpaintArgs,
+    model: PathBuf,
+    seg_model: Option<PathBuf>,
+    image: image::RgbImage,
+    mask: Option<image::GrayImage>,
+}
+
+impl InferJob for Job<'_> {
+    type Output = ();
+    fn run<B: Backend>(self, device: B::Device) -> Result<()> {
+        let inpainter = Inpainter::<B>::load(&self.model, &device)?;
+        let started = Instant::now();
+        let (mask, segment_ms) = match (self.mask, &self.seg_model) {
+            (Some(m), _) => (m, 0.0),
+            (None, Some(dir)) => {
+                let seg = Segmenter::<B>::load(dir, &device)?;
+                let t = Instant::now();
+                let m = seg.segment(&self.image, None);
+                (m, t.elapsed().as_secs_f64() * 1e3)
+            }
+            (None, None) => unreachable!("a mask or a segmenter is always chosen"),
+        };
+        let t = Instant::now();
+        let (out, report) = inpainter.inpaint(&self.image, &mask)?;
+        let inpaint_ms = t.elapsed().as_secs_f64() * 1e3;
+        unmask_core::atomic::save_png(&out, &self.args.output)?;
+        if let Some(w) = &report.warning {
+            eprintln!("warning: {}: {w}", self.args.image.display());
+        }
+        if self.args.json {
+            println!(
+                "{}",
+                serde_json::json!({
+                    "image": self.args.image,
+                    "output": self.args.output,
+                    "model": self.model,
+                    "segmenter": self.seg_model,
+                    "hole_fraction": report.hole_fraction,
+                    "warning": report.warning,
+                    "segment_ms": segment_ms,
+                    "inpaint_ms": inpaint_ms,
+                    "total_ms": started.elapsed().as_secs_f64() * 1e3,
+                })
+            );
+        } else {
+            println!(
+                "{}: filled {:.1}% of the image, written to {} ({:.0} ms)",
+                self.args.image.display(),
+                report.hole_fraction * 100.0,
+                self.args.output.display(),
+                started.elapsed().as_secs_f64() * 1e3
+            );
+        }
+        Ok(())
+    }
+}
