@@ -26,6 +26,7 @@ const TINY: &[&str] = &[
     "train-inpaint.sample_count=2",
     "train-inpaint.losses.perceptual=0.1",
     "train-inpaint.losses.perceptual_layers=1",
+    "train-inpaint.masks=segmenter",
     "eval-inpaint.lpips=false",
 ];
 

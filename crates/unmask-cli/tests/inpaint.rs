@@ -22,14 +22,11 @@ fn inpaint_fills_only_the_hole() {
         preview_count: 0,
         ..Default::default()
     };
-    unmask_faces::dataset::generate(&faces, &tmp.path().join("faces")).unwrap();
-    let records = unmask_faces::read_faces(&tmp.path().join("faces")).unwrap();
     let masks = unmask_masks::dataset::MasksParams {
         preview_per_type: 0,
         ..Default::default()
     };
-    let data = tmp.path().join("masks");
-    unmask_masks::dataset::synthesize(&masks, &records, &data).unwrap();
+    let data = unmask_masks::dataset::synthetic_pairs(tmp.path(), &faces, &masks).unwrap();
     let runs = tmp.path().join("runs");
     let seg = unmask_seg::TrainSegConfig {
         model: unmask_seg::UNetConfig {

@@ -22,13 +22,11 @@ fn segment_writes_a_mask_of_the_image_size() {
         preview_count: 0,
         ..Default::default()
     };
-    unmask_faces::dataset::generate(&faces, &tmp.path().join("faces")).unwrap();
-    let records = unmask_faces::read_faces(&tmp.path().join("faces")).unwrap();
     let masks = unmask_masks::dataset::MasksParams {
         preview_per_type: 0,
         ..Default::default()
     };
-    unmask_masks::dataset::synthesize(&masks, &records, &tmp.path().join("masks")).unwrap();
+    unmask_masks::dataset::synthetic_pairs(tmp.path(), &faces, &masks).unwrap();
     // Laid out as a pipeline run, so the default model lookup finds it.
     let model_dir = tmp.path().join("runs/p/train-seg");
     let config = unmask_seg::TrainSegConfig {

@@ -7,12 +7,11 @@ use crate::inference::Inpainter;
 use crate::model::InpaintNet;
 use anyhow::Result;
 use burn::tensor::backend::Backend;
-use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use unmask_masks::MaskedPair;
 use unmask_metrics::{hole_l1, l1, psnr, ssim, to_vec, Lpips, LpipsNet};
-use unmask_train::{DeviceKind, InferJob};
+use unmask_train::{scores, DeviceKind, InferJob};
 
 /// Scores of one image (or their means).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -168,12 +167,14 @@ impl Default for EvalInpaintParams {
     }
 }
 
+/// The result of `eval-inpaint`: overall means and one row per group ("all", then each mask
+/// type) in [`InpaintScores::NAMES`] order.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct EvalSummary {
     pub split: String,
     pub count: usize,
     pub overall: InpaintScores,
-    pub per_type: Vec<(String, usize, InpaintScores)>,
+    pub groups: Vec<(String, usize, Vec<f64>)>,
 }
 
 impl EvalSummary {
@@ -193,28 +194,13 @@ impl EvalSummary {
     }
 
     pub fn markdown(&self) -> String {
-        let mut md = format!(
-            "# Inpainting on the `{}` split\n\n| mask type | pairs | hole L1 | L1 | PSNR | SSIM | LPIPS | fill hole L1 | fill PSNR |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
-            self.split
-        );
-        let row = |name: &str, n: usize, s: &InpaintScores| {
-            let v = s.values();
-            format!(
-                "| {name} | {n} | {:.4} | {:.4} | {:.2} | {:.4} | {:.4} | {:.4} | {:.2} |\n",
-                v[0], v[1], v[2], v[3], v[4], v[5], v[6]
-            )
-        };
-        md += &row("**all**", self.count, &self.overall);
-        for (name, n, s) in &self.per_type {
-            md += &row(name, *n, s);
-        }
-        md + "\nThe fill columns are the mean-colour-fill baseline (each hole filled with the mean colour of its image's known pixels).\n"
+        format!(
+            "# Inpainting on the `{}` split\n\n| mask type | pairs | hole L1 | L1 | PSNR | SSIM | LPIPS | fill hole L1 | fill PSNR |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n{}\nThe fill columns are the mean-colour-fill baseline (each hole filled with the mean colour of its image's known pixels).\n",
+            self.split,
+            scores::markdown_rows(&self.groups, &[4, 4, 2, 4, 4, 4, 2])
+        )
     }
 }
-
-pub const PER_IMAGE: &str = "per_image.parquet";
-pub const METRICS: &str = "metrics.parquet";
-pub const METRICS_MD: &str = "metrics.md";
 
 /// Evaluates the GAN in `model_dir` on a split of the masks stage in `data_dir`.
 pub fn evaluate(
@@ -236,28 +222,28 @@ pub fn evaluate(
         lpips_path,
     };
     let rows = unmask_train::backend::infer_on(params.device, job)?;
-    let mut types: Vec<String> = pairs.iter().map(|p| p.mask_type.clone()).collect();
-    types.sort();
-    types.dedup();
-    let per_type = types
-        .into_iter()
-        .map(|t| {
-            let chosen: Vec<InpaintScores> = pairs
-                .iter()
-                .zip(&rows)
-                .filter(|(p, _)| p.mask_type == t)
-                .map(|(_, r)| r.clone())
-                .collect();
-            (t, chosen.len(), InpaintScores::mean(&chosen))
-        })
-        .collect();
+    let ids: Vec<String> = pairs.iter().map(|p| p.id.clone()).collect();
+    let types: Vec<String> = pairs.iter().map(|p| p.mask_type.clone()).collect();
+    let table: Vec<Vec<f64>> = rows.iter().map(|r| r.values().to_vec()).collect();
+    let groups = scores::group_means(&types, &table, InpaintScores::NAMES.len());
+    scores::write_tables(
+        out_dir,
+        &ids,
+        &types,
+        &InpaintScores::NAMES,
+        &table,
+        &groups,
+    )?;
     let summary = EvalSummary {
         split: params.split.clone(),
         count: rows.len(),
         overall: InpaintScores::mean(&rows),
-        per_type,
+        groups,
     };
-    write_tables(&pairs, &rows, &summary, out_dir)?;
+    unmask_core::atomic::write_bytes(
+        &out_dir.join(scores::METRICS_MD),
+        summary.markdown().as_bytes(),
+    )?;
     Ok(summary)
 }
 
@@ -296,60 +282,4 @@ impl InferJob for EvalJob {
         progress.finish();
         Ok(rows)
     }
-}
-
-fn write_tables(
-    pairs: &[MaskedPair],
-    rows: &[InpaintScores],
-    summary: &EvalSummary,
-    out_dir: &Path,
-) -> Result<()> {
-    let mut cols = vec![
-        Column::new(
-            "id".into(),
-            pairs.iter().map(|p| p.id.clone()).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "mask_type".into(),
-            pairs
-                .iter()
-                .map(|p| p.mask_type.clone())
-                .collect::<Vec<_>>(),
-        ),
-    ];
-    for (k, name) in InpaintScores::NAMES.iter().enumerate() {
-        cols.push(Column::new(
-            (*name).into(),
-            rows.iter().map(|r| r.values()[k]).collect::<Vec<f64>>(),
-        ));
-    }
-    unmask_core::manifest::write_parquet(
-        &mut DataFrame::new(rows.len(), cols)?,
-        &out_dir.join(PER_IMAGE),
-    )?;
-    let groups: Vec<(String, usize, InpaintScores)> =
-        std::iter::once(("all".to_string(), summary.count, summary.overall.clone()))
-            .chain(summary.per_type.iter().cloned())
-            .collect();
-    let mut cols = vec![
-        Column::new(
-            "mask_type".into(),
-            groups.iter().map(|g| g.0.clone()).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "pairs".into(),
-            groups.iter().map(|g| g.1 as u64).collect::<Vec<_>>(),
-        ),
-    ];
-    for (k, name) in InpaintScores::NAMES.iter().enumerate() {
-        cols.push(Column::new(
-            (*name).into(),
-            groups.iter().map(|g| g.2.values()[k]).collect::<Vec<f64>>(),
-        ));
-    }
-    unmask_core::manifest::write_parquet(
-        &mut DataFrame::new(groups.len(), cols)?,
-        &out_dir.join(METRICS),
-    )?;
-    unmask_core::atomic::write_bytes(&out_dir.join(METRICS_MD), summary.markdown().as_bytes())
 }

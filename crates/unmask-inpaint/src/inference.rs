@@ -170,40 +170,10 @@ impl<B: Backend> Inpainter<B> {
 
 /// The folder holding `inpainter.json`: `dir` itself or `dir/best`.
 pub fn resolve_model_dir(dir: &Path) -> Result<PathBuf> {
-    for candidate in [dir.to_path_buf(), dir.join(crate::training::BEST_DIR)] {
-        if candidate.join(INFO_FILE).is_file() {
-            return Ok(candidate);
-        }
-    }
-    if !dir.exists() {
-        bail!("model folder {} does not exist", dir.display());
-    }
-    bail!(
-        "no trained inpainting GAN in {} (looked for {INFO_FILE} and best/{INFO_FILE}): train one with `cargo xtask run quickstart`",
-        dir.display()
-    )
+    unmask_train::models::resolve_model_dir(dir, INFO_FILE, "inpainting GAN")
 }
 
-/// The most recently trained GAN under a runs folder (`RUNS/PIPELINE/STAGE/best/`).
+/// The most recently trained inpainting GAN under a runs folder (`RUNS/PIPELINE/STAGE/best/`).
 pub fn latest_model(runs: &Path) -> Result<PathBuf> {
-    let mut found: Vec<(std::time::SystemTime, PathBuf)> = Vec::new();
-    for pipeline in std::fs::read_dir(runs).into_iter().flatten().flatten() {
-        for stage in std::fs::read_dir(pipeline.path())
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
-            let best = stage.path().join(crate::training::BEST_DIR);
-            if let Ok(meta) = std::fs::metadata(best.join(INFO_FILE)) {
-                found.push((meta.modified().unwrap_or(std::time::UNIX_EPOCH), best));
-            }
-        }
-    }
-    found.sort();
-    found.pop().map(|(_, p)| p).with_context(|| {
-        format!(
-            "no trained inpainting GAN under {}: train one with `cargo xtask run quickstart` (or pass --model DIR)",
-            runs.display()
-        )
-    })
+    unmask_train::models::latest_model(runs, INFO_FILE, "inpainting GAN")
 }

@@ -23,7 +23,7 @@ use unmask_train::log::MetricLog;
 use unmask_train::{backend, order, seed, DeviceKind, TrainJob};
 
 pub const CHECKPOINT_DIR: &str = "checkpoint";
-pub const BEST_DIR: &str = "best";
+pub const BEST_DIR: &str = unmask_train::models::BEST_DIR;
 pub const SAMPLES_DIR: &str = "samples";
 pub const STEP_LOG: &str = "steps.parquet";
 pub const VAL_LOG: &str = "validation.parquet";

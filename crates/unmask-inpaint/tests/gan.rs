@@ -242,14 +242,11 @@ fn dataset(dir: &Path, count: usize) -> std::path::PathBuf {
         preview_count: 0,
         ..Default::default()
     };
-    unmask_faces::dataset::generate(&faces, &dir.join("faces")).unwrap();
-    let records = unmask_faces::read_faces(&dir.join("faces")).unwrap();
     let masks = unmask_masks::dataset::MasksParams {
         preview_per_type: 0,
         ..Default::default()
     };
-    unmask_masks::dataset::synthesize(&masks, &records, &dir.join("masks")).unwrap();
-    dir.join("masks")
+    unmask_masks::dataset::synthetic_pairs(dir, &faces, &masks).unwrap()
 }
 
 fn tiny_training() -> TrainInpaintConfig {

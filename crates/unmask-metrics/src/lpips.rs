@@ -93,7 +93,10 @@ impl<B: Backend> Lpips<B> {
             Tensor::<B, 4>::from_data(TensorData::new(SHIFT.to_vec(), [1, 3, 1, 1]), &device);
         let scale =
             Tensor::<B, 4>::from_data(TensorData::new(SCALE.to_vec(), [1, 3, 1, 1]), &device);
-        let x = (x.mul_scalar(2.0).sub_scalar(1.0) - shift) / scale;
+        let [n, _, h, w] = x.dims();
+        // Per-channel constants expanded to full size for the same reason as in `unit_normalise`.
+        let full = |t: Tensor<B, 4>| t.repeat_dim(0, n).repeat_dim(2, h).repeat_dim(3, w);
+        let x = (x.mul_scalar(2.0).sub_scalar(1.0) - full(shift)) / full(scale);
         match self.net {
             LpipsNet::Alex => backbone::alex_features(&self.convs, x),
             LpipsNet::Vgg => backbone::vgg_features(&self.convs, x, 5),
@@ -140,6 +143,9 @@ impl<B: Backend> Lpips<B> {
 
 /// `f / (sqrt(sum_c f^2) + 1e-10)`.
 fn unit_normalise<B: Backend>(f: Tensor<B, 4>) -> Tensor<B, 4> {
+    let c = f.dims()[1];
     let norm = (f.clone() * f.clone()).sum_dim(1).sqrt().add_scalar(EPS);
-    f / norm
+    // The norm is repeated over the channels so both operands are contiguous: burn-flex runs
+    // a division that broadcasts over a middle dimension element by element on one thread.
+    f / norm.repeat_dim(1, c)
 }

@@ -6,12 +6,11 @@ use crate::inference::Segmenter;
 use crate::model::UNet;
 use anyhow::Result;
 use burn::tensor::backend::Backend;
-use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use unmask_masks::MaskedPair;
 use unmask_metrics::{dice, iou, pixel_accuracy, precision, recall, to_vec};
-use unmask_train::{DeviceKind, InferJob};
+use unmask_train::{scores, DeviceKind, InferJob};
 
 /// Mask overlap scores of one image, or their means.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -40,28 +39,28 @@ impl ValScores {
         Self::NAMES.into_iter().zip(self.values()).collect()
     }
 
-    pub fn mean(rows: &[ValScores]) -> Self {
-        let n = rows.len().max(1) as f64;
-        let sum = |f: fn(&ValScores) -> f64| rows.iter().map(f).sum::<f64>() / n;
+    pub fn from_values(v: &[f64]) -> Self {
         Self {
-            dice: sum(|r| r.dice),
-            iou: sum(|r| r.iou),
-            pixel_accuracy: sum(|r| r.pixel_accuracy),
-            precision: sum(|r| r.precision),
-            recall: sum(|r| r.recall),
+            dice: v[0],
+            iou: v[1],
+            pixel_accuracy: v[2],
+            precision: v[3],
+            recall: v[4],
         }
+    }
+
+    pub fn mean(rows: &[ValScores]) -> Self {
+        let table: Vec<Vec<f64>> = rows.iter().map(|r| r.values().to_vec()).collect();
+        Self::from_values(&scores::mean_row(&table, Self::NAMES.len()))
     }
 
     /// The last row of a validation log.
     pub fn from_log(log: &unmask_train::log::MetricLog) -> Option<Self> {
-        let last = |name| log.last(name);
-        Some(Self {
-            dice: last("dice")?,
-            iou: last("iou")?,
-            pixel_accuracy: last("pixel_accuracy")?,
-            precision: last("precision")?,
-            recall: last("recall")?,
-        })
+        let v: Vec<f64> = Self::NAMES
+            .iter()
+            .map(|n| log.last(n))
+            .collect::<Option<_>>()?;
+        Some(Self::from_values(&v))
     }
 }
 
@@ -120,17 +119,14 @@ impl Default for EvalSegParams {
     }
 }
 
-pub const PER_IMAGE: &str = "per_image.parquet";
-pub const METRICS: &str = "metrics.parquet";
-pub const METRICS_MD: &str = "metrics.md";
-
-/// The result of `eval-seg`: the overall means and one row per mask type.
+/// The result of `eval-seg`: the overall means and one row per group ("all", then each mask
+/// type) with the values in [`ValScores::NAMES`] order.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct EvalSummary {
     pub split: String,
     pub count: usize,
     pub overall: ValScores,
-    pub per_type: Vec<(String, usize, ValScores)>,
+    pub groups: Vec<(String, usize, Vec<f64>)>,
 }
 
 impl EvalSummary {
@@ -148,22 +144,11 @@ impl EvalSummary {
     }
 
     pub fn markdown(&self) -> String {
-        let mut md = format!(
-            "# Segmentation on the `{}` split\n\n| mask type | pairs | Dice | IoU | pixel accuracy | precision | recall |\n|---|---:|---:|---:|---:|---:|---:|\n",
-            self.split
-        );
-        let row = |name: &str, n: usize, s: &ValScores| {
-            let v = s.values();
-            format!(
-                "| {name} | {n} | {:.4} | {:.4} | {:.4} | {:.4} | {:.4} |\n",
-                v[0], v[1], v[2], v[3], v[4]
-            )
-        };
-        md += &row("**all**", self.count, &self.overall);
-        for (name, n, s) in &self.per_type {
-            md += &row(name, *n, s);
-        }
-        md
+        format!(
+            "# Segmentation on the `{}` split\n\n| mask type | pairs | Dice | IoU | pixel accuracy | precision | recall |\n|---|---:|---:|---:|---:|---:|---:|\n{}",
+            self.split,
+            scores::markdown_rows(&self.groups, &[4; 5])
+        )
     }
 }
 
@@ -183,8 +168,21 @@ pub fn evaluate(
         params: params.clone(),
     };
     let rows = unmask_train::backend::infer_on(params.device, job)?;
-    let summary = summarise(&params.split, &pairs, &rows);
-    write_tables(&pairs, &rows, &summary, out_dir)?;
+    let ids: Vec<String> = pairs.iter().map(|p| p.id.clone()).collect();
+    let types: Vec<String> = pairs.iter().map(|p| p.mask_type.clone()).collect();
+    let table: Vec<Vec<f64>> = rows.iter().map(|r| r.values().to_vec()).collect();
+    let groups = scores::group_means(&types, &table, ValScores::NAMES.len());
+    scores::write_tables(out_dir, &ids, &types, &ValScores::NAMES, &table, &groups)?;
+    let summary = EvalSummary {
+        split: params.split.clone(),
+        count: rows.len(),
+        overall: ValScores::mean(&rows),
+        groups,
+    };
+    unmask_core::atomic::write_bytes(
+        &out_dir.join(scores::METRICS_MD),
+        summary.markdown().as_bytes(),
+    )?;
     Ok(summary)
 }
 
@@ -216,83 +214,4 @@ impl InferJob for EvalJob {
         progress.finish();
         Ok(rows)
     }
-}
-
-fn summarise(split: &str, pairs: &[MaskedPair], rows: &[ValScores]) -> EvalSummary {
-    let mut types: Vec<String> = pairs.iter().map(|p| p.mask_type.clone()).collect();
-    types.sort();
-    types.dedup();
-    let per_type = types
-        .into_iter()
-        .map(|t| {
-            let chosen: Vec<ValScores> = pairs
-                .iter()
-                .zip(rows)
-                .filter(|(p, _)| p.mask_type == t)
-                .map(|(_, r)| r.clone())
-                .collect();
-            (t, chosen.len(), ValScores::mean(&chosen))
-        })
-        .collect();
-    EvalSummary {
-        split: split.to_string(),
-        count: rows.len(),
-        overall: ValScores::mean(rows),
-        per_type,
-    }
-}
-
-fn write_tables(
-    pairs: &[MaskedPair],
-    rows: &[ValScores],
-    summary: &EvalSummary,
-    out_dir: &Path,
-) -> Result<()> {
-    let metric = |k: usize| rows.iter().map(|r| r.values()[k]).collect::<Vec<f64>>();
-    let mut cols = vec![
-        Column::new(
-            "id".into(),
-            pairs.iter().map(|p| p.id.clone()).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "mask_type".into(),
-            pairs
-                .iter()
-                .map(|p| p.mask_type.clone())
-                .collect::<Vec<_>>(),
-        ),
-    ];
-    for (k, name) in ValScores::NAMES.iter().enumerate() {
-        cols.push(Column::new((*name).into(), metric(k)));
-    }
-    unmask_core::manifest::write_parquet(
-        &mut DataFrame::new(rows.len(), cols)?,
-        &out_dir.join(PER_IMAGE),
-    )?;
-
-    let groups: Vec<(String, usize, ValScores)> =
-        std::iter::once(("all".to_string(), summary.count, summary.overall.clone()))
-            .chain(summary.per_type.iter().cloned())
-            .collect();
-    let mut cols = vec![
-        Column::new(
-            "mask_type".into(),
-            groups.iter().map(|g| g.0.clone()).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "pairs".into(),
-            groups.iter().map(|g| g.1 as u64).collect::<Vec<_>>(),
-        ),
-    ];
-    for (k, name) in ValScores::NAMES.iter().enumerate() {
-        cols.push(Column::new(
-            (*name).into(),
-            groups.iter().map(|g| g.2.values()[k]).collect::<Vec<_>>(),
-        ));
-    }
-    unmask_core::manifest::write_parquet(
-        &mut DataFrame::new(groups.len(), cols)?,
-        &out_dir.join(METRICS),
-    )?;
-    unmask_core::atomic::write_bytes(&out_dir.join(METRICS_MD), summary.markdown().as_bytes())
 }

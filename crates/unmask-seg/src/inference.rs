@@ -2,7 +2,7 @@
 //! any size.
 
 use crate::model::{UNet, UNetConfig};
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use burn::module::Module;
 use burn::tensor::backend::Backend;
 use image::imageops::FilterType;
@@ -133,43 +133,10 @@ impl<B: Backend> Segmenter<B> {
 
 /// The folder holding `segmenter.json`: `dir` itself or `dir/best`.
 pub fn resolve_model_dir(dir: &Path) -> Result<PathBuf> {
-    for candidate in [dir.to_path_buf(), dir.join(crate::training::BEST_DIR)] {
-        if candidate.join(INFO_FILE).is_file() {
-            return Ok(candidate);
-        }
-    }
-    if !dir.exists() {
-        bail!("model folder {} does not exist", dir.display());
-    }
-    bail!(
-        "no trained segmenter in {} (looked for {} and {}/{}): train one with `cargo xtask run quickstart`",
-        dir.display(),
-        INFO_FILE,
-        crate::training::BEST_DIR,
-        INFO_FILE
-    )
+    unmask_train::models::resolve_model_dir(dir, INFO_FILE, "segmenter")
 }
 
 /// The most recently trained segmenter under a runs folder (`RUNS/PIPELINE/STAGE/best/`).
 pub fn latest_model(runs: &Path) -> Result<PathBuf> {
-    let mut found: Vec<(std::time::SystemTime, PathBuf)> = Vec::new();
-    for pipeline in std::fs::read_dir(runs).into_iter().flatten().flatten() {
-        for stage in std::fs::read_dir(pipeline.path())
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
-            let best = stage.path().join(crate::training::BEST_DIR);
-            if let Ok(meta) = std::fs::metadata(best.join(INFO_FILE)) {
-                found.push((meta.modified().unwrap_or(std::time::UNIX_EPOCH), best));
-            }
-        }
-    }
-    found.sort();
-    found.pop().map(|(_, p)| p).with_context(|| {
-        format!(
-            "no trained segmenter under {}: train one with `cargo xtask run quickstart` (or pass --model DIR)",
-            runs.display()
-        )
-    })
+    unmask_train::models::latest_model(runs, INFO_FILE, "segmenter")
 }

@@ -12,8 +12,10 @@ pub mod backend;
 pub mod checkpoint;
 pub mod images;
 pub mod log;
+pub mod models;
 pub mod ops;
 pub mod order;
+pub mod scores;
 pub mod seed;
 
 pub use backend::{DeviceKind, InferJob, TrainJob};
