@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 use unmask_masks::MaskedPair;
 use unmask_metrics::Vgg16Features;
-use unmask_train::checkpoint::{self, existing_dir, load_record, record_bytes, save_dir, to_json};
+use unmask_train::checkpoint::{self, load_record, record_bytes, save_dir, to_json};
 use unmask_train::log::MetricLog;
 use unmask_train::{backend, order, seed, DeviceKind, TrainJob};
 
@@ -284,10 +284,11 @@ impl TrainJob for Job {
             best_step: None,
         };
         let mut resumed_from = None;
-        if let Some(dir) = existing_dir(&ckpt_dir) {
-            let saved: TrainState = checkpoint::read_json(&dir.join("state.json"))?;
-            checkpoint::ensure_same_config(&saved.config.identity(), &config.identity(), &dir.join("state.json"))
-                .context("the checkpoint belongs to another configuration; rerun with --force (or delete the checkpoint folder) to start afresh")?;
+        if let Some((dir, saved)) = checkpoint::resume_state(
+            &ckpt_dir,
+            |s: &TrainState| s.config.identity(),
+            &config.identity(),
+        )? {
             net = net.load_record(load_record::<B, _>(&dir.join("generator.mpk"), &device)?);
             disc = disc.load_record(load_record::<B, _>(
                 &dir.join("discriminator.mpk"),
@@ -326,20 +327,18 @@ impl TrainJob for Job {
         let mut val_log = MetricLog::load(&out_dir.join(VAL_LOG), state.step)?;
 
         let size = config.generator.image_size as u32;
-        let per_epoch = order::steps_per_epoch(train.len(), config.batch_size);
-        let mut total = config.epochs * per_epoch;
-        if let Some(max) = config.max_steps {
-            total = total.min(max);
-        }
-        let start = state.step;
-        let end = control
-            .stop_after
-            .map_or(total, |s| s.min(total))
-            .max(start);
+        let schedule = order::Schedule::new(
+            train.len(),
+            config.batch_size,
+            config.epochs,
+            config.max_steps,
+        );
+        let total = schedule.total;
+        let session = schedule.session(state.step, control.stop_after);
         let batches = {
             let (train, cfg) = (train.clone(), config.clone());
             unmask_train::images::prefetch(
-                (start..end).collect(),
+                session.clone().collect(),
                 2,
                 move |step| -> Result<(u64, InpaintBatch)> {
                     let (_, idx) =
@@ -354,7 +353,8 @@ impl TrainJob for Job {
         };
         let samples: Vec<MaskedPair> = val.iter().take(config.sample_count).cloned().collect();
         let parameters = (net.num_params(), disc.num_params());
-        let progress = unmask_core::progress::Progress::new("train-inpaint", end - start);
+        let progress =
+            unmask_core::progress::Progress::new("train-inpaint", session.end - session.start);
         let (mut seconds, mut images_seen) = (0.0, 0usize);
         let mut last_scores = None;
         let w = &config.losses;
@@ -416,7 +416,7 @@ impl TrainJob for Job {
             seconds += timer.elapsed().as_secs_f64();
 
             let done = step + 1;
-            let epoch = step / per_epoch;
+            let epoch = schedule.epoch_of(step);
             let scalar = |t: Tensor<B, 1>| t.into_scalar().elem::<f32>() as f64;
             step_log.push(
                 done,
@@ -433,7 +433,7 @@ impl TrainJob for Job {
             progress.set_message(format!("G {g_value:.3} D {d_value:.3}"));
             progress.inc(1);
 
-            let epoch_end = done % per_epoch == 0 || done == total;
+            let epoch_end = schedule.epoch_end(done);
             if done % config.sample_every == 0 || done == total {
                 write_samples(
                     &net.valid(),

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use unmask_masks::MaskedPair;
-use unmask_train::checkpoint::{self, existing_dir, load_record, record_bytes, save_dir, to_json};
+use unmask_train::checkpoint::{self, load_record, record_bytes, save_dir, to_json};
 use unmask_train::log::MetricLog;
 use unmask_train::{backend, order, seed, DeviceKind, TrainJob};
 
@@ -245,10 +245,11 @@ impl TrainJob for Job {
             best_step: None,
         };
         let mut resumed_from = None;
-        if let Some(dir) = existing_dir(&ckpt_dir) {
-            let saved: TrainState = checkpoint::read_json(&dir.join("state.json"))?;
-            checkpoint::ensure_same_config(&saved.config.identity(), &config.identity(), &dir.join("state.json"))
-                .context("the checkpoint belongs to another configuration; rerun with --force (or delete the checkpoint folder) to start afresh")?;
+        if let Some((dir, saved)) = checkpoint::resume_state(
+            &ckpt_dir,
+            |s: &TrainState| s.config.identity(),
+            &config.identity(),
+        )? {
             model = model.load_record(load_record::<B, _>(&dir.join("model.mpk"), &device)?);
             optim = optim.load_record(load_record::<B, _>(&dir.join("optimizer.mpk"), &device)?);
             state = TrainState {
@@ -266,22 +267,20 @@ impl TrainJob for Job {
         let mut val_log = MetricLog::load(&out_dir.join(VAL_LOG), state.step)?;
 
         let size = config.model.image_size as u32;
-        let per_epoch = order::steps_per_epoch(train.len(), config.batch_size);
-        let mut total = config.epochs * per_epoch;
-        if let Some(max) = config.max_steps {
-            total = total.min(max);
-        }
+        let schedule = order::Schedule::new(
+            train.len(),
+            config.batch_size,
+            config.epochs,
+            config.max_steps,
+        );
+        let total = schedule.total;
         let parameters = model.num_params();
-        let start = state.step;
-        let end = control
-            .stop_after
-            .map_or(total, |s| s.min(total))
-            .max(start);
+        let session = schedule.session(state.step, control.stop_after);
 
         let batches = {
             let (train, cfg) = (train.clone(), config.clone());
             unmask_train::images::prefetch(
-                (start..end).collect(),
+                session.clone().collect(),
                 2,
                 move |step| -> Result<(u64, SegBatch)> {
                     let (_, idx) =
@@ -294,7 +293,8 @@ impl TrainJob for Job {
                 },
             )
         };
-        let progress = unmask_core::progress::Progress::new("train-seg", end - start);
+        let progress =
+            unmask_core::progress::Progress::new("train-seg", session.end - session.start);
         let mut train_seconds = 0.0;
         let mut images_seen = 0usize;
         let mut last_scores = None;
@@ -319,12 +319,12 @@ impl TrainJob for Job {
             train_seconds += timer.elapsed().as_secs_f64();
 
             let done = step + 1;
-            let epoch = step / per_epoch;
+            let epoch = schedule.epoch_of(step);
             step_log.push(done, epoch, &[("loss", loss_value as f64)]);
             progress.set_message(format!("loss {loss_value:.4}"));
             progress.inc(1);
 
-            let epoch_end = done % per_epoch == 0 || done == total;
+            let epoch_end = schedule.epoch_end(done);
             if epoch_end {
                 let scores = ValScores::mean(&evaluation::score_pairs(
                     &model.valid(),

@@ -71,6 +71,24 @@ pub fn remove_dir(dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The state saved in the checkpoint folder `dir` (`state.json`), if there is one, after
+/// checking that `identity` of it equals `wanted` (the fields a run must share to continue).
+pub fn resume_state<S: DeserializeOwned, C: Serialize>(
+    dir: &Path,
+    identity: impl Fn(&S) -> C,
+    wanted: &C,
+) -> Result<Option<(PathBuf, S)>> {
+    let Some(found) = existing_dir(dir) else {
+        return Ok(None);
+    };
+    let file = found.join("state.json");
+    let saved: S = read_json(&file)?;
+    ensure_same_config(&identity(&saved), wanted, &file).context(
+        "the checkpoint belongs to another configuration; rerun with --force (or delete the checkpoint folder) to start afresh",
+    )?;
+    Ok(Some((found, saved)))
+}
+
 pub fn to_json<T: Serialize>(value: &T) -> Result<Vec<u8>> {
     Ok(serde_json::to_vec_pretty(value)?)
 }

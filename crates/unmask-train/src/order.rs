@@ -16,6 +16,38 @@ pub fn steps_per_epoch(n: usize, batch_size: usize) -> u64 {
     n.div_ceil(batch_size.max(1)) as u64
 }
 
+/// How many steps a run takes: whole epochs over `n` samples, capped by `max_steps`.
+#[derive(Clone, Copy, Debug)]
+pub struct Schedule {
+    pub per_epoch: u64,
+    pub total: u64,
+}
+
+impl Schedule {
+    pub fn new(n: usize, batch_size: usize, epochs: u64, max_steps: Option<u64>) -> Self {
+        let per_epoch = steps_per_epoch(n, batch_size);
+        let total = max_steps.map_or(epochs * per_epoch, |m| m.min(epochs * per_epoch));
+        Self { per_epoch, total }
+    }
+
+    pub fn epoch_of(&self, step: u64) -> u64 {
+        step / self.per_epoch
+    }
+
+    /// Whether `done` steps complete an epoch (or the run).
+    pub fn epoch_end(&self, done: u64) -> bool {
+        done % self.per_epoch == 0 || done == self.total
+    }
+
+    /// The steps this session runs: from `start` to the end, or to `stop_after`.
+    pub fn session(&self, start: u64, stop_after: Option<u64>) -> std::ops::Range<u64> {
+        start
+            ..stop_after
+                .map_or(self.total, |s| s.min(self.total))
+                .max(start)
+    }
+}
+
 /// The sample indices of global step `step`.
 pub fn batch_indices(n: usize, batch_size: usize, seed: u64, step: u64) -> (u64, Vec<usize>) {
     let per_epoch = steps_per_epoch(n, batch_size);
