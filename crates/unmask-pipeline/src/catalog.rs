@@ -67,8 +67,10 @@ pub fn listing(root: &Path) -> String {
         out.push('\n');
     }
     out.push_str("Stage kinds:\n");
-    for (kind, summary) in crate::kinds::all() {
-        out.push_str(&format!("  {kind:12}  {summary}\n"));
+    let kinds = crate::kinds::all();
+    let width = kinds.iter().map(|k| k.0.len()).max().unwrap_or(0);
+    for (kind, summary) in kinds {
+        out.push_str(&format!("  {kind:width$}  {summary}\n"));
     }
     out
 }
