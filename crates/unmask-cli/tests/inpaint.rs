@@ -1,45 +1,14 @@
 //! `unmask inpaint` as a user runs it, with a given mask and with the segmenter's.
 
-use std::path::Path;
-use std::process::Command;
-
-fn unmask(args: &[&str], runs: &Path) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_unmask"))
-        .args(args)
-        .env("UNMASK_RUNS", runs)
-        .output()
-        .unwrap()
-}
+mod common;
+use common::{tiny_pairs, tiny_segmenter, unmask};
 
 #[test]
 fn inpaint_fills_only_the_hole() {
     let tmp = tempfile::tempdir().unwrap();
-    let faces = unmask_faces::dataset::FacesConfig {
-        count: 8,
-        size: 32,
-        val_fraction: 0.3,
-        test_fraction: 0.0,
-        preview_count: 0,
-        ..Default::default()
-    };
-    let masks = unmask_masks::dataset::MasksParams {
-        preview_per_type: 0,
-        ..Default::default()
-    };
-    let data = unmask_masks::dataset::synthetic_pairs(tmp.path(), &faces, &masks).unwrap();
+    let data = tiny_pairs(tmp.path(), 32);
     let runs = tmp.path().join("runs");
-    let seg = unmask_seg::TrainSegConfig {
-        model: unmask_seg::UNetConfig {
-            depth: 2,
-            base_channels: 4,
-            image_size: 32,
-            ..Default::default()
-        },
-        max_steps: Some(1),
-        batch_size: 4,
-        ..Default::default()
-    };
-    unmask_seg::train(&seg, &data, &runs.join("p/train-seg"), &Default::default()).unwrap();
+    tiny_segmenter(&data, &runs.join("p/train-seg"), 1);
     let mut gan = unmask_inpaint::TrainInpaintConfig {
         generator: unmask_inpaint::GeneratorConfig {
             width: 4,

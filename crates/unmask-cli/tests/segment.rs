@@ -1,56 +1,16 @@
 //! `unmask segment` as a user runs it: with a trained model, and without one.
 
-use std::path::Path;
-use std::process::Command;
-
-fn unmask(args: &[&str], runs: &Path) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_unmask"))
-        .args(args)
-        .env("UNMASK_RUNS", runs)
-        .output()
-        .unwrap()
-}
+mod common;
+use common::{tiny_pairs, tiny_segmenter, unmask};
 
 #[test]
 fn segment_writes_a_mask_of_the_image_size() {
     let tmp = tempfile::tempdir().unwrap();
-    let faces = unmask_faces::dataset::FacesConfig {
-        count: 8,
-        size: 64,
-        val_fraction: 0.3,
-        test_fraction: 0.0,
-        preview_count: 0,
-        ..Default::default()
-    };
-    let masks = unmask_masks::dataset::MasksParams {
-        preview_per_type: 0,
-        ..Default::default()
-    };
-    unmask_masks::dataset::synthetic_pairs(tmp.path(), &faces, &masks).unwrap();
+    let data = tiny_pairs(tmp.path(), 64);
     // Laid out as a pipeline run, so the default model lookup finds it.
-    let model_dir = tmp.path().join("runs/p/train-seg");
-    let config = unmask_seg::TrainSegConfig {
-        model: unmask_seg::UNetConfig {
-            depth: 2,
-            base_channels: 4,
-            image_size: 32,
-            ..Default::default()
-        },
-        max_steps: Some(2),
-        batch_size: 4,
-        ..Default::default()
-    };
-    unmask_seg::train(
-        &config,
-        &tmp.path().join("masks"),
-        &model_dir,
-        &Default::default(),
-    )
-    .unwrap();
+    tiny_segmenter(&data, &tmp.path().join("runs/p/train-seg"), 2);
 
-    let image = unmask_masks::read_pairs(&tmp.path().join("masks")).unwrap()[0]
-        .masked
-        .clone();
+    let image = unmask_masks::read_pairs(&data).unwrap()[0].masked.clone();
     let out = tmp.path().join("mask.png");
     let run = unmask(
         &[

@@ -78,16 +78,20 @@ pub fn batch_tensor<B: Backend>(
     Tensor::from_data(TensorData::new(planes, [n, channels, size, size]), device)
 }
 
-/// Image `i` of an `[N, 3, H, W]` tensor in `[0, 1]` as an RGB image (values clamped).
-pub fn tensor_to_rgb<B: Backend>(t: &Tensor<B, 4>, i: usize) -> RgbImage {
-    let [_, _, h, w] = t.dims();
-    let data: Vec<f32> = t
-        .clone()
+/// The values of item `i` of a batch, channel-first.
+fn item_values<B: Backend>(t: &Tensor<B, 4>, i: usize) -> Vec<f32> {
+    t.clone()
         .slice([i..i + 1])
         .into_data()
         .convert::<f32>()
         .to_vec()
-        .expect("f32 data");
+        .expect("f32 data")
+}
+
+/// Image `i` of an `[N, 3, H, W]` tensor in `[0, 1]` as an RGB image (values clamped).
+pub fn tensor_to_rgb<B: Backend>(t: &Tensor<B, 4>, i: usize) -> RgbImage {
+    let [_, _, h, w] = t.dims();
+    let data = item_values(t, i);
     let plane = h * w;
     RgbImage::from_fn(w as u32, h as u32, |x, y| {
         let k = y as usize * w + x as usize;
@@ -99,13 +103,7 @@ pub fn tensor_to_rgb<B: Backend>(t: &Tensor<B, 4>, i: usize) -> RgbImage {
 /// Plane `i` of an `[N, 1, H, W]` tensor as a grayscale image (values in `[0, 1]` to 0..255).
 pub fn tensor_to_gray<B: Backend>(t: &Tensor<B, 4>, i: usize) -> GrayImage {
     let [_, _, h, w] = t.dims();
-    let data: Vec<f32> = t
-        .clone()
-        .slice([i..i + 1])
-        .into_data()
-        .convert::<f32>()
-        .to_vec()
-        .expect("f32 data");
+    let data = item_values(t, i);
     GrayImage::from_fn(w as u32, h as u32, |x, y| {
         let v = data[y as usize * w + x as usize];
         image::Luma([(v.clamp(0.0, 1.0) * 255.0).round() as u8])
