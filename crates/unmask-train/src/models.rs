@@ -22,22 +22,11 @@ pub fn resolve_model_dir(dir: &Path, info_file: &str, what: &str) -> Result<Path
     )
 }
 
-/// The most recently trained model with `info_file` under a runs folder
-/// (`RUNS/PIPELINE/STAGE/best/`).
+/// The most recently trained model with `info_file` under a runs folder: `RUNS/PIPELINE/STAGE/best/`,
+/// or deeper when pipelines were run with `--out RUNS/SOMETHING`.
 pub fn latest_model(runs: &Path, info_file: &str, what: &str) -> Result<PathBuf> {
     let mut found: Vec<(std::time::SystemTime, PathBuf)> = Vec::new();
-    for pipeline in std::fs::read_dir(runs).into_iter().flatten().flatten() {
-        for stage in std::fs::read_dir(pipeline.path())
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
-            let best = stage.path().join(BEST_DIR);
-            if let Ok(meta) = std::fs::metadata(best.join(info_file)) {
-                found.push((meta.modified().unwrap_or(std::time::UNIX_EPOCH), best));
-            }
-        }
-    }
+    collect_best(runs, info_file, 4, &mut found);
     found.sort();
     found.pop().map(|(_, p)| p).with_context(|| {
         format!(
@@ -45,4 +34,50 @@ pub fn latest_model(runs: &Path, info_file: &str, what: &str) -> Result<PathBuf>
             runs.display()
         )
     })
+}
+
+/// `best/` folders holding `info_file` up to `depth` levels below `dir`, with their times.
+fn collect_best(
+    dir: &Path,
+    info_file: &str,
+    depth: usize,
+    found: &mut Vec<(std::time::SystemTime, PathBuf)>,
+) {
+    let best = dir.join(BEST_DIR);
+    if let Ok(meta) = std::fs::metadata(best.join(info_file)) {
+        found.push((meta.modified().unwrap_or(std::time::UNIX_EPOCH), best));
+        return;
+    }
+    if depth == 0 {
+        return;
+    }
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            collect_best(&entry.path(), info_file, depth - 1, found);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_newest_model_at_any_run_depth() {
+        let tmp = tempfile::tempdir().unwrap();
+        let old = tmp.path().join("quickstart/train-seg/best");
+        let new = tmp.path().join("long/segmenter/train-seg/best");
+        for (dir, secs) in [(&old, 1_000), (&new, 2_000)] {
+            std::fs::create_dir_all(dir).unwrap();
+            let file = std::fs::File::create(dir.join("segmenter.json")).unwrap();
+            file.set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
+                .unwrap();
+        }
+        assert_eq!(
+            latest_model(tmp.path(), "segmenter.json", "segmenter").unwrap(),
+            new
+        );
+        let err = latest_model(tmp.path(), "inpainter.json", "inpainting GAN").unwrap_err();
+        assert!(err.to_string().contains("cargo xtask run quickstart"));
+    }
 }
