@@ -59,7 +59,12 @@ impl InpaintScores {
             .iter()
             .map(|n| log.last(n))
             .collect::<Option<_>>()?;
-        Some(Self {
+        Some(Self::from_values(&v))
+    }
+
+    /// Scores from values in [`Self::NAMES`] order.
+    pub fn from_values(v: &[f64]) -> Self {
+        Self {
             hole_l1: v[0],
             l1: v[1],
             psnr: v[2],
@@ -67,27 +72,12 @@ impl InpaintScores {
             lpips: v[4],
             baseline_hole_l1: v[5],
             baseline_psnr: v[6],
-        })
+        }
     }
 
     pub fn mean(rows: &[InpaintScores]) -> Self {
-        let n = rows.len().max(1) as f64;
-        let mut sums = [0f64; 7];
-        for r in rows {
-            for (s, v) in sums.iter_mut().zip(r.values()) {
-                *s += v;
-            }
-        }
-        let m = sums.map(|s| s / n);
-        Self {
-            hole_l1: m[0],
-            l1: m[1],
-            psnr: m[2],
-            ssim: m[3],
-            lpips: m[4],
-            baseline_hole_l1: m[5],
-            baseline_psnr: m[6],
-        }
+        let table: Vec<Vec<f64>> = rows.iter().map(|r| r.values().to_vec()).collect();
+        Self::from_values(&scores::mean_row(&table, Self::NAMES.len()))
     }
 }
 
@@ -110,27 +100,24 @@ pub fn score_pairs_with<B: Backend>(
         } = batch.tensors::<B>(device);
         let fin = net.forward(masked.clone(), hole.clone()).fin;
         let base = mean_colour_fill(masked, hole.clone());
-        let h = to_vec(hole_l1(fin.clone(), target.clone(), hole.clone()));
-        let a = to_vec(l1(fin.clone(), target.clone()));
-        let p = to_vec(psnr(fin.clone(), target.clone()));
-        let s = to_vec(ssim(fin.clone(), target.clone()));
-        let lp = match lpips {
-            Some(model) => to_vec(model.distance(fin, target.clone())),
-            None => vec![f32::NAN; chunk.len()],
-        };
-        let bh = to_vec(hole_l1(base.clone(), target.clone(), hole));
-        let bp = to_vec(psnr(base, target));
-        for k in 0..chunk.len() {
-            rows.push(InpaintScores {
-                hole_l1: h[k] as f64,
-                l1: a[k] as f64,
-                psnr: p[k] as f64,
-                ssim: s[k] as f64,
-                lpips: lp[k] as f64,
-                baseline_hole_l1: bh[k] as f64,
-                baseline_psnr: bp[k] as f64,
-            });
-        }
+        // Columns in `InpaintScores::NAMES` order.
+        let columns = [
+            to_vec(hole_l1(fin.clone(), target.clone(), hole.clone())),
+            to_vec(l1(fin.clone(), target.clone())),
+            to_vec(psnr(fin.clone(), target.clone())),
+            to_vec(ssim(fin.clone(), target.clone())),
+            match lpips {
+                Some(model) => to_vec(model.distance(fin, target.clone())),
+                None => vec![f32::NAN; chunk.len()],
+            },
+            to_vec(hole_l1(base.clone(), target.clone(), hole)),
+            to_vec(psnr(base, target)),
+        ];
+        rows.extend(
+            scores::rows_of(&columns)
+                .iter()
+                .map(|r| InpaintScores::from_values(r)),
+        );
     }
     Ok(rows)
 }

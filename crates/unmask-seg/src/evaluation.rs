@@ -78,21 +78,19 @@ pub fn score_pairs<B: Backend>(
         let batch = data::make_batch(chunk, &vec![false; chunk.len()], size)?;
         let (images, truth) = batch.tensors::<B>(device);
         let predicted = model.probabilities(images).greater_elem(threshold).float();
-        let per = |t: burn::tensor::Tensor<B, 1>| to_vec(t);
-        let d = per(dice(predicted.clone(), truth.clone()));
-        let i = per(iou(predicted.clone(), truth.clone()));
-        let a = per(pixel_accuracy(predicted.clone(), truth.clone()));
-        let p = per(precision(predicted.clone(), truth.clone()));
-        let r = per(recall(predicted, truth));
-        for k in 0..chunk.len() {
-            rows.push(ValScores {
-                dice: d[k] as f64,
-                iou: i[k] as f64,
-                pixel_accuracy: a[k] as f64,
-                precision: p[k] as f64,
-                recall: r[k] as f64,
-            });
-        }
+        // Columns in `ValScores::NAMES` order.
+        let columns = [
+            to_vec(dice(predicted.clone(), truth.clone())),
+            to_vec(iou(predicted.clone(), truth.clone())),
+            to_vec(pixel_accuracy(predicted.clone(), truth.clone())),
+            to_vec(precision(predicted.clone(), truth.clone())),
+            to_vec(recall(predicted, truth)),
+        ];
+        rows.extend(
+            scores::rows_of(&columns)
+                .iter()
+                .map(|r| ValScores::from_values(r)),
+        );
     }
     Ok(rows)
 }

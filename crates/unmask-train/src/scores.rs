@@ -9,6 +9,14 @@ pub const PER_IMAGE: &str = "per_image.parquet";
 pub const METRICS: &str = "metrics.parquet";
 pub const METRICS_MD: &str = "metrics.md";
 
+/// Per-metric columns (one value per image) as per-image rows.
+pub fn rows_of(columns: &[Vec<f32>]) -> Vec<Vec<f64>> {
+    let n = columns.first().map_or(0, Vec::len);
+    (0..n)
+        .map(|k| columns.iter().map(|c| c[k] as f64).collect())
+        .collect()
+}
+
 /// Column means of `rows` (each the same length); zeros for no rows.
 pub fn mean_row(rows: &[Vec<f64>], width: usize) -> Vec<f64> {
     let n = rows.len().max(1) as f64;
