@@ -23,7 +23,12 @@ enum Command {
     Run {
         /// Pipeline name (pipelines/NAME.yaml) or a path to a pipeline file.
         pipeline: String,
-        /// Override a stage parameter, e.g. --set faces.count=200 (repeatable).
+        /// A preset of the pipeline file (its `presets:`), e.g. `--preset paper`; default:
+        /// the file's `default_preset`. Other presets write to OUT/PIPELINE-PRESET/.
+        #[arg(long)]
+        preset: Option<String>,
+        /// Override a stage parameter, e.g. --set faces.count=200 (repeatable); a variant
+        /// alone: --set train-inpaint/gated.lr=0.0005.
         #[arg(long = "set", value_name = "STAGE.KEY=VALUE")]
         sets: Vec<String>,
         /// Output folder; stages write to OUT/PIPELINE/STAGE/.
@@ -105,6 +110,7 @@ fn real_main() -> Result<ExitCode> {
         }
         Command::Run {
             pipeline,
+            preset,
             sets,
             out,
             force,
@@ -120,6 +126,7 @@ fn real_main() -> Result<ExitCode> {
                 only,
                 from,
                 dry_run,
+                preset,
             };
             let summary = runner.run(&pipeline, &opts)?;
             println!("{}", summary.table());
@@ -127,7 +134,16 @@ fn real_main() -> Result<ExitCode> {
                 eprintln!("error: stage `{stage}` failed: {err}");
                 return Ok(ExitCode::FAILURE);
             }
-            Ok(ExitCode::SUCCESS)
+            let alerts = summary.alerts();
+            for (stage, alert) in &alerts {
+                eprintln!("alert from stage `{stage}`: {alert}");
+            }
+            // A distinct code, so a scheduler can tell "regressed" from "crashed".
+            Ok(if alerts.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(3)
+            })
         }
     }
 }

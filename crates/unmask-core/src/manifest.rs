@@ -56,6 +56,35 @@ pub fn f32_column(df: &DataFrame, name: &str, file: &Path) -> Result<Vec<f32>> {
         .collect())
 }
 
+/// A numeric column of `df` as f64 values (NaN for nulls).
+pub fn f64_column(df: &DataFrame, name: &str, file: &Path) -> Result<Vec<f64>> {
+    let col = df
+        .column(name)
+        .map_err(|_| anyhow!("{}: missing column `{name}`", file.display()))?;
+    let cast = col
+        .cast(&DataType::Float64)
+        .map_err(|_| anyhow!("{}: column `{name}` is not numeric", file.display()))?;
+    Ok(cast
+        .f64()
+        .map_err(|_| anyhow!("{}: column `{name}` is not numeric", file.display()))?
+        .iter()
+        .map(|v| v.unwrap_or(f64::NAN))
+        .collect())
+}
+
+/// A boolean column of `df` (false for nulls).
+pub fn bool_column(df: &DataFrame, name: &str, file: &Path) -> Result<Vec<bool>> {
+    let col = df
+        .column(name)
+        .map_err(|_| anyhow!("{}: missing column `{name}`", file.display()))?;
+    Ok(col
+        .bool()
+        .map_err(|_| anyhow!("{}: column `{name}` is not boolean", file.display()))?
+        .iter()
+        .map(|v| v.unwrap_or(false))
+        .collect())
+}
+
 /// Reads the 136 landmark columns (`lmNN_x`, `lmNN_y`) of every row.
 pub fn landmark_columns(df: &DataFrame, file: &Path) -> Result<Vec<crate::Landmarks>> {
     let names = crate::landmarks::column_names();

@@ -1,17 +1,20 @@
 //! Scoring the GAN's final composites against the targets: hole L1, whole L1, PSNR, SSIM and
 //! (optionally) LPIPS, next to the mean-colour-fill baseline, overall and per mask type.
 
-use crate::baseline::mean_colour_fill;
+use crate::baseline::{mean_colour_fill, BaselineMethod};
 use crate::data::{self, BatchTensors};
 use crate::inference::Inpainter;
 use crate::model::InpaintNet;
-use anyhow::Result;
+use crate::training::MaskSource;
+use anyhow::{bail, Result};
 use burn::tensor::backend::Backend;
+use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use unmask_masks::MaskedPair;
 use unmask_metrics::{hole_l1, l1, psnr, ssim, to_vec, Lpips, LpipsNet};
-use unmask_train::{scores, DeviceKind, InferJob};
+use unmask_seg::Segmenter;
+use unmask_train::{images, scores, DeviceKind, InferJob};
 
 /// Scores of one image (or their means).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -81,13 +84,31 @@ impl InpaintScores {
     }
 }
 
-/// Scores `net`'s final composites on `pairs` (LPIPS when `lpips` is given).
+/// What fills the holes being scored.
+pub enum Filler<'a, B: Backend> {
+    Gan(&'a InpaintNet<B>),
+    Baseline(BaselineMethod),
+}
+
+impl<B: Backend> Filler<'_, B> {
+    fn fill(&self, masked: Tensor<B, 4>, hole: Tensor<B, 4>) -> Tensor<B, 4> {
+        match self {
+            Filler::Gan(net) => net.forward(masked, hole).fin,
+            Filler::Baseline(method) => method.fill(masked, hole),
+        }
+    }
+}
+
+/// Scores `filler`'s composites on `pairs` at `size` (LPIPS when `lpips` is given). With a
+/// `segmenter` the holes to fill are its masks (end to end); the scores always compare
+/// against the true hole.
 pub fn score_pairs_with<B: Backend>(
-    net: &InpaintNet<B>,
+    filler: &Filler<B>,
     pairs: &[MaskedPair],
     size: u32,
     batch_size: usize,
     lpips: Option<&Lpips<B>>,
+    segmenter: Option<&Segmenter<B>>,
     device: &B::Device,
 ) -> Result<Vec<InpaintScores>> {
     let mut rows = Vec::with_capacity(pairs.len());
@@ -98,8 +119,12 @@ pub fn score_pairs_with<B: Backend>(
             hole,
             target,
         } = batch.tensors::<B>(device);
-        let fin = net.forward(masked.clone(), hole.clone()).fin;
-        let base = mean_colour_fill(masked, hole.clone());
+        let to_fill = match segmenter {
+            Some(seg) => predicted_holes(seg, chunk, size, device)?,
+            None => hole.clone(),
+        };
+        let fin = filler.fill(masked.clone(), to_fill.clone());
+        let base = mean_colour_fill(masked, to_fill);
         // Columns in `InpaintScores::NAMES` order.
         let columns = [
             to_vec(hole_l1(fin.clone(), target.clone(), hole.clone())),
@@ -122,7 +147,33 @@ pub fn score_pairs_with<B: Backend>(
     Ok(rows)
 }
 
-/// [`score_pairs_with`] without LPIPS (validation during training).
+/// The segmenter's masks of `pairs`' masked images (segmented at their own size, as
+/// `unmask segment` does), resized to `size`.
+fn predicted_holes<B: Backend>(
+    seg: &Segmenter<B>,
+    pairs: &[MaskedPair],
+    size: u32,
+    device: &B::Device,
+) -> Result<Tensor<B, 4>> {
+    let imgs: Vec<_> = pairs
+        .iter()
+        .map(|p| images::read_rgb(&p.masked))
+        .collect::<Result<_>>()?;
+    let planes: Vec<f32> = seg
+        .segment_batch(&imgs, None)
+        .into_iter()
+        .flat_map(|m| images::mask_plane(&images::resized_mask(m, size), false))
+        .collect();
+    Ok(images::batch_tensor(
+        planes,
+        pairs.len(),
+        1,
+        size as usize,
+        device,
+    ))
+}
+
+/// The GAN's scores without LPIPS, on the true holes (validation during training).
 pub fn score_pairs<B: Backend>(
     net: &InpaintNet<B>,
     pairs: &[MaskedPair],
@@ -130,7 +181,15 @@ pub fn score_pairs<B: Backend>(
     batch_size: usize,
     device: &B::Device,
 ) -> Result<Vec<InpaintScores>> {
-    score_pairs_with(net, pairs, size, batch_size, None, device)
+    score_pairs_with(
+        &Filler::Gan(net),
+        pairs,
+        size,
+        batch_size,
+        None,
+        None,
+        device,
+    )
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -140,6 +199,9 @@ pub struct EvalInpaintParams {
     pub batch_size: usize,
     /// LPIPS-alex (fetches the weights on first use).
     pub lpips: bool,
+    /// Which holes are filled: the true masks, or (end to end) the masks of the `train-seg`
+    /// stage in `needs`. Scores always compare against the true hole.
+    pub masks: MaskSource,
     pub device: DeviceKind,
 }
 
@@ -149,8 +211,60 @@ impl Default for EvalInpaintParams {
             split: "test".into(),
             batch_size: 8,
             lpips: true,
+            masks: MaskSource::Truth,
             device: DeviceKind::Cpu,
         }
+    }
+}
+
+/// `eval-baseline`: a classical fill scored like the GAN.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EvalBaselineParams {
+    pub method: BaselineMethod,
+    /// The side the images are scored at; set it to the GAN's `generator.image_size` so the
+    /// rows compare.
+    pub image_size: usize,
+    pub split: String,
+    pub batch_size: usize,
+    pub lpips: bool,
+    pub masks: MaskSource,
+    pub device: DeviceKind,
+}
+
+impl Default for EvalBaselineParams {
+    fn default() -> Self {
+        let gan = EvalInpaintParams::default();
+        Self {
+            method: BaselineMethod::MeanFill,
+            image_size: crate::GeneratorConfig::default().image_size,
+            split: gan.split,
+            batch_size: gan.batch_size,
+            lpips: gan.lpips,
+            masks: gan.masks,
+            device: gan.device,
+        }
+    }
+}
+
+/// What an evaluation scored, written next to its tables as `eval.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EvalInfo {
+    /// `gan`, or a baseline's name (`mean-fill`, `telea`).
+    pub method: String,
+    pub model: Option<PathBuf>,
+    pub masks: MaskSource,
+    pub segmenter: Option<PathBuf>,
+    pub split: String,
+    pub image_size: usize,
+    pub count: usize,
+}
+
+pub const EVAL_INFO: &str = "eval.json";
+
+impl EvalInfo {
+    pub fn load(dir: &Path) -> Result<Self> {
+        unmask_train::checkpoint::read_json(&dir.join(EVAL_INFO))
     }
 }
 
@@ -189,26 +303,102 @@ impl EvalSummary {
     }
 }
 
-/// Evaluates the GAN in `model_dir` on a split of the masks stage in `data_dir`.
+/// Evaluates the GAN in `model_dir` on a split of the masks stage in `data_dir`; with
+/// `masks: segmenter`, on the holes of the segmenter in `segmenter`.
 pub fn evaluate(
     model_dir: &Path,
     data_dir: &Path,
     params: &EvalInpaintParams,
+    segmenter: Option<&Path>,
     out_dir: &Path,
 ) -> Result<EvalSummary> {
-    let pairs = unmask_masks::read_split(data_dir, &params.split)?;
-    let lpips_path = if params.lpips {
+    let settings = EvalSettings {
+        split: params.split.clone(),
+        batch_size: params.batch_size,
+        lpips: params.lpips,
+        masks: params.masks,
+        device: params.device,
+    };
+    run_eval(
+        FillerSource::Gan(model_dir.to_path_buf()),
+        &settings,
+        data_dir,
+        segmenter,
+        out_dir,
+    )
+}
+
+/// Scores a classical fill like [`evaluate`] scores the GAN.
+pub fn evaluate_baseline(
+    params: &EvalBaselineParams,
+    data_dir: &Path,
+    segmenter: Option<&Path>,
+    out_dir: &Path,
+) -> Result<EvalSummary> {
+    anyhow::ensure!(
+        params.image_size >= 8,
+        "image_size must be at least 8, got {}",
+        params.image_size
+    );
+    let settings = EvalSettings {
+        split: params.split.clone(),
+        batch_size: params.batch_size,
+        lpips: params.lpips,
+        masks: params.masks,
+        device: params.device,
+    };
+    run_eval(
+        FillerSource::Baseline(params.method, params.image_size),
+        &settings,
+        data_dir,
+        segmenter,
+        out_dir,
+    )
+}
+
+struct EvalSettings {
+    split: String,
+    batch_size: usize,
+    lpips: bool,
+    masks: MaskSource,
+    device: DeviceKind,
+}
+
+#[derive(Clone)]
+enum FillerSource {
+    Gan(PathBuf),
+    /// A method and the side it is scored at.
+    Baseline(BaselineMethod, usize),
+}
+
+fn run_eval(
+    source: FillerSource,
+    settings: &EvalSettings,
+    data_dir: &Path,
+    segmenter: Option<&Path>,
+    out_dir: &Path,
+) -> Result<EvalSummary> {
+    let segmenter = match (settings.masks, segmenter) {
+        (MaskSource::Segmenter, None) => {
+            bail!("`masks: segmenter` needs a `train-seg` stage in `needs`")
+        }
+        (MaskSource::Segmenter, Some(dir)) => Some(dir.to_path_buf()),
+        (MaskSource::Truth, _) => None,
+    };
+    let pairs = unmask_masks::read_split(data_dir, &settings.split)?;
+    let lpips_path = if settings.lpips {
         Some(unmask_weights::WeightStore::from_env()?.path(LpipsNet::Alex.asset())?)
     } else {
         None
     };
     let job = EvalJob {
-        model_dir: model_dir.to_path_buf(),
+        source: source.clone(),
+        segmenter: segmenter.clone(),
         pairs: pairs.clone(),
-        params: params.clone(),
+        batch_size: settings.batch_size,
         lpips_path,
     };
-    let rows = unmask_train::backend::infer_on(params.device, job)?;
+    let (rows, image_size) = unmask_train::backend::infer_on(settings.device, job)?;
     let ids: Vec<String> = pairs.iter().map(|p| p.id.clone()).collect();
     let types: Vec<String> = pairs.iter().map(|p| p.mask_type.clone()).collect();
     let table: Vec<Vec<f64>> = rows.iter().map(|r| r.values().to_vec()).collect();
@@ -222,7 +412,7 @@ pub fn evaluate(
         &groups,
     )?;
     let summary = EvalSummary {
-        split: params.split.clone(),
+        split: settings.split.clone(),
         count: rows.len(),
         overall: InpaintScores::mean(&rows),
         groups,
@@ -231,42 +421,110 @@ pub fn evaluate(
         &out_dir.join(scores::METRICS_MD),
         summary.markdown().as_bytes(),
     )?;
+    let (method, model) = match source {
+        FillerSource::Gan(dir) => ("gan".to_string(), Some(dir)),
+        FillerSource::Baseline(m, _) => (m.name().to_string(), None),
+    };
+    let info = EvalInfo {
+        method,
+        model,
+        masks: settings.masks,
+        segmenter,
+        split: settings.split.clone(),
+        image_size,
+        count: rows.len(),
+    };
+    unmask_core::atomic::write_bytes(
+        &out_dir.join(EVAL_INFO),
+        &unmask_train::checkpoint::to_json(&info)?,
+    )?;
     Ok(summary)
 }
 
 struct EvalJob {
-    model_dir: PathBuf,
+    source: FillerSource,
+    segmenter: Option<PathBuf>,
     pairs: Vec<MaskedPair>,
-    params: EvalInpaintParams,
+    batch_size: usize,
     lpips_path: Option<PathBuf>,
 }
 
 impl InferJob for EvalJob {
-    type Output = Vec<InpaintScores>;
-    fn run<B: Backend>(self, device: B::Device) -> Result<Vec<InpaintScores>> {
-        let inpainter = Inpainter::<B>::load(&self.model_dir, &device)?;
-        let size = inpainter.info().generator.image_size as u32;
+    /// The scores and the side they were computed at.
+    type Output = (Vec<InpaintScores>, usize);
+    fn run<B: Backend>(self, device: B::Device) -> Result<(Vec<InpaintScores>, usize)> {
+        let inpainter = match &self.source {
+            FillerSource::Gan(dir) => Some(Inpainter::<B>::load(dir, &device)?),
+            FillerSource::Baseline(..) => None,
+        };
+        let (filler, size) = match (&inpainter, &self.source) {
+            (Some(inp), _) => (
+                Filler::Gan(inp.net()),
+                inp.info().generator.image_size as u32,
+            ),
+            (None, FillerSource::Baseline(method, size)) => {
+                (Filler::Baseline(*method), *size as u32)
+            }
+            (None, FillerSource::Gan(_)) => unreachable!("loaded above"),
+        };
+        let segmenter = match &self.segmenter {
+            Some(dir) => Some(Segmenter::<B>::load(dir, &device)?),
+            None => None,
+        };
         let lpips = match &self.lpips_path {
             Some(p) if size as usize >= LpipsNet::Alex.min_size() => {
                 Some(Lpips::<B>::load(LpipsNet::Alex, p, &device)?)
             }
             _ => None,
         };
-        let progress =
-            unmask_core::progress::Progress::new("eval-inpaint", self.pairs.len() as u64);
+        let progress = unmask_core::progress::Progress::new("evaluate", self.pairs.len() as u64);
         let mut rows = Vec::with_capacity(self.pairs.len());
-        for chunk in self.pairs.chunks(self.params.batch_size.max(1) * 4) {
+        for chunk in self.pairs.chunks(self.batch_size.max(1) * 4) {
             rows.extend(score_pairs_with(
-                inpainter.net(),
+                &filler,
                 chunk,
                 size,
-                self.params.batch_size,
+                self.batch_size,
                 lpips.as_ref(),
+                segmenter.as_ref(),
                 &device,
             )?);
             progress.inc(chunk.len() as u64);
         }
         progress.finish();
-        Ok(rows)
+        Ok((rows, size as usize))
     }
+}
+
+/// Example images of `pairs` at `size` with the true holes: the masked inputs, `filler`'s
+/// composites and the targets (for reports).
+pub fn example_images<B: Backend>(
+    filler: &Filler<B>,
+    pairs: &[MaskedPair],
+    size: u32,
+    device: &B::Device,
+) -> Result<Examples> {
+    let batch = data::make_batch(pairs, &vec![false; pairs.len()], size)?;
+    let BatchTensors {
+        masked,
+        hole,
+        target,
+    } = batch.tensors::<B>(device);
+    let fin = filler.fill(masked.clone(), hole);
+    let each = |t: &Tensor<B, 4>| -> Vec<image::RgbImage> {
+        (0..pairs.len())
+            .map(|i| images::tensor_to_rgb(t, i))
+            .collect()
+    };
+    Ok(Examples {
+        masked: each(&masked),
+        filled: each(&fin),
+        target: each(&target),
+    })
+}
+
+pub struct Examples {
+    pub masked: Vec<image::RgbImage>,
+    pub filled: Vec<image::RgbImage>,
+    pub target: Vec<image::RgbImage>,
 }

@@ -6,7 +6,8 @@
 //! - [`model`]: the generators and the coarse-to-fine network ([`InpaintNet`]).
 //! - [`discriminator`]: SN-PatchGAN with spectral normalisation by power iteration.
 //! - [`loss`]: hinge, hole-weighted L1, VGG16 perceptual.
-//! - [`data`], [`training`], [`evaluation`], [`inference`], [`baseline`].
+//! - [`data`], [`training`], [`evaluation`], [`inference`].
+//! - [`baseline`]: the classical fills (mean colour, [`telea`]'s fast-marching diffusion).
 
 pub mod baseline;
 pub mod data;
@@ -16,9 +17,11 @@ pub mod inference;
 pub mod layers;
 pub mod loss;
 pub mod model;
+pub mod telea;
 pub mod training;
 
-pub use evaluation::{EvalInpaintParams, InpaintScores};
+pub use baseline::BaselineMethod;
+pub use evaluation::{EvalBaselineParams, EvalInfo, EvalInpaintParams, InpaintScores};
 pub use inference::{latest_model, Inpainter, InpainterInfo};
 pub use model::{GeneratorConfig, InpaintNet};
 pub use training::{

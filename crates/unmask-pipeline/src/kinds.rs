@@ -21,6 +21,8 @@ pub struct StageContext<'a> {
     pub out_dir: &'a Path,
     pub inputs: &'a [Input],
     pub project_root: &'a Path,
+    /// The output folder of every pipeline (`--out`, default `runs/`).
+    pub runs_root: &'a Path,
     /// `--force` asked for this stage: a resumable stage discards its checkpoints.
     pub fresh: bool,
 }
@@ -48,6 +50,9 @@ impl StageContext<'_> {
 pub struct StageReport {
     /// One line, e.g. "200 faces (163 train, 19 val, 18 test)".
     pub summary: String,
+    /// Something a scheduler should hear about (a metric regressed): the run still succeeds
+    /// and keeps its outputs, but `cargo xtask run` exits non-zero.
+    pub alert: Option<String>,
 }
 
 /// A kind of stage.
@@ -57,7 +62,17 @@ pub trait Stage {
     /// True when the stage keeps its own progress (checkpoints) in its folder and must run
     /// there in place; other stages write into a fresh folder swapped in when they succeed.
     const RESUMABLE: bool = false;
+    /// True when one stage of this kind reads every variant of the stages it needs (a report);
+    /// otherwise a stage needing a stage with variants runs once per variant.
+    const GATHERS_VARIANTS: bool = false;
+    /// True when the stage runs every time (its inputs live outside the pipeline, like the
+    /// newest trained models).
+    const ALWAYS_RUN: bool = false;
     type Params: Serialize + DeserializeOwned + Default;
+    /// Checks values the types cannot (ranges, combinations) before anything runs.
+    fn check(_params: &Self::Params) -> Result<()> {
+        Ok(())
+    }
     fn run(params: &Self::Params, ctx: &StageContext) -> Result<StageReport>;
 }
 
@@ -107,6 +122,27 @@ macro_rules! stage_kinds {
             false
         }
 
+        pub fn gathers_variants(kind: &str) -> bool {
+            $( if kind == <$ty as Stage>::KIND { return <$ty as Stage>::GATHERS_VARIANTS; } )*
+            false
+        }
+
+        pub fn always_run(kind: &str) -> bool {
+            $( if kind == <$ty as Stage>::KIND { return <$ty as Stage>::ALWAYS_RUN; } )*
+            false
+        }
+
+        /// The kind's own checks of resolved parameters.
+        pub fn check(kind: &str, params: &serde_yaml::Value) -> Result<()> {
+            $(
+                if kind == <$ty as Stage>::KIND {
+                    let typed: <$ty as Stage>::Params = serde_yaml::from_value(params.clone())?;
+                    return <$ty as Stage>::check(&typed);
+                }
+            )*
+            anyhow::bail!("unknown stage kind `{kind}`")
+        }
+
         /// Runs a stage of `kind` with resolved parameters.
         pub fn run(kind: &str, params: &serde_yaml::Value, ctx: &StageContext) -> Result<StageReport> {
             $(
@@ -127,4 +163,7 @@ stage_kinds!(
     crate::stages::segmentation::EvalSegStage,
     crate::stages::inpainting::TrainInpaintStage,
     crate::stages::inpainting::EvalInpaintStage,
+    crate::stages::inpainting::EvalBaselineStage,
+    crate::stages::reports::AblationReportStage,
+    crate::stages::reports::NightlyStage,
 );

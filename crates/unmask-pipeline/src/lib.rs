@@ -14,6 +14,7 @@ pub mod runner;
 pub mod spec;
 pub mod stages;
 pub mod stamp;
+pub mod variants;
 
 pub use runner::{RunOptions, RunSummary, Runner, StageStatus};
 

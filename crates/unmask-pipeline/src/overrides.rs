@@ -4,14 +4,16 @@
 use anyhow::{anyhow, bail, Result};
 use serde_yaml::{Mapping, Value};
 
-/// One parsed `--set`.
+/// One override of a stage parameter: a `--set`, a line of a pipeline preset, or a line of
+/// an experiment variant.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Override {
     pub stage: String,
     /// Dotted path inside the stage's parameters (or `dataset`).
     pub key: Vec<String>,
-    pub value: String,
-    pub raw: String,
+    pub value: Value,
+    /// Where it came from, for errors: `--set faces.count=3`, `preset `paper`: faces.count`.
+    pub origin: String,
 }
 
 impl Override {
@@ -19,24 +21,44 @@ impl Override {
         let (lhs, value) = raw
             .split_once('=')
             .ok_or_else(|| anyhow!("--set {raw}: expected STAGE.KEY=VALUE"))?;
-        let mut parts = lhs.split('.').map(str::trim);
-        let stage = parts.next().filter(|s| !s.is_empty());
-        let key: Vec<String> = parts.map(str::to_string).collect();
-        match stage {
-            Some(stage) if !key.is_empty() && key.iter().all(|k| !k.is_empty()) => Ok(Self {
-                stage: stage.to_string(),
-                key,
-                value: value.to_string(),
-                raw: raw.to_string(),
-            }),
-            _ => bail!("--set {raw}: expected STAGE.KEY=VALUE"),
-        }
+        // The value as YAML (so `200` is a number and `[a, b]` a list); text that is not
+        // valid YAML is kept as a string.
+        let value = serde_yaml::from_str(value).unwrap_or_else(|_| Value::String(value.into()));
+        Self::at(lhs, value, format!("--set {raw}"))
+            .map_err(|_| anyhow!("--set {raw}: expected STAGE.KEY=VALUE"))
     }
 
-    /// The value as YAML (so `200` is a number and `[a, b]` a list); text that is not valid
-    /// YAML is kept as a string.
-    pub fn yaml_value(&self) -> Value {
-        serde_yaml::from_str(&self.value).unwrap_or_else(|_| Value::String(self.value.clone()))
+    /// `STAGE.KEY` set to `value`.
+    pub fn at(path: &str, value: Value, origin: String) -> Result<Self> {
+        let (stage, key) = path
+            .split_once('.')
+            .ok_or_else(|| anyhow!("{origin}: expected STAGE.KEY"))?;
+        let mut ov = Self::in_stage(stage, key, value, origin)?;
+        ov.stage = stage.trim().to_string();
+        anyhow::ensure!(!ov.stage.is_empty(), "{}: expected STAGE.KEY", ov.origin);
+        Ok(ov)
+    }
+
+    /// `KEY` (dotted) of stage `stage` set to `value`.
+    pub fn in_stage(stage: &str, key: &str, value: Value, origin: String) -> Result<Self> {
+        let key: Vec<String> = key.split('.').map(|k| k.trim().to_string()).collect();
+        if key.iter().any(String::is_empty) {
+            bail!("{origin}: expected a dotted parameter name");
+        }
+        Ok(Self {
+            stage: stage.to_string(),
+            key,
+            value,
+            origin,
+        })
+    }
+
+    /// The value of a `dataset` or `experiment` override: a preset name.
+    pub fn name_value(&self) -> Result<String> {
+        self.value
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| anyhow!("{}: expected the name of a preset file", self.origin))
     }
 }
 
@@ -64,8 +86,8 @@ pub fn apply(
             let open_map = k.is_empty();
             if !open_map && !k.contains_key(part.as_str()) {
                 bail!(
-                    "--set {}: {stage_desc} has no parameter `{}`; valid keys: {}",
-                    ov.raw,
+                    "{}: {stage_desc} has no parameter `{}`; valid keys: {}",
+                    ov.origin,
                     ov.key[..=depth].join("."),
                     valid(k)
                 );
@@ -74,7 +96,7 @@ pub fn apply(
         }
         let key = Value::String(part.clone());
         if last {
-            target.insert(key, ov.yaml_value());
+            target.insert(key, ov.value.clone());
             return Ok(());
         }
         let entry = target
@@ -97,7 +119,7 @@ mod tests {
         let o = Override::parse("faces.count=200").unwrap();
         assert_eq!(o.stage, "faces");
         assert_eq!(o.key, vec!["count"]);
-        assert_eq!(o.yaml_value(), Value::Number(200.into()));
+        assert_eq!(o.value, Value::Number(200.into()));
         assert!(Override::parse("faces=3").is_err());
         assert!(Override::parse("faces.count").is_err());
         assert!(Override::parse(".count=3").is_err());

@@ -1,11 +1,11 @@
 //! Runs a pipeline: resolve and validate everything first, then run the stages in order,
 //! skipping up-to-date ones, and report a summary table.
 
-use crate::kinds::{self, Input, StageContext};
+use crate::kinds::{self, Input, StageContext, StageReport};
 use crate::overrides::{self, Override};
 use crate::spec::{DatasetSpec, PipelineSpec};
 use crate::stamp::{self, Freshness, Stamp};
-use crate::{plan, CODE_VERSION};
+use crate::{plan, variants, CODE_VERSION};
 use anyhow::{anyhow, bail, Context, Result};
 use indexmap::IndexMap;
 use serde_yaml::{Mapping, Value};
@@ -26,6 +26,8 @@ pub struct RunOptions {
     pub only: Option<String>,
     pub from: Option<String>,
     pub dry_run: bool,
+    /// A preset of the pipeline file; `None` uses its `default_preset`.
+    pub preset: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -59,6 +61,7 @@ pub struct StageOutcome {
     pub seconds: f64,
     pub dir: PathBuf,
     pub summary: String,
+    pub alert: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -73,6 +76,14 @@ impl RunSummary {
             StageStatus::Failed(e) => Some((s.name.as_str(), e.as_str())),
             _ => None,
         })
+    }
+
+    /// `(stage, alert)` for every stage that raised one.
+    pub fn alerts(&self) -> Vec<(&str, &str)> {
+        self.stages
+            .iter()
+            .filter_map(|s| Some((s.name.as_str(), s.alert.as_deref()?)))
+            .collect()
     }
 
     pub fn status_of(&self, stage: &str) -> Option<&StageStatus> {
@@ -103,6 +114,13 @@ impl RunSummary {
         }
         t.to_string()
     }
+}
+
+/// The variants listed by a stage's experiment file.
+#[derive(Default)]
+struct Variants {
+    file: String,
+    list: IndexMap<String, IndexMap<String, Value>>,
 }
 
 /// A stage with its parameters resolved (dataset file, then the pipeline, then `--set`).
@@ -147,47 +165,112 @@ impl Runner {
         spec: &PipelineSpec,
         sets: &[Override],
     ) -> Result<IndexMap<String, Resolved>> {
-        for ov in sets {
-            if !spec.stages.contains_key(&ov.stage) {
-                bail!(
-                    "--set {}: no stage `{}` in {}; stages: {}",
-                    ov.raw,
-                    ov.stage,
-                    spec.path.display(),
-                    spec.stages.keys().cloned().collect::<Vec<_>>().join(", ")
-                );
-            }
-        }
-        let mut out = IndexMap::new();
-        for (name, stage) in &spec.stages {
-            let desc = format!("stage `{name}` (kind `{}`)", stage.kind);
+        let file_graph: IndexMap<String, Vec<String>> = spec
+            .stages
+            .iter()
+            .map(|(n, s)| (n.clone(), s.needs.clone()))
+            .collect();
+        let file_order =
+            plan::order(&file_graph).map_err(|e| anyhow!("{}: {e}", spec.path.display()))?;
+        // Each stage's parameters from its preset files, and the variants they list.
+        let mut bases: IndexMap<String, (Mapping, Variants)> = IndexMap::new();
+        for name in &file_order {
+            let stage = &spec.stages[name];
             let mut params = Mapping::new();
+            let mut variants = Variants::default();
             for (field, written) in [
                 ("dataset", &stage.dataset),
                 ("experiment", &stage.experiment),
             ] {
-                let chosen = sets
+                let chosen = match sets
                     .iter()
                     .filter(|o| o.stage == *name && o.key == [field])
                     .next_back()
-                    .map(|o| o.value.clone())
-                    .or_else(|| written.clone());
+                {
+                    Some(o) => Some(o.name_value()?),
+                    None => written.clone(),
+                };
                 if let Some(preset) = chosen {
-                    for (k, v) in self.preset_params(field, &preset, &stage.kind, name)? {
-                        params.insert(k, v);
+                    let (path, file) = self.preset_file(field, &preset, &stage.kind, name)?;
+                    params.extend(file.params);
+                    if !file.variants.is_empty() {
+                        variants = Variants {
+                            file: path.display().to_string(),
+                            list: file.variants,
+                        };
                     }
                 }
             }
-            for (k, v) in &stage.params {
-                params.insert(k.clone(), v.clone());
+            params.extend(stage.params.clone());
+            bases.insert(name.clone(), (params, variants));
+        }
+        let own: Vec<Vec<String>> = file_order
+            .iter()
+            .map(|n| {
+                let v = &bases[n].1;
+                for name in v.list.keys() {
+                    variants::check_name(&v.file, name)?;
+                }
+                Ok(v.list.keys().cloned().collect())
+            })
+            .collect::<Result<_>>()?;
+        let shapes: Vec<variants::StageShape> = file_order
+            .iter()
+            .zip(&own)
+            .map(|(n, own)| variants::StageShape {
+                name: n,
+                needs: &spec.stages[n].needs,
+                own,
+                gathers: kinds::gathers_variants(&spec.stages[n].kind),
+            })
+            .collect();
+        let planned = variants::expand(&shapes)?;
+        for ov in sets {
+            let known =
+                spec.stages.contains_key(&ov.stage) || planned.iter().any(|p| p.name == ov.stage);
+            if !known {
+                bail!(
+                    "{}: no stage `{}` in {}; stages: {}",
+                    ov.origin,
+                    ov.stage,
+                    spec.path.display(),
+                    planned
+                        .iter()
+                        .map(|p| p.name.clone())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
             }
+        }
+        let mut out = IndexMap::new();
+        for p in planned {
+            let stage = &spec.stages[&p.stage];
+            let desc = format!("stage `{}` (kind `{}`)", p.name, stage.kind);
+            let (base, variants) = &bases[&p.stage];
+            let mut params = base.clone();
             let defaults = kinds::resolve_params(&stage.kind, Value::Mapping(Mapping::new()))
                 .map_err(|e| anyhow!("{desc}: {e}"))?;
             let defaults = defaults.as_mapping().cloned().unwrap_or_default();
-            for ov in sets
+            // Later overrides win: presets and `--set` on the stage, then the variant's own
+            // changes, then `--set` on this variant alone.
+            let mut chain: Vec<Override> = sets
                 .iter()
-                .filter(|o| o.stage == *name && o.key != ["dataset"] && o.key != ["experiment"])
-            {
+                .filter(|o| o.stage == p.stage && o.key != ["dataset"] && o.key != ["experiment"])
+                .cloned()
+                .collect();
+            if let Some(v) = &p.variant {
+                // A stage that inherits its variants from what it needs has no overrides.
+                for (key, value) in variants.list.get(v).into_iter().flatten() {
+                    chain.push(Override::in_stage(
+                        &p.stage,
+                        key,
+                        value.clone(),
+                        format!("{} variant `{v}`, key `{key}`", variants.file),
+                    )?);
+                }
+                chain.extend(sets.iter().filter(|o| o.stage == p.name).cloned());
+            }
+            for ov in &chain {
                 overrides::apply(&mut params, &defaults, ov, &desc)?;
             }
             let resolved =
@@ -198,26 +281,33 @@ impl Runner {
                         .collect();
                     let msg = e.to_string();
                     let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
-                    let cause = sets
-                        .iter()
-                        .filter(|o| o.stage == *name)
-                        .map(|o| format!("--set {}", o.raw))
-                        .collect::<Vec<_>>();
+                    let cause: Vec<&str> = chain.iter().map(|o| o.origin.as_str()).collect();
                     anyhow!(
                         "{desc}: {msg}{}; valid keys: {}",
                         if cause.is_empty() {
                             String::new()
                         } else {
-                            format!(" (from {})", cause.join(", "))
+                            format!(" (from {})", cause.join("; "))
                         },
                         valid.join(", ")
                     )
                 })?;
+            kinds::check(&stage.kind, &resolved).map_err(|e| {
+                let cause: Vec<&str> = chain.iter().map(|o| o.origin.as_str()).collect();
+                anyhow!(
+                    "{desc}: {e:#}{}",
+                    if cause.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (overrides: {})", cause.join("; "))
+                    }
+                )
+            })?;
             out.insert(
-                name.clone(),
+                p.name.clone(),
                 Resolved {
                     kind: stage.kind.clone(),
-                    needs: stage.needs.clone(),
+                    needs: p.needs,
                     params: resolved,
                 },
             );
@@ -225,8 +315,15 @@ impl Runner {
         Ok(out)
     }
 
-    /// The parameters of `datasets/NAME.yaml` (`field` = dataset) or `experiments/NAME.yaml`.
-    fn preset_params(&self, field: &str, name: &str, kind: &str, stage: &str) -> Result<Mapping> {
+    /// `datasets/NAME.yaml` (`field` = dataset) or `experiments/NAME.yaml`, checked to be for
+    /// stages of `kind`.
+    fn preset_file(
+        &self,
+        field: &str,
+        name: &str,
+        kind: &str,
+        stage: &str,
+    ) -> Result<(PathBuf, DatasetSpec)> {
         let folder = self.root.join(format!("{field}s"));
         let path = folder.join(format!("{name}.yaml"));
         if !path.is_file() {
@@ -245,7 +342,7 @@ impl Runner {
                 preset.kind
             );
         }
-        Ok(preset.params)
+        Ok((path, preset))
     }
 
     /// Runs (or, with `dry_run`, plans) the pipeline `name`.
@@ -255,19 +352,55 @@ impl Runner {
         let pipeline = path
             .file_stem()
             .map_or(name.to_string(), |s| s.to_string_lossy().into_owned());
-        let sets: Vec<Override> = opts
-            .sets
-            .iter()
-            .map(|s| Override::parse(s))
-            .collect::<Result<_>>()?;
+        let preset = match (&opts.preset, &spec.default_preset) {
+            (Some(p), _) | (None, Some(p)) => Some(p.clone()),
+            (None, None) => None,
+        };
+        let mut sets: Vec<Override> = Vec::new();
+        if let Some(p) = &preset {
+            let chosen = spec.presets.get(p).ok_or_else(|| {
+                anyhow!(
+                    "no preset `{p}` in {}; presets: {}",
+                    path.display(),
+                    if spec.presets.is_empty() {
+                        "(none)".to_string()
+                    } else {
+                        spec.presets.keys().cloned().collect::<Vec<_>>().join(", ")
+                    }
+                )
+            })?;
+            for (key, value) in &chosen.set {
+                sets.push(Override::at(
+                    key,
+                    value.clone(),
+                    format!("{} preset `{p}`, key `{key}`", path.display()),
+                )?);
+            }
+        }
+        for s in &opts.sets {
+            sets.push(Override::parse(s)?);
+        }
         let resolved = self.resolve(&spec, &sets)?;
+        // Another preset than the default writes to its own folder, so switching presets
+        // never retrains over the other's results.
+        let pipeline = match &preset {
+            Some(p) if spec.default_preset.as_ref() != Some(p) => format!("{pipeline}-{p}"),
+            _ => pipeline,
+        };
         let graph: IndexMap<String, Vec<String>> = resolved
             .iter()
             .map(|(n, r)| (n.clone(), r.needs.clone()))
             .collect();
         let order = plan::order(&graph).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+        // A selection names a stage, or a stage with variants (meaning all of them).
+        let picks = |sel: &str, stage: &str| {
+            stage == sel
+                || stage
+                    .strip_prefix(sel)
+                    .is_some_and(|rest| rest.starts_with('/'))
+        };
         for sel in opts.only.iter().chain(&opts.from) {
-            if !resolved.contains_key(sel) {
+            if !order.iter().any(|s| picks(sel, s)) {
                 bail!(
                     "no stage `{sel}` in {}; stages: {}",
                     path.display(),
@@ -275,10 +408,17 @@ impl Runner {
                 );
             }
         }
+        let only: Vec<String> = match &opts.only {
+            Some(sel) => order.iter().filter(|s| picks(sel, s)).cloned().collect(),
+            None => Vec::new(),
+        };
         let forced: Vec<String> = match (&opts.only, &opts.from) {
-            (Some(only), _) => vec![only.clone()],
+            (Some(_), _) => only.clone(),
             (None, Some(from)) => {
-                let pos = order.iter().position(|s| s == from).expect("checked above");
+                let pos = order
+                    .iter()
+                    .position(|s| picks(from, s))
+                    .expect("checked above");
                 order[pos..].to_vec()
             }
             (None, None) if opts.force => order.clone(),
@@ -306,19 +446,23 @@ impl Runner {
                 seconds: 0.0,
                 dir: dir.clone(),
                 summary: String::new(),
+                alert: None,
             };
             let fresh = stamp::freshness(&dir, &expected)?;
-            let selected = opts.only.as_ref().is_none_or(|o| o == stage);
+            let selected = opts.only.is_none() || only.contains(stage);
             if failed {
                 outcomes.push(outcome);
                 continue;
             }
-            if let (false, Some(only)) = (selected, &opts.only) {
+            if !selected {
                 // Outside `--only`, stages are used as they are; what it needs must be current.
-                let feeds_only = plan::downstream(&graph, stage).contains(only);
-                if feeds_only && fresh != Freshness::UpToDate && !opts.dry_run {
+                let downstream = plan::downstream(&graph, stage);
+                let fed = only.iter().find(|o| downstream.contains(o));
+                let feeds_only = fed.is_some();
+                if let (Some(fed), false, false) = (fed, fresh == Freshness::UpToDate, opts.dry_run)
+                {
                     bail!(
-                        "stage `{only}` needs `{stage}`, which is not up to date ({}): run the pipeline without --only first",
+                        "stage `{fed}` needs `{stage}`, which is not up to date ({}): run the pipeline without --only first",
                         fresh.reason()
                     );
                 }
@@ -329,9 +473,12 @@ impl Runner {
                 outcomes.push(outcome);
                 continue;
             }
-            let must_run = forced.contains(stage) || fresh != Freshness::UpToDate;
+            let always = kinds::always_run(&r.kind);
+            let must_run = forced.contains(stage) || always || fresh != Freshness::UpToDate;
             let why = if forced.contains(stage) {
                 "forced".to_string()
+            } else if always {
+                "runs every time".to_string()
             } else {
                 fresh.reason()
             };
@@ -376,10 +523,15 @@ impl Runner {
             );
             outcome.seconds = started.elapsed().as_secs_f64();
             match result {
-                Ok(summary) => {
-                    tracing::info!("stage {stage}: done in {:.1}s: {summary}", outcome.seconds);
+                Ok(report) => {
+                    tracing::info!(
+                        "stage {stage}: done in {:.1}s: {}",
+                        outcome.seconds,
+                        report.summary
+                    );
                     outcome.status = StageStatus::Ran;
-                    outcome.summary = summary;
+                    outcome.summary = report.summary;
+                    outcome.alert = report.alert;
                 }
                 Err(e) => {
                     let msg = format!("{e:#}");
@@ -408,7 +560,7 @@ impl Runner {
         needs: &BTreeMap<String, String>,
         params_json: &serde_json::Value,
         fresh: bool,
-    ) -> Result<String> {
+    ) -> Result<StageReport> {
         // A non-resumable stage writes into a fresh folder that replaces the old one only when
         // it succeeds, so a failure never leaves half a dataset under the stage's name.
         let resumable = kinds::resumable(&r.kind);
@@ -432,6 +584,7 @@ impl Runner {
             out_dir: &work,
             inputs,
             project_root: &self.root,
+            runs_root: &self.out,
             fresh,
         };
         let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -479,7 +632,7 @@ impl Runner {
             outputs: stamp::list_outputs(dir)?,
         };
         stamp::save(dir, &st)?;
-        Ok(report.summary)
+        Ok(report)
     }
 }
 

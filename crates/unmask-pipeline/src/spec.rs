@@ -43,8 +43,24 @@ pub struct StageSpec {
 pub struct PipelineSpec {
     pub description: String,
     pub stages: IndexMap<String, StageSpec>,
+    /// Named sets of overrides (`cargo xtask run NAME --preset P`).
+    #[serde(default)]
+    pub presets: IndexMap<String, PresetSpec>,
+    /// The preset used when none is asked for; its outputs go to `OUT/NAME/`, another
+    /// preset's to `OUT/NAME-PRESET/`.
+    #[serde(default)]
+    pub default_preset: Option<String>,
     #[serde(skip)]
     pub path: PathBuf,
+}
+
+/// A pipeline preset: overrides written as `STAGE.KEY: VALUE`, applied before `--set`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PresetSpec {
+    pub description: String,
+    #[serde(default)]
+    pub set: IndexMap<String, serde_yaml::Value>,
 }
 
 /// A preset file (`datasets/NAME.yaml` or `experiments/NAME.yaml`): parameters for stages of
@@ -57,6 +73,10 @@ pub struct DatasetSpec {
     pub kind: String,
     #[serde(default)]
     pub params: serde_yaml::Mapping,
+    /// Named variants, each a set of overrides (`generator.conv: gated`) on top of `params`.
+    /// A stage using this file runs once per variant, as `STAGE/VARIANT`.
+    #[serde(default)]
+    pub variants: IndexMap<String, IndexMap<String, serde_yaml::Value>>,
 }
 
 /// Formats a serde_yaml error as `file:line:column: message`.

@@ -203,8 +203,10 @@ pub fn train(
         out_dir: out_dir.to_path_buf(),
         control: control.clone(),
     };
-    let outcome = backend::train_on(config.device, job)?;
-    unmask_core::atomic::write_bytes(&out_dir.join(SUMMARY_FILE), &to_json(&outcome)?)?;
+    let mut outcome = backend::train_on(config.device, job)?;
+    let summary = out_dir.join(SUMMARY_FILE);
+    outcome.images_per_s = checkpoint::session_speed(outcome.images_per_s, &summary);
+    unmask_core::atomic::write_bytes(&summary, &to_json(&outcome)?)?;
     Ok(outcome)
 }
 

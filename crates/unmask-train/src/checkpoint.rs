@@ -171,3 +171,15 @@ mod tests {
         );
     }
 }
+
+/// The training speed to report: this session's, or, when this session trained nothing (a
+/// finished run started again), the one the previous summary in `summary` recorded.
+pub fn session_speed(images_per_s: f64, summary: &Path) -> f64 {
+    if images_per_s > 0.0 {
+        return images_per_s;
+    }
+    read_json::<serde_json::Value>(summary)
+        .ok()
+        .and_then(|v| v["images_per_s"].as_f64())
+        .unwrap_or(images_per_s)
+}

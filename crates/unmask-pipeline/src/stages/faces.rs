@@ -18,6 +18,7 @@ impl Stage for FacesStage {
                 "{} faces at {}px ({} train, {} val, {} test)",
                 s.count, params.size, s.train, s.val, s.test
             ),
+            ..Default::default()
         })
     }
 }

@@ -3,7 +3,18 @@
 
 use crate::kinds::{Stage, StageContext, StageReport};
 use anyhow::Result;
-use unmask_inpaint::{EvalInpaintParams, TrainControl, TrainInpaintConfig, TrainInputs};
+use std::path::Path;
+use unmask_inpaint::{
+    EvalBaselineParams, EvalInpaintParams, TrainControl, TrainInpaintConfig, TrainInputs,
+};
+
+/// The folder of the `train-seg` stage in `needs`, if any.
+fn segmenter_of<'a>(ctx: &'a StageContext) -> Option<&'a Path> {
+    ctx.inputs
+        .iter()
+        .find(|i| i.kind == "train-seg")
+        .map(|i| i.dir.as_path())
+}
 
 pub struct TrainInpaintStage;
 
@@ -14,14 +25,16 @@ impl Stage for TrainInpaintStage {
     const RESUMABLE: bool = true;
     type Params = TrainInpaintConfig;
 
+    fn check(params: &TrainInpaintConfig) -> Result<()> {
+        params.validate()
+    }
+
     fn run(params: &TrainInpaintConfig, ctx: &StageContext) -> Result<StageReport> {
         let data = &ctx.input("masks")?.dir;
-        let segmenter = ctx
-            .inputs
-            .iter()
-            .find(|i| i.kind == "train-seg")
-            .map(|i| i.dir.as_path());
-        let inputs = TrainInputs { data, segmenter };
+        let inputs = TrainInputs {
+            data,
+            segmenter: segmenter_of(ctx),
+        };
         let control = TrainControl {
             fresh: ctx.fresh,
             ..Default::default()
@@ -29,6 +42,7 @@ impl Stage for TrainInpaintStage {
         let outcome = unmask_inpaint::train(params, &inputs, ctx.out_dir, &control)?;
         Ok(StageReport {
             summary: outcome.describe(),
+            ..Default::default()
         })
     }
 }
@@ -38,15 +52,45 @@ pub struct EvalInpaintStage;
 impl Stage for EvalInpaintStage {
     const KIND: &'static str = "eval-inpaint";
     const SUMMARY: &'static str =
-        "score the GAN on a split: hole L1, L1, PSNR, SSIM, LPIPS, against a mean-colour fill";
+        "score the GAN on a split (true or segmenter holes): hole L1, L1, PSNR, SSIM, LPIPS";
     type Params = EvalInpaintParams;
 
     fn run(params: &EvalInpaintParams, ctx: &StageContext) -> Result<StageReport> {
         let model = &ctx.input("train-inpaint")?.dir;
         let data = &ctx.input("masks")?.dir;
-        let summary = unmask_inpaint::evaluation::evaluate(model, data, params, ctx.out_dir)?;
+        let summary = unmask_inpaint::evaluation::evaluate(
+            model,
+            data,
+            params,
+            segmenter_of(ctx),
+            ctx.out_dir,
+        )?;
         Ok(StageReport {
             summary: summary.describe(),
+            ..Default::default()
+        })
+    }
+}
+
+pub struct EvalBaselineStage;
+
+impl Stage for EvalBaselineStage {
+    const KIND: &'static str = "eval-baseline";
+    const SUMMARY: &'static str =
+        "score a classical fill (mean colour, Telea diffusion) like eval-inpaint scores the GAN";
+    type Params = EvalBaselineParams;
+
+    fn run(params: &EvalBaselineParams, ctx: &StageContext) -> Result<StageReport> {
+        let data = &ctx.input("masks")?.dir;
+        let summary = unmask_inpaint::evaluation::evaluate_baseline(
+            params,
+            data,
+            segmenter_of(ctx),
+            ctx.out_dir,
+        )?;
+        Ok(StageReport {
+            summary: format!("{}: {}", params.method.name(), summary.describe()),
+            ..Default::default()
         })
     }
 }

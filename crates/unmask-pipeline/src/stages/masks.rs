@@ -20,6 +20,7 @@ impl Stage for MasksStage {
         let summary = synthesize(params, &faces, ctx.out_dir)?;
         Ok(StageReport {
             summary: summary.describe(),
+            ..Default::default()
         })
     }
 }

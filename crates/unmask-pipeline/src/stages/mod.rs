@@ -3,4 +3,5 @@
 pub mod faces;
 pub mod inpainting;
 pub mod masks;
+pub mod reports;
 pub mod segmentation;

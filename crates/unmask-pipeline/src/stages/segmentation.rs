@@ -12,6 +12,10 @@ impl Stage for TrainSegStage {
     const RESUMABLE: bool = true;
     type Params = TrainSegConfig;
 
+    fn check(params: &TrainSegConfig) -> Result<()> {
+        params.validate()
+    }
+
     fn run(params: &TrainSegConfig, ctx: &StageContext) -> Result<StageReport> {
         let data = &ctx.input("masks")?.dir;
         let control = TrainControl {
@@ -21,6 +25,7 @@ impl Stage for TrainSegStage {
         let outcome = unmask_seg::train(params, data, ctx.out_dir, &control)?;
         Ok(StageReport {
             summary: outcome.describe(),
+            ..Default::default()
         })
     }
 }
@@ -38,6 +43,7 @@ impl Stage for EvalSegStage {
         let summary = unmask_seg::evaluation::evaluate(model, data, params, ctx.out_dir)?;
         Ok(StageReport {
             summary: summary.describe(),
+            ..Default::default()
         })
     }
 }

@@ -1,0 +1,19 @@
+//! Evaluation reports: the numbers the stages wrote, turned into something to read.
+//!
+//! - [`bootstrap`]: means with percentile-bootstrap intervals, seeded.
+//! - [`table`]: the ablation table (markdown, parquet) with the best value per column marked.
+//! - [`chart`]: loss curves as inline SVG.
+//! - [`html`]: self-contained HTML pieces (inline images, escaping).
+//! - [`ablation`]: `ablation.md`, `ablation.parquet` and `report.html` of an ablation run.
+//! - [`nightly`]: the nightly evaluation of the newest models, compared with the last night.
+
+pub mod ablation;
+pub mod bootstrap;
+pub mod chart;
+pub mod html;
+pub mod nightly;
+pub mod table;
+
+pub use ablation::{AblationInputs, AblationReportParams, InputStage};
+pub use bootstrap::Interval;
+pub use nightly::{NightlyOutcome, NightlyParams};

@@ -1,0 +1,322 @@
+//! The nightly check: the newest trained segmenter and GAN scored on a fixed test split, a
+//! dated report written, and every metric compared with the previous report. A metric
+//! regressed when its new mean lies beyond the previous interval on the worse side.
+
+use crate::bootstrap::{mean_interval, Interval};
+use anyhow::{Context, Result};
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use unmask_inpaint::evaluation::{evaluate as evaluate_gan, EvalInpaintParams};
+use unmask_inpaint::MaskSource;
+use unmask_seg::evaluation::{evaluate as evaluate_seg, EvalSegParams};
+use unmask_train::DeviceKind;
+
+pub const REPORTS_DIR: &str = "reports";
+pub const NIGHTLY_PARQUET: &str = "nightly.parquet";
+pub const NIGHTLY_MD: &str = "nightly.md";
+pub const LATEST_MD: &str = "latest.md";
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NightlyParams {
+    /// A segmenter folder; unset: the newest trained one under the runs folder.
+    pub segmenter: Option<PathBuf>,
+    /// A GAN folder; unset: the newest trained one under the runs folder.
+    pub inpainter: Option<PathBuf>,
+    pub split: String,
+    pub lpips: bool,
+    pub resamples: usize,
+    pub confidence: f64,
+    pub seed: u64,
+    pub device: DeviceKind,
+}
+
+impl Default for NightlyParams {
+    fn default() -> Self {
+        Self {
+            segmenter: None,
+            inpainter: None,
+            split: "test".into(),
+            lpips: true,
+            resamples: 1000,
+            confidence: 0.95,
+            seed: 0,
+            device: DeviceKind::Cpu,
+        }
+    }
+}
+
+/// One metric of one evaluation, with the previous night's value when there was one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NightlyMetric {
+    /// `segmenter`, `inpaint-truth` or `inpaint-e2e`.
+    pub group: String,
+    pub metric: String,
+    pub higher_is_better: bool,
+    pub now: Interval,
+    pub previous: Option<Interval>,
+    pub regressed: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct NightlyOutcome {
+    pub report_dir: PathBuf,
+    pub compared_with: Option<PathBuf>,
+    pub metrics: Vec<NightlyMetric>,
+}
+
+impl NightlyOutcome {
+    pub fn regressions(&self) -> Vec<&NightlyMetric> {
+        self.metrics.iter().filter(|m| m.regressed).collect()
+    }
+
+    pub fn describe(&self) -> String {
+        let regressed = self.regressions();
+        let against = match &self.compared_with {
+            Some(p) => format!(
+                "compared with {}",
+                p.file_name().unwrap_or_default().to_string_lossy()
+            ),
+            None => "first report, nothing to compare with".into(),
+        };
+        format!(
+            "{} metrics, {against}: {}; report in {}",
+            self.metrics.len(),
+            if regressed.is_empty() {
+                "no regression".to_string()
+            } else {
+                format!(
+                    "{} regressed ({})",
+                    regressed.len(),
+                    regressed
+                        .iter()
+                        .map(|m| format!("{}.{}", m.group, m.metric))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            },
+            self.report_dir.display()
+        )
+    }
+}
+
+/// Metrics of each evaluation and whether higher is better.
+const SEG_METRICS: [(&str, bool); 3] = [("dice", true), ("iou", true), ("pixel_accuracy", true)];
+const GAN_METRICS: [(&str, bool); 5] = [
+    ("hole_l1", false),
+    ("l1", false),
+    ("psnr", true),
+    ("ssim", true),
+    ("lpips", false),
+];
+
+/// Runs the nightly evaluation on `data` (a masks stage) into `out_dir/reports/<label>/`, where
+/// `label` is a sortable date-time, and compares it with the newest earlier report there.
+pub fn run(
+    params: &NightlyParams,
+    data: &Path,
+    runs_root: &Path,
+    out_dir: &Path,
+    label: &str,
+) -> Result<NightlyOutcome> {
+    let segmenter = match &params.segmenter {
+        Some(p) => p.clone(),
+        None => unmask_seg::inference::latest_model(runs_root)?,
+    };
+    let inpainter = match &params.inpainter {
+        Some(p) => p.clone(),
+        None => unmask_inpaint::latest_model(runs_root)?,
+    };
+    let reports = out_dir.join(REPORTS_DIR);
+    let previous = previous_report(&reports, label)?;
+    let work = reports.join(format!("{label}.partial"));
+    if work.exists() {
+        std::fs::remove_dir_all(&work)?;
+    }
+    let seg_dir = work.join("segmenter");
+    std::fs::create_dir_all(&seg_dir)?;
+    let seg_params = EvalSegParams {
+        split: params.split.clone(),
+        device: params.device,
+        ..Default::default()
+    };
+    evaluate_seg(&segmenter, data, &seg_params, &seg_dir)
+        .with_context(|| format!("scoring the segmenter {}", segmenter.display()))?;
+    let mut groups: Vec<(&str, PathBuf, &[(&str, bool)])> =
+        vec![("segmenter", seg_dir, &SEG_METRICS)];
+    for (group, masks) in [
+        ("inpaint-truth", MaskSource::Truth),
+        ("inpaint-e2e", MaskSource::Segmenter),
+    ] {
+        let dir = work.join(group);
+        std::fs::create_dir_all(&dir)?;
+        let gan_params = EvalInpaintParams {
+            split: params.split.clone(),
+            lpips: params.lpips,
+            masks,
+            device: params.device,
+            ..Default::default()
+        };
+        evaluate_gan(&inpainter, data, &gan_params, Some(&segmenter), &dir)
+            .with_context(|| format!("scoring the GAN {}", inpainter.display()))?;
+        groups.push((group, dir, &GAN_METRICS));
+    }
+    let before = match &previous {
+        Some(dir) => read_metrics(&dir.join(NIGHTLY_PARQUET))?,
+        None => Vec::new(),
+    };
+    let mut metrics = Vec::new();
+    for (group, dir, names) in &groups {
+        let path = dir.join(unmask_train::scores::PER_IMAGE);
+        let df = unmask_core::manifest::read_parquet(&path)?;
+        for &(metric, higher_is_better) in names.iter() {
+            let values = unmask_core::manifest::f64_column(&df, metric, &path)?;
+            let now = mean_interval(
+                &values,
+                params.resamples,
+                params.confidence,
+                params.seed,
+                &format!("{group}:{metric}"),
+            );
+            let previous = before
+                .iter()
+                .find(|m| m.group == *group && m.metric == metric)
+                .map(|m| m.now);
+            let regressed = previous.is_some_and(|p| {
+                now.is_finite()
+                    && p.is_finite()
+                    && if higher_is_better {
+                        now.mean < p.lo
+                    } else {
+                        now.mean > p.hi
+                    }
+            });
+            metrics.push(NightlyMetric {
+                group: group.to_string(),
+                metric: metric.to_string(),
+                higher_is_better,
+                now,
+                previous,
+                regressed,
+            });
+        }
+    }
+    write_metrics(&metrics, &work.join(NIGHTLY_PARQUET))?;
+    let outcome_dir = reports.join(label);
+    let md = markdown(label, &segmenter, &inpainter, previous.as_deref(), &metrics);
+    unmask_core::atomic::write_bytes(&work.join(NIGHTLY_MD), md.as_bytes())?;
+    if outcome_dir.exists() {
+        std::fs::remove_dir_all(&outcome_dir)?;
+    }
+    std::fs::rename(&work, &outcome_dir)?;
+    unmask_core::atomic::write_bytes(&out_dir.join(LATEST_MD), md.as_bytes())?;
+    Ok(NightlyOutcome {
+        report_dir: outcome_dir,
+        compared_with: previous,
+        metrics,
+    })
+}
+
+/// The newest finished report in `reports` whose label sorts before `label`.
+fn previous_report(reports: &Path, label: &str) -> Result<Option<PathBuf>> {
+    let mut found: Vec<String> = match std::fs::read_dir(reports) {
+        Ok(entries) => entries
+            .flatten()
+            .filter(|e| e.path().join(NIGHTLY_PARQUET).is_file())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.as_str() < label)
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    found.sort();
+    Ok(found.pop().map(|n| reports.join(n)))
+}
+
+pub fn write_metrics(metrics: &[NightlyMetric], path: &Path) -> Result<()> {
+    let col_f = |name: &str, f: &dyn Fn(&NightlyMetric) -> Option<f64>| {
+        Column::new(name.into(), metrics.iter().map(f).collect::<Vec<_>>())
+    };
+    let cols = vec![
+        Column::new(
+            "group".into(),
+            metrics.iter().map(|m| m.group.clone()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "metric".into(),
+            metrics.iter().map(|m| m.metric.clone()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "higher_is_better".into(),
+            metrics
+                .iter()
+                .map(|m| m.higher_is_better)
+                .collect::<Vec<_>>(),
+        ),
+        col_f("mean", &|m| Some(m.now.mean)),
+        col_f("lo", &|m| Some(m.now.lo)),
+        col_f("hi", &|m| Some(m.now.hi)),
+        col_f("previous_mean", &|m| m.previous.map(|p| p.mean)),
+        Column::new(
+            "regressed".into(),
+            metrics.iter().map(|m| m.regressed).collect::<Vec<_>>(),
+        ),
+    ];
+    unmask_core::manifest::write_parquet(&mut DataFrame::new(metrics.len(), cols)?, path)
+}
+
+/// Reads the metrics of a report written by [`run`] (previous values are not kept).
+pub fn read_metrics(path: &Path) -> Result<Vec<NightlyMetric>> {
+    use unmask_core::manifest::{bool_column, f64_column, str_column};
+    let df = unmask_core::manifest::read_parquet(path)?;
+    let s = |n: &str| str_column(&df, n, path);
+    let f = |n: &str| f64_column(&df, n, path);
+    let b = |n: &str| bool_column(&df, n, path);
+    let (group, metric, higher) = (s("group")?, s("metric")?, b("higher_is_better")?);
+    let (mean, lo, hi, regressed) = (f("mean")?, f("lo")?, f("hi")?, b("regressed")?);
+    Ok((0..df.height())
+        .map(|i| NightlyMetric {
+            group: group[i].clone(),
+            metric: metric[i].clone(),
+            higher_is_better: higher[i],
+            now: Interval {
+                mean: mean[i],
+                lo: lo[i],
+                hi: hi[i],
+            },
+            previous: None,
+            regressed: regressed[i],
+        })
+        .collect())
+}
+
+fn markdown(
+    label: &str,
+    segmenter: &Path,
+    inpainter: &Path,
+    previous: Option<&Path>,
+    metrics: &[NightlyMetric],
+) -> String {
+    let mut md = format!(
+        "# Nightly report {label}\n\nSegmenter `{}`, GAN `{}`. {}\n\n| group | metric | now [95% interval] | previous | |\n|---|---|---:|---:|---|\n",
+        segmenter.display(),
+        inpainter.display(),
+        match previous {
+            Some(p) => format!("Compared with `{}`.", p.display()),
+            None => "No earlier report to compare with.".into(),
+        }
+    );
+    for m in metrics {
+        md.push_str(&format!(
+            "| {} | {} | {:.4} [{:.4}, {:.4}] | {} | {} |\n",
+            m.group,
+            m.metric,
+            m.now.mean,
+            m.now.lo,
+            m.now.hi,
+            m.previous.map_or("-".into(), |p| format!("{:.4}", p.mean)),
+            if m.regressed { "**REGRESSED**" } else { "" }
+        ));
+    }
+    md
+}

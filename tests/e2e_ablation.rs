@@ -1,0 +1,289 @@
+//! The flagship `ablation` pipeline at test size: every variant trained and scored against
+//! the baselines, the report written, finished variants skipped, the same table twice, bad
+//! variants refused before any training; and the nightly check with its regression alert.
+
+use std::path::Path;
+use unmask_pipeline::{Runner, StageStatus};
+
+mod common;
+use common::{opts, project_root};
+
+const TINY: &[&str] = &[
+    "faces.count=24",
+    "faces.size=64",
+    "faces.preview_count=2",
+    "faces.val_fraction=0.25",
+    "faces.test_fraction=0.25",
+    "train-seg.model={depth: 2, base_channels: 4, norm: batch, image_size: 32}",
+    "train-seg.epochs=1",
+    "train-seg.batch_size=4",
+    "train-inpaint.generator.image_size=32",
+    "train-inpaint.generator.width=4",
+    "train-inpaint.discriminator={layers: 2, width: 8}",
+    "train-inpaint.epochs=1",
+    "train-inpaint.max_steps=2",
+    "train-inpaint.batch_size=4",
+    "train-inpaint.sample_count=2",
+    "eval-truth.lpips=false",
+    "eval-e2e.lpips=false",
+    "baselines-truth.lpips=false",
+    "baselines-e2e.lpips=false",
+    "baselines-truth.image_size=32",
+    "baselines-e2e.image_size=32",
+    "report.examples=3",
+];
+
+const VARIANTS: [&str; 8] = [
+    "imputed",
+    "gated",
+    "tanh",
+    "pixel-norm",
+    "no-norm",
+    "decoder-norm",
+    "impute-k3",
+    "impute-k7",
+];
+
+fn table(out: &Path) -> Vec<unmask_report::table::Row> {
+    unmask_report::table::read_parquet(&out.join("ablation/report/ablation.parquet")).unwrap()
+}
+
+#[test]
+fn ablation_trains_every_variant_and_writes_the_report() {
+    let out = tempfile::tempdir().unwrap();
+    let runner = Runner::new(project_root(), out.path());
+    let summary = runner.run("ablation", &opts(TINY)).unwrap();
+    assert!(summary.failure().is_none(), "{:?}", summary.failure());
+    let report = out.path().join("ablation/report");
+
+    let rows = table(out.path());
+    for masks in ["truth", "segmenter"] {
+        let names: Vec<&str> = rows
+            .iter()
+            .filter(|r| r.masks == masks)
+            .map(|r| r.name.as_str())
+            .collect();
+        let mut want: Vec<&str> = VARIANTS.to_vec();
+        want.extend(["mean-fill", "telea"]);
+        assert_eq!(names, want, "{masks} rows");
+    }
+    let row = |name: &str| rows.iter().find(|r| r.name == name).unwrap();
+    for r in &rows {
+        for (k, i) in r.metrics.iter().take(4).enumerate() {
+            assert!(
+                i.lo <= i.mean && i.mean <= i.hi,
+                "{} metric {k}: {i:?}",
+                r.name
+            );
+        }
+        assert_eq!(r.pairs, row("imputed").pairs);
+    }
+    // Gated convolutions need about twice the parameters; imputation adds a few.
+    let (imputed, gated) = (
+        row("imputed").generator_params.unwrap(),
+        row("gated").generator_params.unwrap(),
+    );
+    assert!(gated as f64 > 1.5 * imputed as f64, "{gated} vs {imputed}");
+    assert_eq!(row("imputed").changes, "base");
+    assert_eq!(row("gated").changes, "generator.conv=gated");
+    assert!(row("telea").baseline && row("telea").generator_params.is_none());
+
+    let md = std::fs::read_to_string(report.join("ablation.md")).unwrap();
+    for text in [
+        "End to end",
+        "telea (baseline)",
+        "**",
+        "impute-k7",
+        "x as many",
+    ] {
+        assert!(md.contains(text), "`{text}` missing from\n{md}");
+    }
+    let html = std::fs::read_to_string(report.join("report.html")).unwrap();
+    for text in [
+        "data:image/png;base64,",
+        "<svg",
+        "Segmentation examples",
+        "Configuration",
+        "class=\"best\"",
+    ] {
+        assert!(html.contains(text), "`{text}` missing from the page");
+    }
+    assert!(
+        !html.contains("src=\"http"),
+        "the page must be self-contained"
+    );
+
+    // Finished variants are skipped; a variant whose outputs went missing runs again alone.
+    std::fs::remove_file(
+        out.path()
+            .join("ablation/train-inpaint/tanh/train_summary.json"),
+    )
+    .unwrap();
+    let again = runner.run("ablation", &opts(TINY)).unwrap();
+    assert!(again.failure().is_none(), "{:?}", again.failure());
+    for v in VARIANTS {
+        let want = if v == "tanh" {
+            StageStatus::Ran
+        } else {
+            StageStatus::Skipped
+        };
+        assert_eq!(
+            again.status_of(&format!("train-inpaint/{v}")),
+            Some(&want),
+            "{v}"
+        );
+    }
+
+    // Same seed, data and config in a fresh folder: the same table.
+    let other = tempfile::tempdir().unwrap();
+    let second = Runner::new(project_root(), other.path())
+        .run("ablation", &opts(TINY))
+        .unwrap();
+    assert!(second.failure().is_none(), "{:?}", second.failure());
+    let (a, b) = (table(out.path()), table(other.path()));
+    assert_eq!(a.len(), b.len());
+    for (x, y) in a.iter().zip(&b) {
+        // Compared as text: the LPIPS column is NaN when LPIPS is off, and NaN != NaN.
+        assert_eq!(
+            format!("{} {} {:?}", x.name, x.masks, x.metrics),
+            format!("{} {} {:?}", y.name, y.masks, y.metrics)
+        );
+    }
+
+    nightly_flags_regressions(out.path());
+}
+
+/// The nightly pipeline on the models the ablation left in `runs`.
+fn nightly_flags_regressions(runs: &Path) {
+    let runner = Runner::new(project_root(), runs);
+    let sets = [
+        "faces.count=16",
+        "faces.size=64",
+        "nightly.lpips=false",
+        "nightly.resamples=200",
+    ];
+    let first = runner.run("nightly", &opts(&sets)).unwrap();
+    assert!(first.failure().is_none(), "{:?}", first.failure());
+    assert!(first.alerts().is_empty());
+    let reports = runs.join("nightly/nightly/reports");
+    let mut dated: Vec<_> = std::fs::read_dir(&reports)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(dated.len(), 1);
+    let md = std::fs::read_to_string(dated[0].join("nightly.md")).unwrap();
+    assert!(md.contains("hole_l1") && md.contains("dice"), "{md}");
+
+    // The same models again: nothing regressed.
+    let second = runner.run("nightly", &opts(&sets)).unwrap();
+    assert_eq!(second.status_of("nightly"), Some(&StageStatus::Ran));
+    assert!(second.alerts().is_empty(), "{:?}", second.alerts());
+
+    // Pretend the last night was much better at hole L1: this run must raise an alert.
+    dated = std::fs::read_dir(&reports)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    dated.sort();
+    let last = dated.last().unwrap().join("nightly.parquet");
+    let mut metrics = unmask_report::nightly::read_metrics(&last).unwrap();
+    for m in metrics.iter_mut().filter(|m| m.metric == "hole_l1") {
+        m.now.mean = 0.0;
+        m.now.lo = 0.0;
+        m.now.hi = 0.0;
+    }
+    unmask_report::nightly::write_metrics(&metrics, &last).unwrap();
+    let third = runner.run("nightly", &opts(&sets)).unwrap();
+    let alerts = third.alerts();
+    assert_eq!(alerts.len(), 1, "{}", third.table());
+    assert!(alerts[0].1.contains("hole_l1"), "{}", alerts[0].1);
+    assert!(!alerts[0].1.contains("dice"), "{}", alerts[0].1);
+}
+
+/// A project with the real experiments/ and one pipeline using a variants file.
+fn variant_project(variants: &str) -> (tempfile::TempDir, Runner) {
+    let dir = tempfile::tempdir().unwrap();
+    for sub in ["pipelines", "datasets", "experiments"] {
+        std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+    }
+    std::fs::copy(
+        project_root().join("datasets/synthetic.yaml"),
+        dir.path().join("datasets/synthetic.yaml"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("experiments/v.yaml"),
+        format!("description: test\nkind: train-inpaint\nparams: {{}}\nvariants:\n{variants}"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("pipelines/p.yaml"),
+        "description: test\nstages:\n  faces: {kind: faces, dataset: synthetic, params: {count: 8, size: 64}}\n  masks: {kind: masks, needs: [faces]}\n  train: {kind: train-inpaint, needs: [masks], experiment: v}\n",
+    )
+    .unwrap();
+    let runner = Runner::new(dir.path(), dir.path().join("out"));
+    (dir, runner)
+}
+
+#[test]
+fn bad_variants_are_refused_before_anything_runs_naming_variant_and_key() {
+    for (variants, wants) in [
+        (
+            "  good: {}\n  typo:\n    generator.convv: gated\n",
+            vec!["variant `typo`", "generator.convv", "valid keys"],
+        ),
+        (
+            "  bad-value:\n    generator.conv: sideways\n",
+            vec!["variant `bad-value`", "generator.conv", "sideways"],
+        ),
+        (
+            "  even-kernel:\n    generator.impute_kernel: 4\n",
+            vec![
+                "train/even-kernel",
+                "impute_kernel",
+                "variant `even-kernel`",
+            ],
+        ),
+        ("  \"a.b\": {}\n", vec!["variant name `a.b`"]),
+    ] {
+        let (dir, runner) = variant_project(variants);
+        let err = format!("{:#}", runner.run("p", &opts(&[])).unwrap_err());
+        for want in wants {
+            assert!(err.contains(want), "`{want}` missing from: {err}");
+        }
+        assert!(
+            !dir.path().join("out").exists(),
+            "a refused run wrote outputs"
+        );
+    }
+}
+
+#[test]
+fn presets_are_listed_and_an_unknown_one_is_refused() {
+    let out = tempfile::tempdir().unwrap();
+    let runner = Runner::new(project_root(), out.path());
+    let mut o = opts(&[]);
+    o.preset = Some("laptop".into());
+    let err = runner.run("ablation", &o).unwrap_err().to_string();
+    assert!(err.contains("cpu-small") && err.contains("paper"), "{err}");
+    // The paper preset plans GPU stages into its own folder.
+    o.preset = Some("paper".into());
+    o.dry_run = true;
+    let plan = runner.run("ablation", &o).unwrap();
+    let train = plan
+        .stages
+        .iter()
+        .find(|s| s.name == "train-inpaint/gated")
+        .unwrap();
+    assert!(train.dir.ends_with("ablation-paper/train-inpaint/gated"));
+    assert!(
+        train.summary.contains("\"device\":\"cuda\""),
+        "{}",
+        train.summary
+    );
+    assert!(
+        train.summary.contains("\"conv\":\"gated\""),
+        "{}",
+        train.summary
+    );
+}
