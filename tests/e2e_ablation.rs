@@ -244,6 +244,10 @@ fn bad_variants_are_refused_before_anything_runs_naming_variant_and_key() {
                 "variant `even-kernel`",
             ],
         ),
+        (
+            "  seg-masks:\n    masks: segmenter\n",
+            vec!["train/seg-masks", "needs a `train-seg` stage"],
+        ),
         ("  \"a.b\": {}\n", vec!["variant name `a.b`"]),
     ] {
         let (dir, runner) = variant_project(variants);
@@ -286,4 +290,17 @@ fn presets_are_listed_and_an_unknown_one_is_refused() {
         "{}",
         train.summary
     );
+
+    // --from a variant forces it and what depends on it, not its sibling variants.
+    let mut o = opts(&[]);
+    o.from = Some("train-inpaint/tanh".into());
+    o.dry_run = true;
+    let plan = runner.run("ablation", &o).unwrap();
+    let status = |name: &str| plan.status_of(name).cloned().unwrap();
+    let forced = StageStatus::WouldRun("forced".into());
+    assert_eq!(status("train-inpaint/tanh"), forced);
+    assert_eq!(status("eval-e2e/tanh"), forced);
+    assert_eq!(status("report"), forced);
+    assert_ne!(status("train-inpaint/gated"), forced);
+    assert_ne!(status("eval-truth/gated"), forced);
 }

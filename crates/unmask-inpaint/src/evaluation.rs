@@ -247,6 +247,17 @@ impl Default for EvalBaselineParams {
     }
 }
 
+impl EvalBaselineParams {
+    pub fn validate(&self) -> Result<()> {
+        anyhow::ensure!(
+            self.image_size >= 8,
+            "image_size must be at least 8, got {}",
+            self.image_size
+        );
+        Ok(())
+    }
+}
+
 /// What an evaluation scored, written next to its tables as `eval.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EvalInfo {
@@ -335,11 +346,7 @@ pub fn evaluate_baseline(
     segmenter: Option<&Path>,
     out_dir: &Path,
 ) -> Result<EvalSummary> {
-    anyhow::ensure!(
-        params.image_size >= 8,
-        "image_size must be at least 8, got {}",
-        params.image_size
-    );
+    params.validate()?;
     let settings = EvalSettings {
         split: params.split.clone(),
         batch_size: params.batch_size,

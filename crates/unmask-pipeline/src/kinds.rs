@@ -69,8 +69,9 @@ pub trait Stage {
     /// newest trained models).
     const ALWAYS_RUN: bool = false;
     type Params: Serialize + DeserializeOwned + Default;
-    /// Checks values the types cannot (ranges, combinations) before anything runs.
-    fn check(_params: &Self::Params) -> Result<()> {
+    /// Checks values the types cannot (ranges, combinations, the kinds of the stages in
+    /// `needs`) before anything runs.
+    fn check(_params: &Self::Params, _input_kinds: &[&str]) -> Result<()> {
         Ok(())
     }
     fn run(params: &Self::Params, ctx: &StageContext) -> Result<StageReport>;
@@ -133,11 +134,11 @@ macro_rules! stage_kinds {
         }
 
         /// The kind's own checks of resolved parameters.
-        pub fn check(kind: &str, params: &serde_yaml::Value) -> Result<()> {
+        pub fn check(kind: &str, params: &serde_yaml::Value, input_kinds: &[&str]) -> Result<()> {
             $(
                 if kind == <$ty as Stage>::KIND {
                     let typed: <$ty as Stage>::Params = serde_yaml::from_value(params.clone())?;
-                    return <$ty as Stage>::check(&typed);
+                    return <$ty as Stage>::check(&typed, input_kinds);
                 }
             )*
             anyhow::bail!("unknown stage kind `{kind}`")

@@ -170,6 +170,10 @@ impl Runner {
             .iter()
             .map(|(n, s)| (n.clone(), s.needs.clone()))
             .collect();
+        for name in spec.stages.keys() {
+            variants::check_name(&spec.path.display().to_string(), name)
+                .map_err(|e| anyhow!("{}", e.to_string().replace("variant name", "stage name")))?;
+        }
         let file_order =
             plan::order(&file_graph).map_err(|e| anyhow!("{}: {e}", spec.path.display()))?;
         // Each stage's parameters from its preset files, and the variants they list.
@@ -268,7 +272,17 @@ impl Runner {
                         format!("{} variant `{v}`, key `{key}`", variants.file),
                     )?);
                 }
-                chain.extend(sets.iter().filter(|o| o.stage == p.name).cloned());
+                for o in sets.iter().filter(|o| o.stage == p.name) {
+                    if o.key == ["dataset"] || o.key == ["experiment"] {
+                        bail!(
+                            "{}: a variant cannot choose its own {}; set it on stage `{}`",
+                            o.origin,
+                            o.key[0],
+                            p.stage
+                        );
+                    }
+                    chain.push(o.clone());
+                }
             }
             for ov in &chain {
                 overrides::apply(&mut params, &defaults, ov, &desc)?;
@@ -292,7 +306,12 @@ impl Runner {
                         valid.join(", ")
                     )
                 })?;
-            kinds::check(&stage.kind, &resolved).map_err(|e| {
+            let input_kinds: Vec<&str> = stage
+                .needs
+                .iter()
+                .map(|n| spec.stages[n].kind.as_str())
+                .collect();
+            kinds::check(&stage.kind, &resolved, &input_kinds).map_err(|e| {
                 let cause: Vec<&str> = chain.iter().map(|o| o.origin.as_str()).collect();
                 anyhow!(
                     "{desc}: {e:#}{}",
@@ -415,11 +434,17 @@ impl Runner {
         let forced: Vec<String> = match (&opts.only, &opts.from) {
             (Some(_), _) => only.clone(),
             (None, Some(from)) => {
-                let pos = order
+                // The chosen stages and everything that depends on them, not their sibling
+                // variants (which would throw away finished training).
+                let mut chosen: Vec<String> = Vec::new();
+                for s in order.iter().filter(|s| picks(from, s)) {
+                    chosen.extend(plan::downstream(&graph, s));
+                }
+                order
                     .iter()
-                    .position(|s| picks(from, s))
-                    .expect("checked above");
-                order[pos..].to_vec()
+                    .filter(|s| chosen.contains(s))
+                    .cloned()
+                    .collect()
             }
             (None, None) if opts.force => order.clone(),
             _ => Vec::new(),

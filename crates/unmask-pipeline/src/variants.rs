@@ -66,6 +66,12 @@ pub fn expand(stages: &[StageShape]) -> Result<Vec<Planned>> {
             }
             first
         };
+        if s.gathers && !s.own.is_empty() {
+            bail!(
+                "stage `{}` reads every variant of what it needs, so it cannot have variants of its own",
+                s.name
+            );
+        }
         if !s.own.is_empty() && !inherited.is_empty() {
             bail!(
                 "stage `{}` has variants of its own and needs `{}`, which has variants too",

@@ -31,7 +31,7 @@ pub struct AblationReportParams {
     pub confidence: f64,
     /// Seed of the bootstrap streams.
     pub seed: u64,
-    /// Test faces shown through every variant (and segmented).
+    /// Test faces shown through every variant (and segmented); 0 leaves the examples out.
     pub examples: usize,
 }
 
@@ -153,7 +153,7 @@ pub fn write_report(
             );
         }
     }
-    let base_params = trainings.first().map(|t| &t.params);
+    let base_params = base_training(&trainings).map(|t| &t.params);
     let mut rows = Vec::new();
     for e in &evals {
         let name = if e.baseline {
@@ -249,6 +249,24 @@ fn read_scores(dir: &Path) -> Result<Vec<(String, Vec<f64>)>> {
             Ok((m.key.to_string(), values))
         })
         .collect()
+}
+
+/// The base of an ablation: the training that differs from the others in the fewest keys
+/// (each variant changes the base by a key or two, so the base is the centre of the star);
+/// ties go to the first listed.
+fn base_training<'a>(trainings: &[&'a InputStage]) -> Option<&'a InputStage> {
+    let count = |a: &InputStage, b: &InputStage| {
+        let d = differences(&a.params, &b.params);
+        if d == "base" {
+            0
+        } else {
+            d.split(", ").count()
+        }
+    };
+    trainings
+        .iter()
+        .min_by_key(|t| trainings.iter().map(|o| count(t, o)).sum::<usize>())
+        .copied()
 }
 
 /// The dotted keys whose values differ between two parameter sets, as `key=value` (or `base`).
@@ -400,7 +418,10 @@ fn html_report(
         body.push_str(&line_chart_svg(title, "step", label, &series)?);
         body.push('\n');
     }
-    let data = inputs.of_kind("masks").next();
+    let data = inputs
+        .of_kind("masks")
+        .next()
+        .filter(|_| params.examples > 0);
     if let Some(data) = data {
         let split = &evals[0].info.split;
         let size = evals[0].info.image_size as u32;

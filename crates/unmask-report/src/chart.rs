@@ -9,17 +9,23 @@ pub struct Series {
     pub points: Vec<(f64, f64)>,
 }
 
-/// The running mean of the last `window` values, so a noisy loss reads as a curve.
+/// The running mean of the last `window` finite values, so a noisy loss reads as a curve
+/// (non-finite points are left out rather than spoiling the rest of the curve).
 pub fn smoothed(points: &[(f64, f64)], window: usize) -> Vec<(f64, f64)> {
     let window = window.max(1);
+    let finite: Vec<(f64, f64)> = points
+        .iter()
+        .copied()
+        .filter(|p| p.0.is_finite() && p.1.is_finite())
+        .collect();
     let mut sum = 0.0;
-    points
+    finite
         .iter()
         .enumerate()
         .map(|(i, &(x, y))| {
             sum += y;
             if i >= window {
-                sum -= points[i - window].1;
+                sum -= finite[i - window].1;
             }
             (x, sum / (i + 1).min(window) as f64)
         })

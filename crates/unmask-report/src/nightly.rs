@@ -47,6 +47,19 @@ impl Default for NightlyParams {
     }
 }
 
+impl NightlyParams {
+    pub fn validate(&self) -> Result<()> {
+        anyhow::ensure!(
+            self.confidence > 0.0 && self.confidence < 1.0,
+            "confidence must be between 0 and 1, got {}",
+            self.confidence
+        );
+        // Without resampling every interval is a point and any change would be flagged.
+        anyhow::ensure!(self.resamples >= 100, "resamples must be at least 100");
+        Ok(())
+    }
+}
+
 /// One metric of one evaluation, with the previous night's value when there was one.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NightlyMetric {
@@ -120,6 +133,7 @@ pub fn run(
     out_dir: &Path,
     label: &str,
 ) -> Result<NightlyOutcome> {
+    params.validate()?;
     let segmenter = match &params.segmenter {
         Some(p) => p.clone(),
         None => unmask_seg::inference::latest_model(runs_root)?,
@@ -204,7 +218,14 @@ pub fn run(
     }
     write_metrics(&metrics, &work.join(NIGHTLY_PARQUET))?;
     let outcome_dir = reports.join(label);
-    let md = markdown(label, &segmenter, &inpainter, previous.as_deref(), &metrics);
+    let md = markdown(
+        label,
+        &segmenter,
+        &inpainter,
+        previous.as_deref(),
+        params.confidence,
+        &metrics,
+    );
     unmask_core::atomic::write_bytes(&work.join(NIGHTLY_MD), md.as_bytes())?;
     if outcome_dir.exists() {
         std::fs::remove_dir_all(&outcome_dir)?;
@@ -224,6 +245,8 @@ fn previous_report(reports: &Path, label: &str) -> Result<Option<PathBuf>> {
         Ok(entries) => entries
             .flatten()
             .filter(|e| e.path().join(NIGHTLY_PARQUET).is_file())
+            // A run that crashed leaves its `.partial` folder, never a report.
+            .filter(|e| !e.file_name().to_string_lossy().ends_with(".partial"))
             .map(|e| e.file_name().to_string_lossy().into_owned())
             .filter(|n| n.as_str() < label)
             .collect(),
@@ -295,16 +318,18 @@ fn markdown(
     segmenter: &Path,
     inpainter: &Path,
     previous: Option<&Path>,
+    confidence: f64,
     metrics: &[NightlyMetric],
 ) -> String {
     let mut md = format!(
-        "# Nightly report {label}\n\nSegmenter `{}`, GAN `{}`. {}\n\n| group | metric | now [95% interval] | previous | |\n|---|---|---:|---:|---|\n",
+        "# Nightly report {label}\n\nSegmenter `{}`, GAN `{}`. {}\n\n| group | metric | now [{:.0}% interval] | previous | |\n|---|---|---:|---:|---|\n",
         segmenter.display(),
         inpainter.display(),
         match previous {
             Some(p) => format!("Compared with `{}`.", p.display()),
             None => "No earlier report to compare with.".into(),
-        }
+        },
+        confidence * 100.0
     );
     for m in metrics {
         md.push_str(&format!(

@@ -5,8 +5,17 @@ use crate::kinds::{Stage, StageContext, StageReport};
 use anyhow::Result;
 use std::path::Path;
 use unmask_inpaint::{
-    EvalBaselineParams, EvalInpaintParams, TrainControl, TrainInpaintConfig, TrainInputs,
+    EvalBaselineParams, EvalInpaintParams, MaskSource, TrainControl, TrainInpaintConfig,
+    TrainInputs,
 };
+
+/// `masks: segmenter` needs a `train-seg` stage in `needs`; said before anything trains.
+fn segmenter_needed(masks: MaskSource, inputs: &[&str]) -> Result<()> {
+    if masks == MaskSource::Segmenter && !inputs.contains(&"train-seg") {
+        anyhow::bail!("`masks: segmenter` needs a `train-seg` stage in `needs`");
+    }
+    Ok(())
+}
 
 /// The folder of the `train-seg` stage in `needs`, if any.
 fn segmenter_of<'a>(ctx: &'a StageContext) -> Option<&'a Path> {
@@ -25,8 +34,9 @@ impl Stage for TrainInpaintStage {
     const RESUMABLE: bool = true;
     type Params = TrainInpaintConfig;
 
-    fn check(params: &TrainInpaintConfig) -> Result<()> {
-        params.validate()
+    fn check(params: &TrainInpaintConfig, inputs: &[&str]) -> Result<()> {
+        params.validate()?;
+        segmenter_needed(params.masks, inputs)
     }
 
     fn run(params: &TrainInpaintConfig, ctx: &StageContext) -> Result<StageReport> {
@@ -55,6 +65,10 @@ impl Stage for EvalInpaintStage {
         "score the GAN on a split (true or segmenter holes): hole L1, L1, PSNR, SSIM, LPIPS";
     type Params = EvalInpaintParams;
 
+    fn check(params: &EvalInpaintParams, inputs: &[&str]) -> Result<()> {
+        segmenter_needed(params.masks, inputs)
+    }
+
     fn run(params: &EvalInpaintParams, ctx: &StageContext) -> Result<StageReport> {
         let model = &ctx.input("train-inpaint")?.dir;
         let data = &ctx.input("masks")?.dir;
@@ -79,6 +93,11 @@ impl Stage for EvalBaselineStage {
     const SUMMARY: &'static str =
         "score a classical fill (mean colour, Telea diffusion) like eval-inpaint scores the GAN";
     type Params = EvalBaselineParams;
+
+    fn check(params: &EvalBaselineParams, inputs: &[&str]) -> Result<()> {
+        params.validate()?;
+        segmenter_needed(params.masks, inputs)
+    }
 
     fn run(params: &EvalBaselineParams, ctx: &StageContext) -> Result<StageReport> {
         let data = &ctx.input("masks")?.dir;

@@ -15,7 +15,7 @@ impl Stage for AblationReportStage {
     const GATHERS_VARIANTS: bool = true;
     type Params = AblationReportParams;
 
-    fn check(params: &AblationReportParams) -> Result<()> {
+    fn check(params: &AblationReportParams, _inputs: &[&str]) -> Result<()> {
         params.validate()
     }
 
@@ -54,6 +54,14 @@ impl Stage for NightlyStage {
     const RESUMABLE: bool = true;
     const ALWAYS_RUN: bool = true;
     type Params = NightlyParams;
+
+    fn check(params: &NightlyParams, inputs: &[&str]) -> Result<()> {
+        anyhow::ensure!(
+            inputs.contains(&"masks"),
+            "the nightly stage needs a `masks` stage in `needs` (its fixed test split)"
+        );
+        params.validate()
+    }
 
     fn run(params: &NightlyParams, ctx: &StageContext) -> Result<StageReport> {
         let data = &ctx.input("masks")?.dir;

@@ -12,7 +12,7 @@ impl Stage for TrainSegStage {
     const RESUMABLE: bool = true;
     type Params = TrainSegConfig;
 
-    fn check(params: &TrainSegConfig) -> Result<()> {
+    fn check(params: &TrainSegConfig, _inputs: &[&str]) -> Result<()> {
         params.validate()
     }
 
