@@ -263,6 +263,24 @@ fn bad_variants_are_refused_before_anything_runs_naming_variant_and_key() {
 }
 
 #[test]
+fn baselines_at_another_size_than_the_gan_are_refused_before_training() {
+    let out = tempfile::tempdir().unwrap();
+    let runner = Runner::new(project_root(), out.path());
+    let err = runner
+        .run(
+            "ablation",
+            &opts(&["train-inpaint.generator.image_size=128"]),
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("128 px") && err.contains("64 px") && err.contains("image_size"),
+        "{err}"
+    );
+    assert!(!out.path().join("ablation").exists());
+}
+
+#[test]
 fn presets_are_listed_and_an_unknown_one_is_refused() {
     let out = tempfile::tempdir().unwrap();
     let runner = Runner::new(project_root(), out.path());

@@ -63,6 +63,15 @@ pub fn make_batch(pairs: &[MaskedPair], flips: &[bool], size: u32) -> Result<Inp
     Ok(batch)
 }
 
+/// `pairs` decoded at `size` without flips, as tensors (evaluation, examples, sample grids).
+pub fn eval_tensors<B: Backend>(
+    pairs: &[MaskedPair],
+    size: u32,
+    device: &B::Device,
+) -> Result<BatchTensors<B>> {
+    Ok(make_batch(pairs, &vec![false; pairs.len()], size)?.tensors(device))
+}
+
 /// Whether sample `slot` of step `step` is mirrored; a function of the seed alone.
 pub fn flip_of(seed: u64, step: u64, slot: usize) -> bool {
     unmask_core::rng::sample_unit(seed, &format!("inpaint-flip:{step}"), slot as u64) < 0.5

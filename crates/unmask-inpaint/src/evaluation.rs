@@ -113,12 +113,11 @@ pub fn score_pairs_with<B: Backend>(
 ) -> Result<Vec<InpaintScores>> {
     let mut rows = Vec::with_capacity(pairs.len());
     for chunk in pairs.chunks(batch_size.max(1)) {
-        let batch = data::make_batch(chunk, &vec![false; chunk.len()], size)?;
         let BatchTensors {
             masked,
             hole,
             target,
-        } = batch.tensors::<B>(device);
+        } = data::eval_tensors::<B>(chunk, size, device)?;
         let to_fill = match segmenter {
             Some(seg) => predicted_holes(seg, chunk, size, device)?,
             None => hole.clone(),
@@ -511,12 +510,11 @@ pub fn example_images<B: Backend>(
     size: u32,
     device: &B::Device,
 ) -> Result<Examples> {
-    let batch = data::make_batch(pairs, &vec![false; pairs.len()], size)?;
     let BatchTensors {
         masked,
         hole,
         target,
-    } = batch.tensors::<B>(device);
+    } = data::eval_tensors::<B>(pairs, size, device)?;
     let fin = filler.fill(masked.clone(), hole);
     let each = |t: &Tensor<B, 4>| -> Vec<image::RgbImage> {
         (0..pairs.len())

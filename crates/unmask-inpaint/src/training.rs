@@ -550,12 +550,11 @@ pub fn write_samples<B: Backend>(
     if pairs.is_empty() {
         return Ok(());
     }
-    let batch = data::make_batch(pairs, &vec![false; pairs.len()], size)?;
     let BatchTensors {
         masked,
         hole,
         target,
-    } = batch.tensors::<B>(device);
+    } = data::eval_tensors::<B>(pairs, size, device)?;
     let out = net.forward(masked.clone(), hole.clone());
     let mut tiles = Vec::new();
     for i in 0..pairs.len() {

@@ -45,6 +45,19 @@ impl StageContext<'_> {
     }
 }
 
+/// A stage in `needs` as the checks see it before anything runs: its name, kind and resolved
+/// parameters.
+pub struct Needed<'a> {
+    pub name: &'a str,
+    pub kind: &'a str,
+    pub params: &'a serde_yaml::Value,
+}
+
+/// Whether a stage of `kind` is among `needs`.
+pub fn needs_kind(needs: &[Needed], kind: &str) -> bool {
+    needs.iter().any(|n| n.kind == kind)
+}
+
 /// What a finished stage reports for the summary.
 #[derive(Clone, Debug, Default)]
 pub struct StageReport {
@@ -69,9 +82,9 @@ pub trait Stage {
     /// newest trained models).
     const ALWAYS_RUN: bool = false;
     type Params: Serialize + DeserializeOwned + Default;
-    /// Checks values the types cannot (ranges, combinations, the kinds of the stages in
+    /// Checks values the types cannot (ranges, combinations, agreement with the stages in
     /// `needs`) before anything runs.
-    fn check(_params: &Self::Params, _input_kinds: &[&str]) -> Result<()> {
+    fn check(_params: &Self::Params, _needs: &[Needed]) -> Result<()> {
         Ok(())
     }
     fn run(params: &Self::Params, ctx: &StageContext) -> Result<StageReport>;
@@ -134,11 +147,11 @@ macro_rules! stage_kinds {
         }
 
         /// The kind's own checks of resolved parameters.
-        pub fn check(kind: &str, params: &serde_yaml::Value, input_kinds: &[&str]) -> Result<()> {
+        pub fn check(kind: &str, params: &serde_yaml::Value, needs: &[Needed]) -> Result<()> {
             $(
                 if kind == <$ty as Stage>::KIND {
                     let typed: <$ty as Stage>::Params = serde_yaml::from_value(params.clone())?;
-                    return <$ty as Stage>::check(&typed, input_kinds);
+                    return <$ty as Stage>::check(&typed, needs);
                 }
             )*
             anyhow::bail!("unknown stage kind `{kind}`")

@@ -306,12 +306,19 @@ impl Runner {
                         valid.join(", ")
                     )
                 })?;
-            let input_kinds: Vec<&str> = stage
+            let needed: Vec<kinds::Needed> = p
                 .needs
                 .iter()
-                .map(|n| spec.stages[n].kind.as_str())
+                .map(|n| {
+                    let r: &Resolved = &out[n];
+                    kinds::Needed {
+                        name: n,
+                        kind: &r.kind,
+                        params: &r.params,
+                    }
+                })
                 .collect();
-            kinds::check(&stage.kind, &resolved, &input_kinds).map_err(|e| {
+            kinds::check(&stage.kind, &resolved, &needed).map_err(|e| {
                 let cause: Vec<&str> = chain.iter().map(|o| o.origin.as_str()).collect();
                 anyhow!(
                     "{desc}: {e:#}{}",

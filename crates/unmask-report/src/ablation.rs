@@ -48,13 +48,7 @@ impl Default for AblationReportParams {
 
 impl AblationReportParams {
     pub fn validate(&self) -> Result<()> {
-        anyhow::ensure!(
-            self.confidence > 0.0 && self.confidence < 1.0,
-            "confidence must be between 0 and 1, got {}",
-            self.confidence
-        );
-        anyhow::ensure!(self.resamples >= 100, "resamples must be at least 100");
-        Ok(())
+        crate::bootstrap::check_settings(self.resamples, self.confidence)
     }
 }
 

@@ -24,6 +24,20 @@ impl Interval {
     }
 }
 
+/// Checks interval settings: a confidence strictly inside (0, 1), and enough resamples (with
+/// too few every interval shrinks to a point and any change looks significant).
+pub fn check_settings(resamples: usize, confidence: f64) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        confidence > 0.0 && confidence < 1.0,
+        "confidence must be between 0 and 1, got {confidence}"
+    );
+    anyhow::ensure!(
+        resamples >= 100,
+        "resamples must be at least 100, got {resamples}"
+    );
+    Ok(())
+}
+
 /// The mean of `values` (non-finite ones left out) with a `confidence` percentile-bootstrap
 /// interval from `resamples` resamples drawn from the stream `(seed, stream)`.
 pub fn mean_interval(

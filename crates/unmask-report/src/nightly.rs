@@ -49,14 +49,7 @@ impl Default for NightlyParams {
 
 impl NightlyParams {
     pub fn validate(&self) -> Result<()> {
-        anyhow::ensure!(
-            self.confidence > 0.0 && self.confidence < 1.0,
-            "confidence must be between 0 and 1, got {}",
-            self.confidence
-        );
-        // Without resampling every interval is a point and any change would be flagged.
-        anyhow::ensure!(self.resamples >= 100, "resamples must be at least 100");
-        Ok(())
+        crate::bootstrap::check_settings(self.resamples, self.confidence)
     }
 }
 

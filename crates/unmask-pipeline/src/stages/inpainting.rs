@@ -1,7 +1,7 @@
 //! `kind: train-inpaint` and `kind: eval-inpaint`: the imputed-convolution GAN on the pairs of
 //! a masks stage (optionally on the masks of a `train-seg` stage).
 
-use crate::kinds::{Stage, StageContext, StageReport};
+use crate::kinds::{needs_kind, Needed, Stage, StageContext, StageReport};
 use anyhow::Result;
 use std::path::Path;
 use unmask_inpaint::{
@@ -10,8 +10,8 @@ use unmask_inpaint::{
 };
 
 /// `masks: segmenter` needs a `train-seg` stage in `needs`; said before anything trains.
-fn segmenter_needed(masks: MaskSource, inputs: &[&str]) -> Result<()> {
-    if masks == MaskSource::Segmenter && !inputs.contains(&"train-seg") {
+fn segmenter_needed(masks: MaskSource, needs: &[Needed]) -> Result<()> {
+    if masks == MaskSource::Segmenter && !needs_kind(needs, "train-seg") {
         anyhow::bail!("`masks: segmenter` needs a `train-seg` stage in `needs`");
     }
     Ok(())
@@ -34,9 +34,9 @@ impl Stage for TrainInpaintStage {
     const RESUMABLE: bool = true;
     type Params = TrainInpaintConfig;
 
-    fn check(params: &TrainInpaintConfig, inputs: &[&str]) -> Result<()> {
+    fn check(params: &TrainInpaintConfig, needs: &[Needed]) -> Result<()> {
         params.validate()?;
-        segmenter_needed(params.masks, inputs)
+        segmenter_needed(params.masks, needs)
     }
 
     fn run(params: &TrainInpaintConfig, ctx: &StageContext) -> Result<StageReport> {
@@ -65,8 +65,8 @@ impl Stage for EvalInpaintStage {
         "score the GAN on a split (true or segmenter holes): hole L1, L1, PSNR, SSIM, LPIPS";
     type Params = EvalInpaintParams;
 
-    fn check(params: &EvalInpaintParams, inputs: &[&str]) -> Result<()> {
-        segmenter_needed(params.masks, inputs)
+    fn check(params: &EvalInpaintParams, needs: &[Needed]) -> Result<()> {
+        segmenter_needed(params.masks, needs)
     }
 
     fn run(params: &EvalInpaintParams, ctx: &StageContext) -> Result<StageReport> {
@@ -94,9 +94,9 @@ impl Stage for EvalBaselineStage {
         "score a classical fill (mean colour, Telea diffusion) like eval-inpaint scores the GAN";
     type Params = EvalBaselineParams;
 
-    fn check(params: &EvalBaselineParams, inputs: &[&str]) -> Result<()> {
+    fn check(params: &EvalBaselineParams, needs: &[Needed]) -> Result<()> {
         params.validate()?;
-        segmenter_needed(params.masks, inputs)
+        segmenter_needed(params.masks, needs)
     }
 
     fn run(params: &EvalBaselineParams, ctx: &StageContext) -> Result<StageReport> {

@@ -1,7 +1,7 @@
 //! `kind: ablation-report` (every variant of the stages it needs, in one table and page) and
 //! `kind: nightly` (the newest models on a fixed split, compared with the last report).
 
-use crate::kinds::{Stage, StageContext, StageReport};
+use crate::kinds::{needs_kind, Needed, Stage, StageContext, StageReport};
 use crate::{stamp, CODE_VERSION};
 use anyhow::Result;
 use unmask_report::{AblationInputs, AblationReportParams, InputStage, NightlyParams};
@@ -15,8 +15,9 @@ impl Stage for AblationReportStage {
     const GATHERS_VARIANTS: bool = true;
     type Params = AblationReportParams;
 
-    fn check(params: &AblationReportParams, _inputs: &[&str]) -> Result<()> {
-        params.validate()
+    fn check(params: &AblationReportParams, needs: &[Needed]) -> Result<()> {
+        params.validate()?;
+        same_image_size(needs)
     }
 
     fn run(params: &AblationReportParams, ctx: &StageContext) -> Result<StageReport> {
@@ -43,6 +44,30 @@ impl Stage for AblationReportStage {
     }
 }
 
+/// The rows of an ablation compare only when every GAN and every baseline is scored at the
+/// same side; said before any training rather than after it.
+fn same_image_size(needs: &[Needed]) -> Result<()> {
+    let sides = needs.iter().filter_map(|n| {
+        let side = match n.kind {
+            "train-inpaint" => n.params["generator"]["image_size"].as_u64(),
+            "eval-baseline" => n.params["image_size"].as_u64(),
+            _ => None,
+        };
+        side.map(|s| (n.name, s))
+    });
+    let mut first: Option<(&str, u64)> = None;
+    for (name, side) in sides {
+        match first {
+            None => first = Some((name, side)),
+            Some((other, want)) if want != side => anyhow::bail!(
+                "the report compares `{other}` at {want} px with `{name}` at {side} px: set every baseline's image_size to the GAN's generator.image_size"
+            ),
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
 pub struct NightlyStage;
 
 impl Stage for NightlyStage {
@@ -55,9 +80,9 @@ impl Stage for NightlyStage {
     const ALWAYS_RUN: bool = true;
     type Params = NightlyParams;
 
-    fn check(params: &NightlyParams, inputs: &[&str]) -> Result<()> {
+    fn check(params: &NightlyParams, needs: &[Needed]) -> Result<()> {
         anyhow::ensure!(
-            inputs.contains(&"masks"),
+            needs_kind(needs, "masks"),
             "the nightly stage needs a `masks` stage in `needs` (its fixed test split)"
         );
         params.validate()

@@ -1,6 +1,6 @@
 //! `kind: train-seg` and `kind: eval-seg`: the UNet mask segmenter on the pairs of a masks stage.
 
-use crate::kinds::{Stage, StageContext, StageReport};
+use crate::kinds::{Needed, Stage, StageContext, StageReport};
 use anyhow::Result;
 use unmask_seg::{EvalSegParams, TrainControl, TrainSegConfig};
 
@@ -12,7 +12,7 @@ impl Stage for TrainSegStage {
     const RESUMABLE: bool = true;
     type Params = TrainSegConfig;
 
-    fn check(params: &TrainSegConfig, _inputs: &[&str]) -> Result<()> {
+    fn check(params: &TrainSegConfig, _needs: &[Needed]) -> Result<()> {
         params.validate()
     }
 
