@@ -131,6 +131,9 @@ pub struct TrainState {
     pub step: u64,
     pub best_hole_l1: Option<f64>,
     pub best_step: Option<u64>,
+    /// Older checkpoints lack it and start from zero.
+    #[serde(default)]
+    pub throughput: checkpoint::Throughput,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -231,10 +234,8 @@ pub fn train(
         out_dir: out_dir.to_path_buf(),
         control: control.clone(),
     };
-    let mut outcome = backend::train_on(config.device, job)?;
-    let summary = out_dir.join(SUMMARY_FILE);
-    outcome.images_per_s = checkpoint::session_speed(outcome.images_per_s, &summary);
-    unmask_core::atomic::write_bytes(&summary, &to_json(&outcome)?)?;
+    let outcome = backend::train_on(config.device, job)?;
+    unmask_core::atomic::write_bytes(&out_dir.join(SUMMARY_FILE), &to_json(&outcome)?)?;
     Ok(outcome)
 }
 
@@ -284,6 +285,7 @@ impl TrainJob for Job {
             step: 0,
             best_hole_l1: None,
             best_step: None,
+            throughput: Default::default(),
         };
         let mut resumed_from = None;
         if let Some((dir, saved)) = checkpoint::resume_state(
@@ -357,13 +359,12 @@ impl TrainJob for Job {
         let parameters = (net.num_params(), disc.num_params());
         let progress =
             unmask_core::progress::Progress::new("train-inpaint", session.end - session.start);
-        let (mut seconds, mut images_seen) = (0.0, 0usize);
         let mut last_scores = None;
         let w = &config.losses;
         for received in batches {
             let (step, batch) = received?;
             let timer = Instant::now();
-            images_seen += batch.len;
+            let batch_len = batch.len;
             let BatchTensors {
                 masked,
                 hole,
@@ -415,7 +416,9 @@ impl TrainJob for Job {
             }
             let grads = GradientsParams::from_grads(g_loss.backward(), &net);
             net = optim_g.step(config.lr, net, grads);
-            seconds += timer.elapsed().as_secs_f64();
+            state
+                .throughput
+                .add(batch_len, timer.elapsed().as_secs_f64());
 
             let done = step + 1;
             let epoch = schedule.epoch_of(step);
@@ -513,7 +516,7 @@ impl TrainJob for Job {
             discriminator_parameters: parameters.1,
             best_hole_l1: state.best_hole_l1,
             last: last_scores,
-            images_per_s: images_seen as f64 / seconds.max(1e-9),
+            images_per_s: state.throughput.per_second(),
             finished: state.step >= total,
         })
     }

@@ -118,6 +118,9 @@ pub struct TrainState {
     pub step: u64,
     pub best_dice: Option<f64>,
     pub best_step: Option<u64>,
+    /// Older checkpoints lack it and start from zero.
+    #[serde(default)]
+    pub throughput: checkpoint::Throughput,
 }
 
 /// Test and tooling hooks that are not part of the run's identity.
@@ -203,10 +206,8 @@ pub fn train(
         out_dir: out_dir.to_path_buf(),
         control: control.clone(),
     };
-    let mut outcome = backend::train_on(config.device, job)?;
-    let summary = out_dir.join(SUMMARY_FILE);
-    outcome.images_per_s = checkpoint::session_speed(outcome.images_per_s, &summary);
-    unmask_core::atomic::write_bytes(&summary, &to_json(&outcome)?)?;
+    let outcome = backend::train_on(config.device, job)?;
+    unmask_core::atomic::write_bytes(&out_dir.join(SUMMARY_FILE), &to_json(&outcome)?)?;
     Ok(outcome)
 }
 
@@ -245,6 +246,7 @@ impl TrainJob for Job {
             step: 0,
             best_dice: None,
             best_step: None,
+            throughput: Default::default(),
         };
         let mut resumed_from = None;
         if let Some((dir, saved)) = checkpoint::resume_state(
@@ -297,13 +299,11 @@ impl TrainJob for Job {
         };
         let progress =
             unmask_core::progress::Progress::new("train-seg", session.end - session.start);
-        let mut train_seconds = 0.0;
-        let mut images_seen = 0usize;
         let mut last_scores = None;
         for received in batches {
             let (step, batch) = received?;
             let timer = Instant::now();
-            images_seen += batch.len;
+            let batch_len = batch.len;
             let (images, masks) = batch.tensors::<B>(&device);
             let logits = model.forward(images);
             let loss = loss::segmentation_loss(logits, masks, config.bce_weight);
@@ -318,7 +318,9 @@ impl TrainJob for Job {
             }
             let grads = GradientsParams::from_grads(loss.backward(), &model);
             model = optim.step(config.lr, model, grads);
-            train_seconds += timer.elapsed().as_secs_f64();
+            state
+                .throughput
+                .add(batch_len, timer.elapsed().as_secs_f64());
 
             let done = step + 1;
             let epoch = schedule.epoch_of(step);
@@ -370,7 +372,7 @@ impl TrainJob for Job {
             val_pairs: val.len(),
             best_dice: state.best_dice,
             last: last_scores,
-            images_per_s: images_seen as f64 / train_seconds.max(1e-9),
+            images_per_s: state.throughput.per_second(),
             parameters,
             finished: state.step >= total,
         })

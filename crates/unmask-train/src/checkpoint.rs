@@ -172,14 +172,26 @@ mod tests {
     }
 }
 
-/// The training speed to report: this session's, or, when this session trained nothing (a
-/// finished run started again), the one the previous summary in `summary` recorded.
-pub fn session_speed(images_per_s: f64, summary: &Path) -> f64 {
-    if images_per_s > 0.0 {
-        return images_per_s;
+/// Images trained and the seconds their steps took, over every session of a run; kept in
+/// the checkpoint state so a resumed (or finished and restarted) run reports its whole speed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Throughput {
+    pub images: u64,
+    pub seconds: f64,
+}
+
+impl Throughput {
+    pub fn add(&mut self, images: usize, seconds: f64) {
+        self.images += images as u64;
+        self.seconds += seconds;
     }
-    read_json::<serde_json::Value>(summary)
-        .ok()
-        .and_then(|v| v["images_per_s"].as_f64())
-        .unwrap_or(images_per_s)
+
+    /// Images per second; 0 before any step.
+    pub fn per_second(&self) -> f64 {
+        if self.seconds > 0.0 {
+            self.images as f64 / self.seconds
+        } else {
+            0.0
+        }
+    }
 }
