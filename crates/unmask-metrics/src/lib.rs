@@ -21,6 +21,7 @@ pub mod pixel;
 pub mod ssim;
 pub mod vgg;
 mod weights;
+pub use weights::WeightFile;
 
 pub use error::{MetricsError, Result};
 pub use lpips::{Lpips, LpipsNet};

