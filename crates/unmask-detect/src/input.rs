@@ -5,43 +5,74 @@
 use image::RgbImage;
 
 /// Per-channel means (R, G, B) face-api subtracts before the detector.
-pub const DETECTOR_MEAN: [f64; 3] = [117.001, 114.697, 97.404];
+pub const DETECTOR_MEAN: [f32; 3] = [117.001, 114.697, 97.404];
 
-/// `img` padded to a square and resized to `size` x `size`, normalised, as channel planes
-/// (`[3, size, size]` flattened).
+/// A square float RGB image (values 0..255), channel-major.
+pub struct Rgb32 {
+    pub side: usize,
+    pub planes: Vec<f64>,
+}
+
+impl Rgb32 {
+    pub fn from_fn(side: usize, value: impl Fn(usize, usize, usize) -> f64) -> Self {
+        let mut planes = vec![0.0; 3 * side * side];
+        for c in 0..3 {
+            for y in 0..side {
+                for x in 0..side {
+                    planes[(c * side + y) * side + x] = value(x, y, c);
+                }
+            }
+        }
+        Self { side, planes }
+    }
+
+    fn at(&self, x: usize, y: usize, c: usize) -> f64 {
+        self.planes[(c * self.side + y) * self.side + x]
+    }
+
+    /// `(x - mean) / 255` per channel, in f32 as tfjs computes it.
+    pub fn normalised(&self, mean: [f32; 3]) -> Vec<f32> {
+        let n = self.side * self.side;
+        self.planes
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| (v as f32 - mean[i / n]) / 255.0)
+            .collect()
+    }
+}
+
+/// TensorFlow's legacy bilinear resize (`align_corners = false`, no half-pixel centres):
+/// output pixel `d` samples source position `d * in / out`. The result is rounded to f32 as
+/// tfjs stores it.
+pub fn resize_legacy_bilinear(src: &Rgb32, size: usize) -> Rgb32 {
+    let scale = src.side as f64 / size as f64;
+    let axis = |dst: usize| -> (usize, usize, f64) {
+        let pos = dst as f64 * scale;
+        let lo = pos.floor().max(0.0) as usize;
+        let hi = (pos.ceil() as usize).min(src.side - 1);
+        (lo, hi, pos - lo as f64)
+    };
+    Rgb32::from_fn(size, |x, y, c| {
+        let (y0, y1, fy) = axis(y);
+        let (x0, x1, fx) = axis(x);
+        let top = src.at(x0, y0, c) + (src.at(x1, y0, c) - src.at(x0, y0, c)) * fx;
+        let bottom = src.at(x0, y1, c) + (src.at(x1, y1, c) - src.at(x0, y1, c)) * fx;
+        (top + (bottom - top) * fy) as f32 as f64
+    })
+}
+
+/// The detector's input: `img` zero-padded at the bottom or right to a square, resized to
+/// `size` and normalised, as channel planes (`[3, size, size]` flattened).
 pub fn detector_planes(img: &RgbImage, size: usize) -> Vec<f32> {
     let (w, h) = (img.width() as usize, img.height() as usize);
-    let side = w.max(h);
-    let at = |x: usize, y: usize, c: usize| -> f64 {
+    let square = Rgb32::from_fn(w.max(h), |x, y, c| {
         if x < w && y < h {
             img.get_pixel(x as u32, y as u32).0[c] as f64
         } else {
             0.0
         }
-    };
-    let scale = side as f64 / size as f64;
-    let axis = |dst: usize| -> (usize, usize, f64) {
-        let src = dst as f64 * scale;
-        let lo = src.floor().max(0.0) as usize;
-        let hi = (src.ceil() as usize).min(side - 1);
-        (lo, hi, src - lo as f64)
-    };
-    let mut planes = vec![0.0f32; 3 * size * size];
-    for y in 0..size {
-        let (y0, y1, fy) = axis(y);
-        for x in 0..size {
-            let (x0, x1, fx) = axis(x);
-            for c in 0..3 {
-                let top = at(x0, y0, c) + (at(x1, y0, c) - at(x0, y0, c)) * fx;
-                let bottom = at(x0, y1, c) + (at(x1, y1, c) - at(x0, y1, c)) * fx;
-                let value = top + (bottom - top) * fy;
-                // In f32, as tfjs stores the resized image and normalises it.
-                planes[(c * size + y) * size + x] =
-                    (value as f32 - DETECTOR_MEAN[c] as f32) / 255.0;
-            }
-        }
-    }
-    planes
+    });
+    resize_legacy_bilinear(&square, size).normalised(DETECTOR_MEAN)
 }
 
 #[cfg(test)]
@@ -53,7 +84,7 @@ mod tests {
         // 4x2 image: the square is 4x4 with two zero rows at the bottom.
         let img = RgbImage::from_fn(4, 2, |x, y| image::Rgb([(10 * x + y) as u8, 0, 0]));
         let p = detector_planes(&img, 4);
-        let red = |x: usize, y: usize| p[y * 4 + x] as f64 * 255.0 + DETECTOR_MEAN[0];
+        let red = |x: usize, y: usize| p[y * 4 + x] as f64 * 255.0 + DETECTOR_MEAN[0] as f64;
         assert!((red(0, 0) - 0.0).abs() < 1e-3);
         assert!((red(3, 1) - 31.0).abs() < 1e-3);
         assert!(
@@ -63,7 +94,7 @@ mod tests {
         // Halving: legacy rule samples source pixel 2*x exactly.
         let big = RgbImage::from_fn(8, 8, |x, _| image::Rgb([(20 * x) as u8, 0, 0]));
         let p = detector_planes(&big, 4);
-        let red = |x: usize| p[x] as f64 * 255.0 + DETECTOR_MEAN[0];
+        let red = |x: usize| p[x] as f64 * 255.0 + DETECTOR_MEAN[0] as f64;
         assert!((red(1) - 40.0).abs() < 1e-3 && (red(3) - 120.0).abs() < 1e-3);
     }
 }

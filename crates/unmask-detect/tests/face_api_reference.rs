@@ -1,9 +1,14 @@
 //! The port against face-api itself: the package's own JavaScript, run under node on its demo
-//! photos, wrote `tests/reference/face_api/sampleN.json` (see the README there). Every face it
-//! found must be found here with a box IoU of at least 0.9.
+//! photos (decoded by this crate's `image`, so both sides see the same pixels), wrote
+//! `tests/reference/face_api/sampleN.json` (see the README there). Every face it found must be
+//! found here with a box IoU of at least 0.9, and its 68 landmarks within 2% of the distance
+//! between the eyes.
 
 use std::path::PathBuf;
-use unmask_detect::{FaceBox, TinyFaceDetector, DEFAULT_INPUT_SIZE, DEFAULT_SCORE_THRESHOLD};
+use unmask_detect::{
+    FaceBox, LandmarkNet, Landmarks68, TinyFaceDetector, DEFAULT_INPUT_SIZE,
+    DEFAULT_SCORE_THRESHOLD,
+};
 use unmask_weights::{Asset, WeightStore, FACE_API, FACE_API_DEMO_PHOTOS};
 
 type B = burn::backend::Flex;
@@ -13,6 +18,24 @@ fn reference(name: &str) -> (serde_json::Value, PathBuf) {
     let path = dir.join(format!("{name}.json"));
     let text = std::fs::read_to_string(&path).unwrap();
     (serde_json::from_str(&text).unwrap(), path)
+}
+
+/// A demo photo decoded by the `image` crate, checked to be the very pixels the fixtures were
+/// computed from (`make_reference.mjs --rgb`, see the README next to them).
+fn decoded(store: &WeightStore, photo: &unmask_weights::RawFile) -> image::RgbImage {
+    use sha2::Digest;
+    let path = store.package_file(&FACE_API, photo).unwrap();
+    let img = image::open(&path).unwrap().to_rgb8();
+    let name = photo.file_name().trim_end_matches(".jpg");
+    let (fixture, fixture_path) = reference(name);
+    let sha = hex::encode(sha2::Sha256::digest(img.as_raw()));
+    assert_eq!(
+        Some(sha.as_str()),
+        fixture["decoded_rgb_sha256"].as_str(),
+        "{} was computed from other pixels than this decoder gives: regenerate it (README there)",
+        fixture_path.display()
+    );
+    img
 }
 
 fn boxes_of(fixture: &serde_json::Value) -> Vec<FaceBox> {
@@ -38,10 +61,9 @@ fn detector_finds_the_faces_face_api_finds_on_its_demo_photos() {
         TinyFaceDetector::<B>::load(&store.path(Asset::TinyFaceDetector).unwrap(), &device)
             .unwrap();
     for photo in &FACE_API_DEMO_PHOTOS {
-        let path = store.package_file(&FACE_API, photo).unwrap();
         let name = photo.file_name().trim_end_matches(".jpg");
         let (fixture, fixture_path) = reference(name);
-        let img = image::open(&path).unwrap().to_rgb8();
+        let img = decoded(&store, photo);
         let found = detector
             .detect(&img, DEFAULT_INPUT_SIZE, DEFAULT_SCORE_THRESHOLD)
             .unwrap();
@@ -73,5 +95,100 @@ fn detector_finds_the_faces_face_api_finds_on_its_demo_photos() {
             );
         }
         assert_eq!(found.len(), want.len(), "{name}: {found:?}");
+    }
+}
+
+fn points_of(face: &serde_json::Value) -> Vec<[f64; 2]> {
+    face["landmarks68"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| [p[0].as_f64().unwrap(), p[1].as_f64().unwrap()])
+        .collect()
+}
+
+/// Distance between the eye centres (points 36-41 and 42-47).
+fn inter_ocular(points: &[[f64; 2]]) -> f64 {
+    let centre = |r: std::ops::Range<usize>| {
+        let n = r.len() as f64;
+        let (sx, sy) = r.fold((0.0, 0.0), |(a, b), i| (a + points[i][0], b + points[i][1]));
+        [sx / n, sy / n]
+    };
+    let (l, r) = (centre(36..42), centre(42..48));
+    ((l[0] - r[0]).powi(2) + (l[1] - r[1]).powi(2)).sqrt()
+}
+
+/// Mean landmark error as a fraction of the reference's inter-ocular distance.
+fn relative_error(want: &[[f64; 2]], ours: &Landmarks68) -> f64 {
+    let mean = want
+        .iter()
+        .zip(ours)
+        .map(|(a, b)| ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt())
+        .sum::<f64>()
+        / 68.0;
+    mean / inter_ocular(want)
+}
+
+#[test]
+fn landmarks_match_face_api_within_two_percent_of_the_eye_distance() {
+    let store = WeightStore::from_env().unwrap();
+    let device = Default::default();
+    let detector =
+        TinyFaceDetector::<B>::load(&store.path(Asset::TinyFaceDetector).unwrap(), &device)
+            .unwrap();
+    let net = LandmarkNet::<B>::load(&store.path(Asset::FaceLandmark68).unwrap(), &device).unwrap();
+    let (mut worst_given, mut worst_end_to_end): (f64, f64) = (0.0, 0.0);
+    for photo in &FACE_API_DEMO_PHOTOS {
+        let name = photo.file_name().trim_end_matches(".jpg");
+        let (fixture, _) = reference(name);
+        let img = decoded(&store, photo);
+        let faces = fixture["faces"].as_array().unwrap();
+        // On face-api's own boxes: the landmark net alone.
+        let given = net.landmarks(&img, &boxes_of(&fixture)).unwrap();
+        // End to end: our boxes, matched to face-api's by IoU.
+        let found = detector
+            .detect(&img, DEFAULT_INPUT_SIZE, DEFAULT_SCORE_THRESHOLD)
+            .unwrap();
+        let ours = net.landmarks(&img, &found).unwrap();
+        for (k, (face, want_box)) in faces.iter().zip(boxes_of(&fixture)).enumerate() {
+            let want = points_of(face);
+            let matched = (0..found.len())
+                .max_by(|&a, &b| found[a].iou(&want_box).total_cmp(&found[b].iou(&want_box)))
+                .unwrap();
+            let (g, e) = (
+                relative_error(&want, &given[k]),
+                relative_error(&want, &ours[matched]),
+            );
+            println!(
+                "{name} face {k}: {:.4}% on face-api's box, {:.4}% end to end",
+                g * 100.0,
+                e * 100.0
+            );
+            worst_given = worst_given.max(g);
+            worst_end_to_end = worst_end_to_end.max(e);
+        }
+    }
+    assert!(worst_given <= 0.02, "worst {:.2}%", worst_given * 100.0);
+    assert!(
+        worst_end_to_end <= 0.02,
+        "worst {:.2}%",
+        worst_end_to_end * 100.0
+    );
+}
+
+/// Writes the photos as this crate decodes them (raw RGB8) for `make_reference.mjs --rgb`, so
+/// the fixtures see the same pixels: `UNMASK_RGB_DIR=/tmp/rgb cargo test -p unmask-detect
+/// --test face_api_reference -- --ignored dump`.
+#[test]
+#[ignore]
+fn dump_decoded_photos() {
+    let dir = PathBuf::from(std::env::var("UNMASK_RGB_DIR").expect("set UNMASK_RGB_DIR"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let store = WeightStore::from_env().unwrap();
+    for photo in &FACE_API_DEMO_PHOTOS {
+        let path = store.package_file(&FACE_API, photo).unwrap();
+        let img = image::open(&path).unwrap().to_rgb8();
+        let name = photo.file_name().trim_end_matches(".jpg");
+        std::fs::write(dir.join(format!("{name}.rgb")), img.as_raw()).unwrap();
     }
 }
