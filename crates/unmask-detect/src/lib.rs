@@ -5,10 +5,13 @@
 //! - [`input`]: pad to a square, TF's legacy bilinear resize, mean subtraction.
 //! - [`detector`]: the network, box decoding and non-maximum suppression.
 //! - [`landmarks`]: the 68-point landmark net on each face's crop.
+//! - [`align`]: FFHQ-style aligned crops from the landmarks, and pasting results back.
 
+pub mod align;
 pub mod detector;
 pub mod input;
 pub mod landmarks;
 
+pub use align::{feathered, Alignment};
 pub use detector::{FaceBox, TinyFaceDetector, DEFAULT_INPUT_SIZE, DEFAULT_SCORE_THRESHOLD};
 pub use landmarks::{LandmarkNet, Landmarks68};
