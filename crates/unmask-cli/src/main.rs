@@ -1,11 +1,14 @@
 //! `unmask`: command line tools.
 //!
+//! - `unmask PHOTO -o OUT [--model DIR] [--seg-model DIR] [--save-mask] [--json]` (or a folder
+//!   in and a folder out): unmask every face of real photos.
 //! - `unmask segment IMAGE -o MASK.png [--model DIR] [--json]`
 //! - `unmask inpaint IMAGE [--mask MASK.png] -o OUT.png [--model DIR] [--json]`
 //! - `unmask metrics A.png B.png [--mask M.png] [--json]`
 
 mod inpaint;
 mod metrics;
+mod photo;
 mod segment;
 
 use std::path::PathBuf;
@@ -18,11 +21,43 @@ use unmask_train::DeviceKind;
 #[command(
     name = "unmask",
     version,
-    about = "Remove face masks from photos: tools"
+    about = "Remove face masks from photos: `unmask photo.jpg -o out.png`, or the tools below",
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
 )]
 struct Cli {
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
+    #[command(flatten)]
+    photo: PhotoCli,
+}
+
+/// `unmask PHOTO -o OUT`: every face found is aligned, segmented, inpainted and pasted back.
+#[derive(clap::Args)]
+struct PhotoCli {
+    /// A photo, or a folder of photos (jpg, png, bmp, webp, tiff, gif).
+    #[arg(required = true)]
+    input: Option<PathBuf>,
+    /// The output image (format from its extension), or a folder for a folder of photos.
+    #[arg(short, long, required = true)]
+    output: Option<PathBuf>,
+    /// A `train-inpaint` output folder (default: the latest trained GAN under --runs).
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// A `train-seg` output folder (default: the latest trained segmenter under --runs).
+    #[arg(long)]
+    seg_model: Option<PathBuf>,
+    /// Where pipelines write their runs (for the default models).
+    #[arg(long, env = "UNMASK_RUNS", default_value = "runs")]
+    runs: PathBuf,
+    /// Also write the segmenter's mask at the photo's size as OUT.mask.png.
+    #[arg(long)]
+    save_mask: bool,
+    #[arg(long, default_value = "cpu")]
+    device: DeviceKind,
+    /// Print a JSON summary (faces found, mask area, time per stage) instead of a sentence.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Subcommand)]
@@ -95,7 +130,24 @@ enum Command {
 fn main() -> ExitCode {
     unmask_core::logging::init();
     let cli = Cli::parse();
-    let result = match cli.command {
+    let command = match cli.command {
+        Some(c) => c,
+        None => {
+            let p = cli.photo;
+            let result = photo::run(&photo::PhotoArgs {
+                input: p.input.expect("required by clap"),
+                output: p.output.expect("required by clap"),
+                model: p.model,
+                seg_model: p.seg_model,
+                runs: p.runs,
+                save_mask: p.save_mask,
+                device: p.device,
+                json: p.json,
+            });
+            return finish(result);
+        }
+    };
+    let result = match command {
         Command::Inpaint {
             image,
             mask,
@@ -140,6 +192,10 @@ fn main() -> ExitCode {
             no_lpips,
         } => metrics::run(&a, &b, mask.as_deref(), json, !no_lpips),
     };
+    finish(result)
+}
+
+fn finish(result: anyhow::Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -1,7 +1,7 @@
 //! `unmask inpaint` as a user runs it, with a given mask and with the segmenter's.
 
 mod common;
-use common::{tiny_pairs, tiny_segmenter, unmask};
+use common::{tiny_gan, tiny_pairs, tiny_segmenter, unmask};
 
 #[test]
 fn inpaint_fills_only_the_hole() {
@@ -9,32 +9,7 @@ fn inpaint_fills_only_the_hole() {
     let data = tiny_pairs(tmp.path(), 32);
     let runs = tmp.path().join("runs");
     tiny_segmenter(&data, &runs.join("p/train-seg"), 1);
-    let mut gan = unmask_inpaint::TrainInpaintConfig {
-        generator: unmask_inpaint::GeneratorConfig {
-            width: 4,
-            image_size: 32,
-            ..Default::default()
-        },
-        max_steps: Some(1),
-        batch_size: 2,
-        max_val_samples: Some(2),
-        sample_count: 1,
-        ..Default::default()
-    };
-    gan.discriminator.layers = 2;
-    gan.discriminator.width = 4;
-    gan.losses.perceptual = 0.0;
-    let inputs = unmask_inpaint::TrainInputs {
-        data: &data,
-        segmenter: None,
-    };
-    unmask_inpaint::train(
-        &gan,
-        &inputs,
-        &runs.join("p/train-inpaint"),
-        &Default::default(),
-    )
-    .unwrap();
+    tiny_gan(&data, &runs.join("p/train-inpaint"));
 
     let pair = &unmask_masks::read_pairs(&data).unwrap()[0];
     let out = tmp.path().join("out.png");

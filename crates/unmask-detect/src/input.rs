@@ -26,10 +26,6 @@ impl Rgb32 {
         Self { side, planes }
     }
 
-    fn at(&self, x: usize, y: usize, c: usize) -> f64 {
-        self.planes[(c * self.side + y) * self.side + x]
-    }
-
     /// `(x - mean) / 255` per channel, in f32 as tfjs computes it.
     pub fn normalised(&self, mean: [f32; 3]) -> Vec<f32> {
         let n = self.side * self.side;
@@ -41,22 +37,29 @@ impl Rgb32 {
     }
 }
 
-/// TensorFlow's legacy bilinear resize (`align_corners = false`, no half-pixel centres):
-/// output pixel `d` samples source position `d * in / out`. The result is rounded to f32 as
-/// tfjs stores it.
-pub fn resize_legacy_bilinear(src: &Rgb32, size: usize) -> Rgb32 {
-    let scale = src.side as f64 / size as f64;
-    let axis = |dst: usize| -> (usize, usize, f64) {
-        let pos = dst as f64 * scale;
-        let lo = pos.floor().max(0.0) as usize;
-        let hi = (pos.ceil() as usize).min(src.side - 1);
-        (lo, hi, pos - lo as f64)
-    };
+/// TensorFlow's legacy bilinear resize (`align_corners = false`, no half-pixel centres) of a
+/// `side` x `side` source read through `at(x, y, channel)`: output pixel `d` samples source
+/// position `d * side / size`. Values are rounded to f32 as tfjs stores them. The source is
+/// read lazily, so a padded photo is never built.
+pub fn resize_legacy_bilinear(
+    side: usize,
+    size: usize,
+    at: impl Fn(usize, usize, usize) -> f64,
+) -> Rgb32 {
+    let scale = side as f64 / size as f64;
+    let axis: Vec<(usize, usize, f64)> = (0..size)
+        .map(|dst| {
+            let pos = dst as f64 * scale;
+            let lo = pos.floor().max(0.0) as usize;
+            let hi = (pos.ceil() as usize).min(side - 1);
+            (lo, hi, pos - lo as f64)
+        })
+        .collect();
     Rgb32::from_fn(size, |x, y, c| {
-        let (y0, y1, fy) = axis(y);
-        let (x0, x1, fx) = axis(x);
-        let top = src.at(x0, y0, c) + (src.at(x1, y0, c) - src.at(x0, y0, c)) * fx;
-        let bottom = src.at(x0, y1, c) + (src.at(x1, y1, c) - src.at(x0, y1, c)) * fx;
+        let (y0, y1, fy) = axis[y];
+        let (x0, x1, fx) = axis[x];
+        let top = at(x0, y0, c) + (at(x1, y0, c) - at(x0, y0, c)) * fx;
+        let bottom = at(x0, y1, c) + (at(x1, y1, c) - at(x0, y1, c)) * fx;
         (top + (bottom - top) * fy) as f32 as f64
     })
 }
@@ -65,14 +68,15 @@ pub fn resize_legacy_bilinear(src: &Rgb32, size: usize) -> Rgb32 {
 /// `size` and normalised, as channel planes (`[3, size, size]` flattened).
 pub fn detector_planes(img: &RgbImage, size: usize) -> Vec<f32> {
     let (w, h) = (img.width() as usize, img.height() as usize);
-    let square = Rgb32::from_fn(w.max(h), |x, y, c| {
+    let pixels = img.as_raw();
+    resize_legacy_bilinear(w.max(h), size, |x, y, c| {
         if x < w && y < h {
-            img.get_pixel(x as u32, y as u32).0[c] as f64
+            pixels[(y * w + x) * 3 + c] as f64
         } else {
             0.0
         }
-    });
-    resize_legacy_bilinear(&square, size).normalised(DETECTOR_MEAN)
+    })
+    .normalised(DETECTOR_MEAN)
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! (x, y) pairs, mapped back to image pixels exactly as face-api maps them.
 
 use crate::detector::FaceBox;
-use crate::input::{resize_legacy_bilinear, Rgb32};
+use crate::input::resize_legacy_bilinear;
 use anyhow::{Context, Result};
 use burn::tensor::activation::relu;
 use burn::tensor::backend::Backend;
@@ -210,18 +210,17 @@ impl Crop {
         let diff = side - w.min(h);
         let before = diff - diff.div_ceil(2);
         let (left, top) = if h > w { (before, 0) } else { (0, before) };
-        let (iw, ih) = (img.width() as usize, img.height() as usize);
-        let square = Rgb32::from_fn(side, |x, y, c| {
+        let iw = img.width() as usize;
+        let pixels = img.as_raw();
+        let resized = resize_legacy_bilinear(side, LANDMARK_INPUT, |x, y, c| {
             let (sx, sy) = (x.wrapping_sub(left), y.wrapping_sub(top));
             if sx < w && sy < h {
                 let (px, py) = (self.x as usize + sx, self.y as usize + sy);
-                debug_assert!(px < iw && py < ih);
-                img.get_pixel(px as u32, py as u32).0[c] as f64
+                pixels[(py * iw + px) * 3 + c] as f64
             } else {
                 0.0
             }
         });
-        let resized = resize_legacy_bilinear(&square, LANDMARK_INPUT);
         resized.normalised(LANDMARK_MEAN)
     }
 

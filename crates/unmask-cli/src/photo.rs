@@ -1,0 +1,361 @@
+//! `unmask PHOTO -o OUT` (or a folder in, a folder out): finds the faces, and for each one
+//! aligns and crops it, segments the mask, inpaints it and pastes the result back with a
+//! feathered blend at the photo's own resolution. Pixels outside the feathered mask are the
+//! input's, bit for bit; a photo without a face or a mask is written unchanged.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use burn::tensor::backend::Backend;
+use image::{DynamicImage, GrayImage, ImageDecoder, ImageReader, RgbImage};
+use serde_json::json;
+use unmask_detect::{
+    feathered, Alignment, LandmarkNet, TinyFaceDetector, DEFAULT_INPUT_SIZE,
+    DEFAULT_SCORE_THRESHOLD,
+};
+use unmask_inpaint::Inpainter;
+use unmask_seg::Segmenter;
+use unmask_train::{backend::infer_on, DeviceKind, InferJob};
+use unmask_weights::{Asset, WeightStore};
+
+/// Photos above this many pixels are refused (a decoded 50 MP photo is 150 MB of RGB).
+pub const MAX_PIXELS: u64 = 50_000_000;
+const PHOTO_EXTENSIONS: [&str; 8] = ["jpg", "jpeg", "png", "bmp", "webp", "tif", "tiff", "gif"];
+
+pub struct PhotoArgs {
+    pub input: PathBuf,
+    pub output: PathBuf,
+    pub model: Option<PathBuf>,
+    pub seg_model: Option<PathBuf>,
+    pub runs: PathBuf,
+    pub save_mask: bool,
+    pub device: DeviceKind,
+    pub json: bool,
+}
+
+pub fn run(args: &PhotoArgs) -> Result<()> {
+    let gan = match &args.model {
+        Some(dir) => dir.clone(),
+        None => unmask_inpaint::latest_model(&args.runs)?,
+    };
+    let seg = match &args.seg_model {
+        Some(dir) => dir.clone(),
+        None => unmask_seg::latest_model(&args.runs)?,
+    };
+    let store = WeightStore::from_env()?;
+    let jobs = plan(&args.input, &args.output)?;
+    infer_on(
+        args.device,
+        Job {
+            args,
+            gan,
+            seg,
+            detector: store.path(Asset::TinyFaceDetector)?,
+            landmarks: store.path(Asset::FaceLandmark68)?,
+            jobs,
+        },
+    )
+}
+
+/// `(input, output)` pairs: one photo, or every photo of a folder into a folder.
+fn plan(input: &Path, output: &Path) -> Result<Vec<(PathBuf, PathBuf)>> {
+    if !input.is_dir() {
+        if !input.exists() {
+            bail!("{}: no such file or folder", input.display());
+        }
+        return Ok(vec![(input.to_path_buf(), output.to_path_buf())]);
+    }
+    if output.is_file() {
+        bail!(
+            "{} is a folder, so the output must be a folder, but {} is a file",
+            input.display(),
+            output.display()
+        );
+    }
+    let mut photos: Vec<PathBuf> = std::fs::read_dir(input)
+        .with_context(|| format!("cannot list {}", input.display()))?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.is_file()
+                && p.extension().is_some_and(|e| {
+                    PHOTO_EXTENSIONS.contains(&e.to_string_lossy().to_lowercase().as_str())
+                })
+        })
+        .collect();
+    photos.sort();
+    if photos.is_empty() {
+        bail!(
+            "{} holds no photos ({})",
+            input.display(),
+            PHOTO_EXTENSIONS.join(", ")
+        );
+    }
+    std::fs::create_dir_all(output)
+        .with_context(|| format!("cannot create {}", output.display()))?;
+    // PNG out, whatever came in: a lossy format would change every pixel, not just the faces.
+    Ok(photos
+        .into_iter()
+        .map(|p| {
+            let stem = p.file_stem().expect("a listed file has a name").to_owned();
+            let out = output.join(stem).with_extension("png");
+            (p, out)
+        })
+        .collect())
+}
+
+/// Decodes a photo upright (EXIF orientation applied) as 8-bit RGB, refusing huge ones
+/// before decoding them.
+pub fn read_photo(path: &Path) -> Result<RgbImage> {
+    let reader = ImageReader::open(path)
+        .with_context(|| format!("cannot open {}", path.display()))?
+        .with_guessed_format()
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    if reader.format() == Some(image::ImageFormat::Jpeg) {
+        // The JPEG decoder fills a cut-off file with grey instead of failing.
+        let bytes =
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let end = bytes
+            .iter()
+            .rposition(|&b| b != 0 && !b.is_ascii_whitespace())
+            .unwrap_or(0);
+        if end < 1 || bytes[end - 1..=end] != [0xFF, 0xD9] {
+            bail!(
+                "{}: truncated JPEG (no end-of-image marker)",
+                path.display()
+            );
+        }
+    }
+    let mut decoder = reader
+        .into_decoder()
+        .with_context(|| format!("{}: not an image this tool reads", path.display()))?;
+    let (w, h) = decoder.dimensions();
+    if w as u64 * h as u64 > MAX_PIXELS {
+        bail!(
+            "{}: {w}x{h} is {:.1} megapixels, more than the {} allowed",
+            path.display(),
+            (w as u64 * h as u64) as f64 / 1e6,
+            MAX_PIXELS / 1_000_000
+        );
+    }
+    let orientation = decoder
+        .orientation()
+        .with_context(|| format!("{}: unreadable orientation", path.display()))?;
+    let mut img = DynamicImage::from_decoder(decoder)
+        .with_context(|| format!("{}: truncated or corrupt image", path.display()))?;
+    img.apply_orientation(orientation);
+    Ok(img.to_rgb8())
+}
+
+struct Job<'a> {
+    args: &'a PhotoArgs,
+    gan: PathBuf,
+    seg: PathBuf,
+    detector: PathBuf,
+    landmarks: PathBuf,
+    jobs: Vec<(PathBuf, PathBuf)>,
+}
+
+struct Models<B: Backend> {
+    detector: TinyFaceDetector<B>,
+    landmarks: LandmarkNet<B>,
+    segmenter: Segmenter<B>,
+    inpainter: Inpainter<B>,
+}
+
+impl InferJob for Job<'_> {
+    type Output = ();
+    fn run<B: Backend>(self, device: B::Device) -> Result<()> {
+        let models = Models::<B> {
+            detector: TinyFaceDetector::load(&self.detector, &device)?,
+            landmarks: LandmarkNet::load(&self.landmarks, &device)?,
+            segmenter: Segmenter::load(&self.seg, &device)?,
+            inpainter: Inpainter::load(&self.gan, &device)?,
+        };
+        let batch = self.jobs.len() > 1;
+        let progress =
+            batch.then(|| unmask_core::progress::Progress::new("unmask", self.jobs.len() as u64));
+        let mut failures = Vec::new();
+        let mut summaries = Vec::new();
+        for (input, output) in &self.jobs {
+            match unmask_photo(&models, input, output, self.args.save_mask) {
+                Ok(summary) => {
+                    if !self.args.json {
+                        println!("{}", describe(&summary));
+                    }
+                    summaries.push(summary);
+                }
+                Err(e) => {
+                    if !batch {
+                        return Err(e);
+                    }
+                    failures.push((input.clone(), format!("{e:#}")));
+                }
+            }
+            if let Some(p) = &progress {
+                p.inc(1);
+            }
+        }
+        if let Some(p) = &progress {
+            p.finish();
+        }
+        if self.args.json {
+            let failed: Vec<_> = failures
+                .iter()
+                .map(|(p, e)| json!({"input": p, "error": e}))
+                .collect();
+            let out = if batch {
+                json!({"photos": summaries, "failed": failed})
+            } else {
+                summaries.pop().unwrap_or_default()
+            };
+            println!("{}", serde_json::to_string_pretty(&out)?);
+        }
+        if !failures.is_empty() {
+            eprintln!("{} photo(s) could not be processed:", failures.len());
+            for (p, e) in &failures {
+                eprintln!("  {}: {e}", p.display());
+            }
+            bail!(
+                "{} of {} photos failed (listed above); the others were written",
+                failures.len(),
+                self.jobs.len()
+            );
+        }
+        Ok(())
+    }
+}
+
+fn ms(t: Instant) -> f64 {
+    t.elapsed().as_secs_f64() * 1e3
+}
+
+/// Unmasks one photo into `output`; returns its JSON summary.
+fn unmask_photo<B: Backend>(
+    models: &Models<B>,
+    input: &Path,
+    output: &Path,
+    save_mask: bool,
+) -> Result<serde_json::Value> {
+    let started = Instant::now();
+    let photo = read_photo(input)?;
+    let decode_ms = ms(started);
+    let t = Instant::now();
+    let boxes = models
+        .detector
+        .detect(&photo, DEFAULT_INPUT_SIZE, DEFAULT_SCORE_THRESHOLD)?;
+    let detect_ms = ms(t);
+    let t = Instant::now();
+    let points = models.landmarks.landmarks(&photo, &boxes)?;
+    let landmarks_ms = ms(t);
+    let mut result = photo.clone();
+    let mut mask_canvas = save_mask.then(|| RgbImage::new(photo.width(), photo.height()));
+    let (mut segment_ms, mut inpaint_ms, mut paste_ms) = (0.0, 0.0, 0.0);
+    let mut faces = Vec::new();
+    for (face, lm) in boxes.iter().zip(&points) {
+        let align = Alignment::ffhq(lm, 256);
+        let crop = align.crop(&photo);
+        let t = Instant::now();
+        let mask = models.segmenter.segment(&crop, None);
+        segment_ms += ms(t);
+        let area = mask.pixels().filter(|p| p.0[0] > 127).count() as f64
+            / (mask.width() * mask.height()) as f64;
+        let mut entry = json!({
+            "box": {"x": face.x, "y": face.y, "width": face.width, "height": face.height},
+            "score": face.score,
+            "mask_area": area,
+        });
+        if area == 0.0 {
+            entry["unmasked"] = json!(false);
+            faces.push(entry);
+            continue;
+        }
+        let t = Instant::now();
+        let (filled, _) = models.inpainter.inpaint(&crop, &mask)?;
+        inpaint_ms += ms(t);
+        let t = Instant::now();
+        let weight = feathered(&mask, 4, 2.0);
+        let changed = align.paste(&mut result, &filled, &weight);
+        if let Some(canvas) = mask_canvas.as_mut() {
+            let white = RgbImage::from_pixel(crop.width(), crop.height(), image::Rgb([255; 3]));
+            align.paste(canvas, &white, &mask);
+        }
+        paste_ms += ms(t);
+        entry["unmasked"] = json!(true);
+        entry["changed_pixels"] = json!(changed);
+        faces.push(entry);
+    }
+    let unmasked = faces
+        .iter()
+        .filter(|f| f["unmasked"] == json!(true))
+        .count();
+    write_image(&DynamicImage::ImageRgb8(result), output)?;
+    let mask_path = match mask_canvas {
+        Some(canvas) => {
+            let path = mask_path(output);
+            let gray: GrayImage = DynamicImage::ImageRgb8(canvas).to_luma8();
+            unmask_core::atomic::save_png(&gray, &path)?;
+            Some(path)
+        }
+        None => None,
+    };
+    let note = if boxes.is_empty() {
+        "no face found: written unchanged"
+    } else if unmasked == 0 {
+        "no mask found on any face: written unchanged"
+    } else {
+        "unmasked"
+    };
+    Ok(json!({
+        "input": input,
+        "output": output,
+        "width": photo.width(),
+        "height": photo.height(),
+        "faces_found": boxes.len(),
+        "faces_unmasked": unmasked,
+        "faces": faces,
+        "mask": mask_path,
+        "note": note,
+        "time_ms": {
+            "decode": decode_ms,
+            "detect": detect_ms,
+            "landmarks": landmarks_ms,
+            "segment": segment_ms,
+            "inpaint": inpaint_ms,
+            "paste": paste_ms,
+            "total": ms(started),
+        },
+    }))
+}
+
+/// `OUT.mask.png` next to the output.
+fn mask_path(output: &Path) -> PathBuf {
+    let stem = output
+        .file_stem()
+        .map_or("output".into(), |s| s.to_string_lossy().into_owned());
+    output.with_file_name(format!("{stem}.mask.png"))
+}
+
+/// Writes `img` atomically in the format its extension names (PNG when it names none).
+fn write_image(img: &DynamicImage, path: &Path) -> Result<()> {
+    let format = image::ImageFormat::from_path(path).unwrap_or(image::ImageFormat::Png);
+    unmask_core::atomic::write_with(path, |file| {
+        let mut buffered = std::io::BufWriter::new(file);
+        img.write_to(&mut buffered, format)
+            .with_context(|| format!("cannot encode {}", path.display()))?;
+        Ok(())
+    })
+}
+
+fn describe(s: &serde_json::Value) -> String {
+    format!(
+        "{} -> {}: {} face(s) found, {} unmasked ({}), {:.0} ms",
+        s["input"].as_str().unwrap_or("?"),
+        s["output"].as_str().unwrap_or("?"),
+        s["faces_found"],
+        s["faces_unmasked"],
+        s["note"].as_str().unwrap_or(""),
+        s["time_ms"]["total"].as_f64().unwrap_or(0.0)
+    )
+}

@@ -1,0 +1,101 @@
+//! `unmask PHOTOS -o OUT` as a user runs it on a folder: face-api's demo photos (real faces),
+//! a cut-off JPEG, a file that is not an image and one over the size limit.
+
+mod common;
+use common::{tiny_gan, tiny_pairs, tiny_segmenter, unmask};
+use unmask_weights::{WeightStore, FACE_API, FACE_API_DEMO_PHOTOS};
+
+#[test]
+fn a_folder_of_photos_changes_only_the_faces_and_lists_bad_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tiny_pairs(tmp.path(), 32);
+    let runs = tmp.path().join("runs");
+    tiny_segmenter(&data, &runs.join("p/train-seg"), 1);
+    tiny_gan(&data, &runs.join("p/train-inpaint"));
+
+    let photos = tmp.path().join("photos");
+    std::fs::create_dir_all(&photos).unwrap();
+    let store = WeightStore::from_env().unwrap();
+    for photo in &FACE_API_DEMO_PHOTOS[1..3] {
+        let src = store.package_file(&FACE_API, photo).unwrap();
+        std::fs::copy(&src, photos.join(photo.file_name())).unwrap();
+    }
+    let whole = std::fs::read(photos.join("sample2.jpg")).unwrap();
+    std::fs::write(photos.join("cut.jpg"), &whole[..whole.len() / 3]).unwrap();
+    std::fs::write(photos.join("notes.png"), b"not an image").unwrap();
+    image::GrayImage::new(7100, 7100)
+        .save(photos.join("huge.png"))
+        .unwrap();
+
+    let out = tmp.path().join("out");
+    let run = unmask(
+        &[
+            photos.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--json",
+        ],
+        &runs,
+    );
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success(), "bad files must fail the batch");
+    for (file, why) in [
+        ("cut.jpg", "truncated"),
+        ("notes.png", "not an image"),
+        ("huge.png", "megapixels"),
+    ] {
+        assert!(
+            stderr.contains(file) && stderr.contains(why),
+            "`{file}` / `{why}` missing from:\n{stderr}"
+        );
+    }
+    let summary: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let done = summary["photos"].as_array().unwrap();
+    assert_eq!(done.len(), 2, "{summary}");
+    assert_eq!(summary["failed"].as_array().unwrap().len(), 3);
+    for s in done {
+        assert!(s["faces_found"].as_u64().unwrap() >= 1, "{s}");
+        let input = image::open(s["input"].as_str().unwrap())
+            .unwrap()
+            .into_rgb8();
+        let output = image::open(s["output"].as_str().unwrap())
+            .unwrap()
+            .into_rgb8();
+        assert_eq!(input.dimensions(), output.dimensions());
+        // Every changed pixel lies near a detected face (its box grown by its own size).
+        let boxes: Vec<(f64, f64, f64, f64)> = s["faces"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                let b = &f["box"];
+                let (x, y) = (b["x"].as_f64().unwrap(), b["y"].as_f64().unwrap());
+                let (w, h) = (b["width"].as_f64().unwrap(), b["height"].as_f64().unwrap());
+                (x - w, y - h, x + 2.0 * w, y + 2.0 * h)
+            })
+            .collect();
+        let mut changed = 0;
+        for (x, y, p) in output.enumerate_pixels() {
+            if p != input.get_pixel(x, y) {
+                changed += 1;
+                let (fx, fy) = (x as f64, y as f64);
+                assert!(
+                    boxes
+                        .iter()
+                        .any(|b| fx >= b.0 && fx <= b.2 && fy >= b.1 && fy <= b.3),
+                    "pixel ({x}, {y}) changed away from every face"
+                );
+            }
+        }
+        let reported: u64 = s["faces"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|f| f["changed_pixels"].as_u64())
+            .sum();
+        assert!(
+            changed as u64 <= reported,
+            "{changed} changed, {reported} reported"
+        );
+    }
+}

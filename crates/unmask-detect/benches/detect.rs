@@ -1,0 +1,50 @@
+//! Face detection and landmarks on the CPU (burn flex) for a 1024x768 photo
+//! (cut from face-api's `sample2.jpg`): the detector alone, and detector + 68 landmarks.
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use unmask_detect::{LandmarkNet, TinyFaceDetector, DEFAULT_INPUT_SIZE, DEFAULT_SCORE_THRESHOLD};
+use unmask_weights::{Asset, WeightStore, FACE_API, FACE_API_DEMO_PHOTOS};
+
+type B = burn::backend::Flex;
+
+fn detect(c: &mut Criterion) {
+    let store = WeightStore::from_env().expect("weights store");
+    let device = Default::default();
+    let detector =
+        TinyFaceDetector::<B>::load(&store.path(Asset::TinyFaceDetector).unwrap(), &device)
+            .unwrap();
+    let net = LandmarkNet::<B>::load(&store.path(Asset::FaceLandmark68).unwrap(), &device)
+        .unwrap();
+    let photo = store
+        .package_file(&FACE_API, &FACE_API_DEMO_PHOTOS[1])
+        .unwrap();
+    // The 1024x768 corner of the photo around its main face.
+    let full = image::open(photo).unwrap().to_rgb8();
+    let img = image::imageops::crop_imm(&full, full.width() - 1024, 0, 1024, 768).to_image();
+    let faces = detector
+        .detect(&img, DEFAULT_INPUT_SIZE, DEFAULT_SCORE_THRESHOLD)
+        .unwrap();
+    assert!(!faces.is_empty(), "the bench photo has a face");
+    eprintln!("{} face(s) in the bench photo", faces.len());
+    let mut group = c.benchmark_group("face_1024x768");
+    group.sample_size(20);
+    group.bench_function("detect", |b| {
+        b.iter(|| {
+            detector
+                .detect(&img, DEFAULT_INPUT_SIZE, DEFAULT_SCORE_THRESHOLD)
+                .unwrap()
+        })
+    });
+    group.bench_function("detect_and_landmarks", |b| {
+        b.iter(|| {
+            let faces = detector
+                .detect(&img, DEFAULT_INPUT_SIZE, DEFAULT_SCORE_THRESHOLD)
+                .unwrap();
+            net.landmarks(&img, &faces).unwrap()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, detect);
+criterion_main!(benches);
