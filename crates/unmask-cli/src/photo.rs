@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use burn::tensor::backend::Backend;
-use image::{DynamicImage, GrayImage, ImageDecoder, ImageReader, RgbImage};
+use image::{DynamicImage, GrayImage, RgbImage};
 use serde_json::json;
 use unmask_detect::{
     feathered, Alignment, LandmarkNet, TinyFaceDetector, DEFAULT_INPUT_SIZE,
@@ -19,8 +19,6 @@ use unmask_seg::Segmenter;
 use unmask_train::{backend::infer_on, DeviceKind, InferJob};
 use unmask_weights::{Asset, WeightStore};
 
-/// Photos above this many pixels are refused (a decoded 50 MP photo is 150 MB of RGB).
-pub const MAX_PIXELS: u64 = 50_000_000;
 const PHOTO_EXTENSIONS: [&str; 8] = ["jpg", "jpeg", "png", "bmp", "webp", "tif", "tiff", "gif"];
 
 pub struct PhotoArgs {
@@ -103,49 +101,6 @@ fn plan(input: &Path, output: &Path) -> Result<Vec<(PathBuf, PathBuf)>> {
             (p, out)
         })
         .collect())
-}
-
-/// Decodes a photo upright (EXIF orientation applied) as 8-bit RGB, refusing huge ones
-/// before decoding them.
-pub fn read_photo(path: &Path) -> Result<RgbImage> {
-    let reader = ImageReader::open(path)
-        .with_context(|| format!("cannot open {}", path.display()))?
-        .with_guessed_format()
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    if reader.format() == Some(image::ImageFormat::Jpeg) {
-        // The JPEG decoder fills a cut-off file with grey instead of failing.
-        let bytes =
-            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-        let end = bytes
-            .iter()
-            .rposition(|&b| b != 0 && !b.is_ascii_whitespace())
-            .unwrap_or(0);
-        if end < 1 || bytes[end - 1..=end] != [0xFF, 0xD9] {
-            bail!(
-                "{}: truncated JPEG (no end-of-image marker)",
-                path.display()
-            );
-        }
-    }
-    let mut decoder = reader
-        .into_decoder()
-        .with_context(|| format!("{}: not an image this tool reads", path.display()))?;
-    let (w, h) = decoder.dimensions();
-    if w as u64 * h as u64 > MAX_PIXELS {
-        bail!(
-            "{}: {w}x{h} is {:.1} megapixels, more than the {} allowed",
-            path.display(),
-            (w as u64 * h as u64) as f64 / 1e6,
-            MAX_PIXELS / 1_000_000
-        );
-    }
-    let orientation = decoder
-        .orientation()
-        .with_context(|| format!("{}: unreadable orientation", path.display()))?;
-    let mut img = DynamicImage::from_decoder(decoder)
-        .with_context(|| format!("{}: truncated or corrupt image", path.display()))?;
-    img.apply_orientation(orientation);
-    Ok(img.to_rgb8())
 }
 
 struct Job<'a> {
@@ -239,7 +194,7 @@ fn unmask_photo<B: Backend>(
     save_mask: bool,
 ) -> Result<serde_json::Value> {
     let started = Instant::now();
-    let photo = read_photo(input)?;
+    let photo = unmask_detect::read_photo(input)?;
     let decode_ms = ms(started);
     let t = Instant::now();
     let boxes = models

@@ -13,8 +13,7 @@ fn detect(c: &mut Criterion) {
     let detector =
         TinyFaceDetector::<B>::load(&store.path(Asset::TinyFaceDetector).unwrap(), &device)
             .unwrap();
-    let net = LandmarkNet::<B>::load(&store.path(Asset::FaceLandmark68).unwrap(), &device)
-        .unwrap();
+    let net = LandmarkNet::<B>::load(&store.path(Asset::FaceLandmark68).unwrap(), &device).unwrap();
     let photo = store
         .package_file(&FACE_API, &FACE_API_DEMO_PHOTOS[1])
         .unwrap();

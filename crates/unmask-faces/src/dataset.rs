@@ -146,32 +146,13 @@ pub(crate) fn import_folder(
         .map(|f| image::image_dimensions(&f.path).unwrap_or((0, 0)))
         .collect();
     let lms: Vec<Landmarks> = faces.iter().map(|f| f.landmarks).collect();
-    let mut cols = vec![
-        Column::new(
-            "id".into(),
-            faces.iter().map(|f| f.id.clone()).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "path".into(),
-            faces
-                .iter()
-                .map(|f| f.path.display().to_string())
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "split".into(),
-            faces.iter().map(|f| f.split.as_str()).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "width".into(),
-            sizes.iter().map(|s| s.0).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "height".into(),
-            sizes.iter().map(|s| s.1).collect::<Vec<_>>(),
-        ),
-    ];
-    cols.extend(manifest::landmark_series(&lms));
+    let cols = face_columns(
+        faces.iter().map(|f| f.id.clone()).collect(),
+        faces.iter().map(|f| f.path.display().to_string()).collect(),
+        faces.iter().map(|f| f.split).collect(),
+        sizes,
+        &lms,
+    );
     let mut df = DataFrame::new(faces.len(), cols)?;
     manifest::write_parquet(&mut df, &out_dir.join(MANIFEST))?;
     let tiles: Vec<image::RgbImage> = faces
@@ -196,6 +177,35 @@ pub(crate) fn import_folder(
         val: count_of(Split::Val),
         test: count_of(Split::Test),
     })
+}
+
+/// The manifest columns every face source writes: id, path, split, width, height and the
+/// 136 landmark coordinates.
+pub(crate) fn face_columns(
+    ids: Vec<String>,
+    paths: Vec<String>,
+    splits: Vec<Split>,
+    sizes: Vec<(u32, u32)>,
+    landmarks: &[Landmarks],
+) -> Vec<Column> {
+    let mut cols = vec![
+        Column::new("id".into(), ids),
+        Column::new("path".into(), paths),
+        Column::new(
+            "split".into(),
+            splits.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "width".into(),
+            sizes.iter().map(|s| s.0).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "height".into(),
+            sizes.iter().map(|s| s.1).collect::<Vec<_>>(),
+        ),
+    ];
+    cols.extend(manifest::landmark_series(landmarks));
+    cols
 }
 
 pub(crate) fn generate_synthetic(cfg: &FacesConfig, out_dir: &Path) -> Result<FacesSummary> {

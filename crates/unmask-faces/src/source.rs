@@ -1,6 +1,6 @@
 //! Where the faces of a dataset come from. Every source writes the same manifest (id, path,
-//! split, 68 landmarks) so the stages after it do not care; detecting faces and landmarks in
-//! a folder of photos without a landmarks file will be a third implementation.
+//! split, 68 landmarks) so the stages after it do not care: the embedded synthetic faces, a
+//! folder with a landmarks file, or a folder alone (faces and landmarks detected).
 
 use crate::dataset::{FacesConfig, FacesSummary};
 use anyhow::{bail, Result};
@@ -20,6 +20,20 @@ pub struct SyntheticSource;
 pub struct FolderSource {
     pub dir: PathBuf,
     pub landmarks: PathBuf,
+}
+
+/// A folder of photos alone: faces and landmarks found by unmask-detect, FFHQ-aligned crops.
+pub struct DetectedSource {
+    pub dir: PathBuf,
+}
+
+impl FaceSource for DetectedSource {
+    fn name(&self) -> String {
+        format!("faces detected in {}", self.dir.display())
+    }
+    fn write(&self, cfg: &FacesConfig, out_dir: &Path) -> Result<FacesSummary> {
+        crate::detected::detect_folder(cfg, &self.dir, out_dir)
+    }
 }
 
 impl FaceSource for SyntheticSource {
@@ -44,13 +58,11 @@ impl FaceSource for FolderSource {
 pub fn from_config(cfg: &FacesConfig) -> Result<Box<dyn FaceSource>> {
     match (&cfg.dir, &cfg.landmarks) {
         (None, None) => Ok(Box::new(SyntheticSource)),
-        (Some(dir), Some(landmarks)) => {
-            Ok(Box::new(FolderSource { dir: dir.clone(), landmarks: landmarks.clone() }))
-        }
-        (Some(dir), None) => bail!(
-            "faces.dir is {} but faces.landmarks is not set: give a CSV or parquet file with 68 x/y landmark pairs per image",
-            dir.display()
-        ),
+        (Some(dir), Some(landmarks)) => Ok(Box::new(FolderSource {
+            dir: dir.clone(),
+            landmarks: landmarks.clone(),
+        })),
+        (Some(dir), None) => Ok(Box::new(DetectedSource { dir: dir.clone() })),
         (None, Some(_)) => {
             bail!("faces.landmarks is set but faces.dir is not: name the folder of images")
         }

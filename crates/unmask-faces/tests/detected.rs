@@ -1,0 +1,59 @@
+//! A folder of photos alone becomes a face dataset: face-api's demo photos (20 faces in six
+//! photos), plus a file that is not an image and a photo without a face.
+
+use unmask_faces::{generate, FacesConfig};
+use unmask_weights::{WeightStore, FACE_API, FACE_API_DEMO_PHOTOS};
+
+#[test]
+fn photos_without_landmarks_become_aligned_crops_with_landmarks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let photos = tmp.path().join("photos");
+    std::fs::create_dir_all(&photos).unwrap();
+    let store = WeightStore::from_env().unwrap();
+    for photo in &FACE_API_DEMO_PHOTOS[..2] {
+        let src = store.package_file(&FACE_API, photo).unwrap();
+        std::fs::copy(src, photos.join(photo.file_name())).unwrap();
+    }
+    std::fs::write(photos.join("broken.png"), b"not an image").unwrap();
+    image::RgbImage::from_pixel(300, 200, image::Rgb([90, 120, 200]))
+        .save(photos.join("sky.png"))
+        .unwrap();
+    let cfg = FacesConfig {
+        dir: Some(photos.clone()),
+        size: 128,
+        preview_count: 4,
+        ..Default::default()
+    };
+    let out = tmp.path().join("faces");
+    std::fs::create_dir_all(&out).unwrap();
+    let summary = generate(&cfg, &out).unwrap();
+    // face-api finds 3 + 1 faces in sample1 and sample2 (tests/reference/face_api).
+    assert_eq!(summary.count, 4);
+    let faces = unmask_faces::read_faces(&out).unwrap();
+    assert_eq!(faces.len(), 4);
+    for f in &faces {
+        let img = image::open(&f.path).unwrap();
+        assert_eq!((img.width(), img.height()), (128, 128));
+        // Aligned: the eyes level and in the upper half, the mouth below them.
+        let lm = &f.landmarks.0;
+        let (le, re) = (lm[36..42].iter(), lm[42..48].iter());
+        let eye_y = le.chain(re).map(|p| p[1]).sum::<f32>() / 12.0;
+        assert!(eye_y > 20.0 && eye_y < 64.0, "eye line at {eye_y}");
+        assert!(
+            (lm[39][1] - lm[42][1]).abs() < 8.0,
+            "eyes not level: {lm:?}"
+        );
+        assert!(lm[57][1] > eye_y + 15.0);
+        assert!(lm.iter().all(|p| p[0] > -10.0 && p[0] < 138.0));
+    }
+    let rejects = unmask_core::manifest::read_parquet(&out.join("rejects.parquet")).unwrap();
+    let reasons =
+        unmask_core::manifest::str_column(&rejects, "reason", &out.join("rejects.parquet"))
+            .unwrap();
+    assert_eq!(reasons.len(), 2, "{reasons:?}");
+    assert!(
+        reasons.iter().any(|r| r.contains("no face found")),
+        "{reasons:?}"
+    );
+    assert!(out.join("preview.png").is_file());
+}
