@@ -186,12 +186,7 @@ impl<B: Backend> TinyFaceDetector<B> {
             TensorData::new(planes, [1, 3, input_size, input_size]),
             &self.device,
         );
-        let out: Vec<f32> = self
-            .forward(x)
-            .into_data()
-            .convert::<f32>()
-            .to_vec()
-            .map_err(|e| anyhow::anyhow!("reading the detector output: {e:?}"))?;
+        let out = crate::values(self.forward(x), "detector")?;
         let grid = input_size / 32;
         let candidates = decode(&out, grid, input_size, img, score_threshold);
         Ok(non_max_suppression(candidates, NMS_IOU))

@@ -165,12 +165,7 @@ impl<B: Backend> LandmarkNet<B> {
             TensorData::new(planes, [crops.len(), 3, LANDMARK_INPUT, LANDMARK_INPUT]),
             &self.device,
         );
-        let out: Vec<f32> = self
-            .forward(x)
-            .into_data()
-            .convert::<f32>()
-            .to_vec()
-            .map_err(|e| anyhow::anyhow!("reading the landmark output: {e:?}"))?;
+        let out = crate::values(self.forward(x), "landmark")?;
         Ok(crops
             .iter()
             .zip(faces)

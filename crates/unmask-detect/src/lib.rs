@@ -18,3 +18,14 @@ pub use align::{feathered, Alignment};
 pub use detector::{FaceBox, TinyFaceDetector, DEFAULT_INPUT_SIZE, DEFAULT_SCORE_THRESHOLD};
 pub use landmarks::{LandmarkNet, Landmarks68};
 pub use photo::{read_photo, MAX_PIXELS};
+
+/// The values of an output tensor (what names it in the error).
+pub(crate) fn values<B: burn::tensor::backend::Backend, const D: usize>(
+    t: burn::tensor::Tensor<B, D>,
+    what: &str,
+) -> anyhow::Result<Vec<f32>> {
+    t.into_data()
+        .convert::<f32>()
+        .to_vec()
+        .map_err(|e| anyhow::anyhow!("reading the {what} output: {e:?}"))
+}

@@ -51,3 +51,53 @@ pub fn read_photo(path: &Path) -> Result<RgbImage> {
     img.apply_orientation(orientation);
     Ok(img.to_rgb8())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::ImageEncoder;
+
+    /// A little-endian TIFF block holding only an Orientation tag.
+    fn exif_orientation(value: u8) -> Vec<u8> {
+        let mut b = b"II\x2a\x00\x08\x00\x00\x00\x01\x00".to_vec();
+        b.extend([
+            0x12, 0x01, 0x03, 0x00, 0x01, 0x00, 0x00, 0x00, value, 0, 0, 0,
+        ]);
+        b.extend([0, 0, 0, 0]);
+        b
+    }
+
+    #[test]
+    fn exif_rotation_is_applied_and_pixel_formats_become_rgb8() {
+        let dir = tempfile::tempdir().unwrap();
+        let wide = image::RgbImage::from_fn(40, 20, |x, _| image::Rgb([(x * 6) as u8, 0, 0]));
+        let path = dir.path().join("turned.jpg");
+        let mut bytes = Vec::new();
+        let mut enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 95);
+        enc.set_exif_metadata(exif_orientation(6)).unwrap();
+        enc.write_image(wide.as_raw(), 40, 20, image::ExtendedColorType::Rgb8)
+            .unwrap();
+        std::fs::write(&path, &bytes).unwrap();
+        assert_eq!(read_photo(&path).unwrap().dimensions(), (20, 40));
+
+        let gray16 =
+            image::ImageBuffer::<image::Luma<u16>, _>::from_pixel(8, 4, image::Luma([65535]));
+        let p16 = dir.path().join("gray16.png");
+        gray16.save(&p16).unwrap();
+        let rgb = read_photo(&p16).unwrap();
+        assert_eq!(rgb.get_pixel(3, 2).0, [255, 255, 255]);
+
+        let rgba = image::RgbaImage::from_pixel(5, 5, image::Rgba([10, 20, 30, 0]));
+        let pa = dir.path().join("rgba.png");
+        rgba.save(&pa).unwrap();
+        assert_eq!(read_photo(&pa).unwrap().get_pixel(0, 0).0, [10, 20, 30]);
+
+        let cut = dir.path().join("cut.jpg");
+        std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+        let err = read_photo(&cut).unwrap_err().to_string();
+        assert!(
+            err.contains("cut.jpg") && err.contains("truncated"),
+            "{err}"
+        );
+    }
+}
