@@ -12,6 +12,7 @@ use burn::tensor::ops::ConvOptions;
 use burn::tensor::{Tensor, TensorData};
 use image::RgbImage;
 use std::path::Path;
+use unmask_metrics::pool::max_pool_2x2_same;
 use unmask_metrics::WeightFile;
 
 /// face-api's default input side (a multiple of 32).
@@ -149,12 +150,12 @@ impl<B: Backend> TinyFaceDetector<B> {
             Some(self.first.1.clone()),
             ConvOptions::new([1, 1], [0, 0], [1, 1], 1),
         ));
-        x = pool2(x);
+        x = max_pool_2x2_same(x);
         let last = self.separable.len() - 1;
         for (k, conv) in self.separable.iter().enumerate() {
             x = leaky(conv.forward(x));
             x = if k < last {
-                pool2(x)
+                max_pool_2x2_same(x)
             } else {
                 same_pool_stride1(x)
             };
@@ -190,29 +191,6 @@ impl<B: Backend> TinyFaceDetector<B> {
         let candidates = decode(&out, grid, input_size, img, score_threshold);
         Ok(non_max_suppression(candidates, NMS_IOU))
     }
-}
-
-/// TF 'same' 2x2 max pool with stride 2: an odd map gets one more cell at the end, which
-/// repeating its last row/column reproduces (max ignores the repeat). Written as a reshape and
-/// two reductions, which burn-flex runs several times faster than its pooling kernel.
-fn pool2<B: Backend>(x: Tensor<B, 4>) -> Tensor<B, 4> {
-    let [n, c, h, w] = x.dims();
-    let x = if h % 2 == 1 {
-        Tensor::cat(vec![x.clone(), x.slice([0..n, 0..c, h - 1..h, 0..w])], 2)
-    } else {
-        x
-    };
-    let h = h.div_ceil(2) * 2;
-    let x = if w % 2 == 1 {
-        Tensor::cat(vec![x.clone(), x.slice([0..n, 0..c, 0..h, w - 1..w])], 3)
-    } else {
-        x
-    };
-    let w = w.div_ceil(2) * 2;
-    x.reshape([n, c, h / 2, 2, w / 2, 2])
-        .max_dim(5)
-        .max_dim(3)
-        .reshape([n, c, h / 2, w / 2])
 }
 
 /// TF 'same' 2x2 max pool with stride 1: the map keeps its size; the window at the last

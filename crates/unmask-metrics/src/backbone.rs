@@ -117,7 +117,7 @@ pub(crate) fn vgg_features<B: Backend>(
     let mut convs = convs.iter();
     for (block, &n) in VGG_BLOCKS.iter().enumerate().take(blocks) {
         if block > 0 {
-            x = max_pool2d(x, [2, 2], [2, 2], [0, 0], [1, 1], false);
+            x = crate::pool::max_pool_2x2(x);
         }
         for _ in 0..n {
             x = convs.next().expect("13 convs").forward(x);

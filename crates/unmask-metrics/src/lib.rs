@@ -18,6 +18,7 @@ mod backbone;
 pub mod error;
 pub mod lpips;
 pub mod pixel;
+pub mod pool;
 pub mod ssim;
 pub mod vgg;
 mod weights;
