@@ -8,7 +8,7 @@ pub struct FacesStage;
 
 impl Stage for FacesStage {
     const KIND: &'static str = "faces";
-    const SUMMARY: &'static str = "generate synthetic faces with exact 68-point landmarks";
+    const SUMMARY: &'static str = "faces with 68 landmarks: synthetic, a folder with a landmarks file, or photos (faces detected and aligned)";
     type Params = FacesConfig;
 
     fn run(params: &FacesConfig, ctx: &StageContext) -> Result<StageReport> {
