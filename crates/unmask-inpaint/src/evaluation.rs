@@ -322,16 +322,9 @@ pub fn evaluate(
     segmenter: Option<&Path>,
     out_dir: &Path,
 ) -> Result<EvalSummary> {
-    let settings = EvalSettings {
-        split: params.split.clone(),
-        batch_size: params.batch_size,
-        lpips: params.lpips,
-        masks: params.masks,
-        device: params.device,
-    };
     run_eval(
         FillerSource::Gan(model_dir.to_path_buf()),
-        &settings,
+        params,
         data_dir,
         segmenter,
         out_dir,
@@ -346,7 +339,8 @@ pub fn evaluate_baseline(
     out_dir: &Path,
 ) -> Result<EvalSummary> {
     params.validate()?;
-    let settings = EvalSettings {
+    // Scored exactly as the GAN is, with the same settings.
+    let settings = EvalInpaintParams {
         split: params.split.clone(),
         batch_size: params.batch_size,
         lpips: params.lpips,
@@ -362,14 +356,6 @@ pub fn evaluate_baseline(
     )
 }
 
-struct EvalSettings {
-    split: String,
-    batch_size: usize,
-    lpips: bool,
-    masks: MaskSource,
-    device: DeviceKind,
-}
-
 #[derive(Clone)]
 enum FillerSource {
     Gan(PathBuf),
@@ -379,7 +365,7 @@ enum FillerSource {
 
 fn run_eval(
     source: FillerSource,
-    settings: &EvalSettings,
+    settings: &EvalInpaintParams,
     data_dir: &Path,
     segmenter: Option<&Path>,
     out_dir: &Path,
@@ -405,17 +391,13 @@ fn run_eval(
         lpips_path,
     };
     let (rows, image_size) = unmask_train::backend::infer_on(settings.device, job)?;
-    let ids: Vec<String> = pairs.iter().map(|p| p.id.clone()).collect();
-    let types: Vec<String> = pairs.iter().map(|p| p.mask_type.clone()).collect();
     let table: Vec<Vec<f64>> = rows.iter().map(|r| r.values().to_vec()).collect();
-    let groups = scores::group_means(&types, &table, InpaintScores::NAMES.len());
-    scores::write_tables(
+    let groups = scores::tabulate(
         out_dir,
-        &ids,
-        &types,
+        pairs.iter().map(|p| p.id.clone()).collect(),
+        pairs.iter().map(|p| p.mask_type.clone()).collect(),
         &InpaintScores::NAMES,
         &table,
-        &groups,
     )?;
     let summary = EvalSummary {
         split: settings.split.clone(),

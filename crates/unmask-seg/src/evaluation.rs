@@ -166,11 +166,14 @@ pub fn evaluate(
         params: params.clone(),
     };
     let rows = unmask_train::backend::infer_on(params.device, job)?;
-    let ids: Vec<String> = pairs.iter().map(|p| p.id.clone()).collect();
-    let types: Vec<String> = pairs.iter().map(|p| p.mask_type.clone()).collect();
     let table: Vec<Vec<f64>> = rows.iter().map(|r| r.values().to_vec()).collect();
-    let groups = scores::group_means(&types, &table, ValScores::NAMES.len());
-    scores::write_tables(out_dir, &ids, &types, &ValScores::NAMES, &table, &groups)?;
+    let groups = scores::tabulate(
+        out_dir,
+        pairs.iter().map(|p| p.id.clone()).collect(),
+        pairs.iter().map(|p| p.mask_type.clone()).collect(),
+        &ValScores::NAMES,
+        &table,
+    )?;
     let summary = EvalSummary {
         split: params.split.clone(),
         count: rows.len(),

@@ -92,6 +92,20 @@ pub fn write_tables(
     )
 }
 
+/// The whole evaluation table step: `rows` (one per image, in `names` order) grouped by mask
+/// type and written as [`PER_IMAGE`] and [`METRICS`]; returns the groups.
+pub fn tabulate(
+    out_dir: &Path,
+    ids: Vec<String>,
+    types: Vec<String>,
+    names: &[&str],
+    rows: &[Vec<f64>],
+) -> Result<Vec<(String, usize, Vec<f64>)>> {
+    let groups = group_means(&types, rows, names.len());
+    write_tables(out_dir, &ids, &types, names, rows, &groups)?;
+    Ok(groups)
+}
+
 /// A markdown table of the groups: `| group | pairs | v0 | v1 | ... |` with `decimals[k]`
 /// digits per column.
 pub fn markdown_rows(groups: &[(String, usize, Vec<f64>)], decimals: &[usize]) -> String {
