@@ -67,3 +67,63 @@ fn quickstart_trains_and_evaluates_the_segmenter() {
     let text = std::fs::read_to_string(seg_dir.join("summary.txt")).unwrap();
     assert!(text.contains("resumed at"), "{text}");
 }
+
+#[test]
+fn a_segmenter_from_another_pipeline_is_scored_on_real_faces_and_rescored_when_retrained() {
+    let out = tempfile::tempdir().unwrap();
+    let runner = Runner::new(&project_root(), out.path());
+    // The segmenter pipeline at test size, with negatives.
+    let tiny_seg: Vec<&str> = TINY
+        .iter()
+        .copied()
+        .filter(|s| s.starts_with("faces.") || s.starts_with("train-seg."))
+        .chain([
+            "train-seg.bce_weight=1",
+            "train-seg.augment.negatives=0.5",
+            "train-seg.checkpoint_every=100",
+        ])
+        .collect();
+    let mut segmenter = opts(&tiny_seg);
+    let trained = runner.run("segmenter", &segmenter).unwrap();
+    assert!(trained.failure().is_none(), "{}", trained.table());
+    let model = out.path().join("segmenter/train-seg");
+    let real = [
+        format!("eval-seg.model={}", model.display()),
+        "faces.size=64".into(),
+        "faces.preview_count=0".into(),
+    ];
+    let real: Vec<&str> = real.iter().map(String::as_str).collect();
+    let first = runner.run("real-faces", &opts(&real)).unwrap();
+    assert!(first.failure().is_none(), "{}", first.table());
+    let md = std::fs::read_to_string(out.path().join("real-faces/eval-seg/metrics.md")).unwrap();
+    // face-api's demo photos: 20 faces, 19 take a mask (the README's figures).
+    assert!(md.contains("| **all** | 19 |"), "{md}");
+    assert!(md.contains("bare marked"), "{md}");
+
+    let again = runner.run("real-faces", &opts(&real)).unwrap();
+    assert_eq!(again.status_of("eval-seg"), Some(&StageStatus::Skipped));
+    // Training again replaces the model outside this pipeline: its score is stale.
+    segmenter.force = true;
+    assert!(runner
+        .run("segmenter", &segmenter)
+        .unwrap()
+        .failure()
+        .is_none());
+    let rescored = runner.run("real-faces", &opts(&real)).unwrap();
+    assert_eq!(rescored.status_of("eval-seg"), Some(&StageStatus::Ran));
+    assert_eq!(rescored.status_of("masks"), Some(&StageStatus::Skipped));
+
+    // Neither a model nor a train-seg stage: refused before anything runs.
+    let file = out.path().join("nothing.yaml");
+    std::fs::write(
+        &file,
+        "description: no model\nstages:\n  faces: {kind: faces, params: {count: 4, size: 32}}\n  masks: {kind: masks, needs: [faces]}\n  eval-seg: {kind: eval-seg, needs: [masks]}\n",
+    )
+    .unwrap();
+    let err = runner
+        .run(file.to_str().unwrap(), &opts(&[]))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("nothing to score"), "{err}");
+    assert!(!out.path().join("nothing").exists());
+}

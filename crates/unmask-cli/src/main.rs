@@ -5,11 +5,14 @@
 //! - `unmask segment IMAGE -o MASK.png [--model DIR] [--json]`
 //! - `unmask inpaint IMAGE [--mask MASK.png] -o OUT.png [--model DIR] [--json]`
 //! - `unmask metrics A.png B.png [--mask M.png] [--json]`
+//! - `unmask wear-mask PHOTO -o OUT [--type T] [--faces 0,2] [--save-mask] [--json]`: draw
+//!   synthetic masks on the faces of real photos (MaskTheFace's job).
 
 mod inpaint;
 mod metrics;
 mod photo;
 mod segment;
+mod wear;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -58,6 +61,22 @@ struct PhotoCli {
     /// Print a JSON summary (faces found, mask area, time per stage) instead of a sentence.
     #[arg(long)]
     json: bool,
+    /// Leave a face alone unless the segmented mask covers at least this share of its mouth
+    /// and chin (a face mask covers all of it; stray marks on a bare face do not).
+    #[arg(long, default_value_t = 0.75)]
+    min_coverage: f64,
+    /// The mask probability above which a pixel counts towards --min-coverage (the mask
+    /// that is filled keeps the model's own threshold).
+    #[arg(long, default_value_t = 0.85)]
+    sure_probability: f32,
+    /// Smallest detector score for a face (face-api's default is 0.5; masked faces score
+    /// lower than bare ones).
+    #[arg(long, default_value_t = unmask_detect::DEFAULT_SCORE_THRESHOLD)]
+    min_face_score: f64,
+    /// The face detector's input size: a multiple of 32 (face-api's default 416); larger
+    /// finds smaller faces and takes longer.
+    #[arg(long, default_value_t = unmask_detect::DEFAULT_INPUT_SIZE)]
+    detector_size: usize,
 }
 
 #[derive(Subcommand)]
@@ -109,6 +128,32 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Draw synthetic masks on the faces of real photos (MaskTheFace's job), from the 68
+    /// landmarks of each face found, at the photo's resolution.
+    WearMask {
+        /// A photo, or a folder of photos.
+        input: PathBuf,
+        /// The output image, or a folder for a folder of photos (PNG).
+        #[arg(short, long)]
+        output: PathBuf,
+        /// One mask type for every face (surgical, surgical_blue, surgical_green, n95, kn95,
+        /// cloth, gas); default: each face drawn like the masks stage draws them.
+        #[arg(long = "type")]
+        mask_type: Option<unmask_masks::MaskType>,
+        /// Which faces to mask, by their place in the detector's order (0 = first), e.g.
+        /// `--faces 0,2`; default: all.
+        #[arg(long, value_delimiter = ',')]
+        faces: Vec<usize>,
+        /// Seeds the mask styles: the same seed gives the same masks.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Also write the exact binary mask (white = mask) as OUT.mask.png.
+        #[arg(long)]
+        save_mask: bool,
+        /// Print a JSON summary instead of a sentence.
+        #[arg(long)]
+        json: bool,
+    },
     /// Compare two images: L1, hole L1 (with --mask), PSNR, SSIM and LPIPS (AlexNet).
     Metrics {
         /// The first image (e.g. the inpainted result).
@@ -143,6 +188,10 @@ fn main() -> ExitCode {
                 save_mask: p.save_mask,
                 device: p.device,
                 json: p.json,
+                min_coverage: p.min_coverage,
+                min_face_score: p.min_face_score,
+                detector_size: p.detector_size,
+                sure_probability: p.sure_probability,
             });
             return finish(result);
         }
@@ -182,6 +231,23 @@ fn main() -> ExitCode {
             runs,
             threshold,
             device,
+            json,
+        }),
+        Command::WearMask {
+            input,
+            output,
+            mask_type,
+            faces,
+            seed,
+            save_mask,
+            json,
+        } => wear::run(&wear::WearArgs {
+            input,
+            output,
+            mask_type,
+            seed,
+            faces,
+            save_mask,
             json,
         }),
         Command::Metrics {

@@ -10,12 +10,9 @@ use anyhow::{bail, Context, Result};
 use burn::tensor::backend::Backend;
 use image::{DynamicImage, GrayImage, RgbImage};
 use serde_json::json;
-use unmask_detect::{
-    feathered, Alignment, LandmarkNet, TinyFaceDetector, DEFAULT_INPUT_SIZE,
-    DEFAULT_SCORE_THRESHOLD,
-};
+use unmask_detect::{feathered, mouth_and_chin, Alignment, LandmarkNet, TinyFaceDetector};
 use unmask_inpaint::Inpainter;
-use unmask_seg::Segmenter;
+use unmask_seg::{inference::binarize, Segmenter};
 use unmask_train::{backend::infer_on, DeviceKind, InferJob};
 use unmask_weights::{Asset, WeightStore};
 
@@ -30,9 +27,30 @@ pub struct PhotoArgs {
     pub save_mask: bool,
     pub device: DeviceKind,
     pub json: bool,
+    /// A face is unmasked only when the segmented mask covers at least this share of its
+    /// mouth-and-chin region (every face mask covers all of it).
+    pub min_coverage: f64,
+    /// Smallest detector score of a face (face-api's default: 0.5).
+    pub min_face_score: f64,
+    /// The detector's input size (a multiple of 32; larger finds smaller faces, slower).
+    pub detector_size: usize,
+    /// The mask probability above which a pixel counts towards `min_coverage`.
+    pub sure_probability: f32,
 }
 
 pub fn run(args: &PhotoArgs) -> Result<()> {
+    if !(0.0..=1.0).contains(&args.min_coverage) {
+        bail!(
+            "--min-coverage must be in [0, 1], got {}",
+            args.min_coverage
+        );
+    }
+    if !(0.0..1.0).contains(&args.sure_probability) {
+        bail!(
+            "--sure-probability must be in [0, 1), got {}",
+            args.sure_probability
+        );
+    }
     let gan = match &args.model {
         Some(dir) => dir.clone(),
         None => unmask_inpaint::latest_model(&args.runs)?,
@@ -57,7 +75,7 @@ pub fn run(args: &PhotoArgs) -> Result<()> {
 }
 
 /// `(input, output)` pairs: one photo, or every photo of a folder into a folder.
-fn plan(input: &Path, output: &Path) -> Result<Vec<(PathBuf, PathBuf)>> {
+pub(crate) fn plan(input: &Path, output: &Path) -> Result<Vec<(PathBuf, PathBuf)>> {
     if !input.is_dir() {
         if !input.exists() {
             bail!("{}: no such file or folder", input.display());
@@ -128,58 +146,76 @@ impl InferJob for Job<'_> {
             segmenter: Segmenter::load(&self.seg, &device)?,
             inpainter: Inpainter::load(&self.gan, &device)?,
         };
-        let batch = self.jobs.len() > 1;
-        let progress =
-            batch.then(|| unmask_core::progress::Progress::new("unmask", self.jobs.len() as u64));
-        let mut failures = Vec::new();
-        let mut summaries = Vec::new();
-        for (input, output) in &self.jobs {
-            match unmask_photo(&models, input, output, self.args.save_mask) {
-                Ok(summary) => {
-                    if !self.args.json {
-                        println!("{}", describe(&summary));
-                    }
-                    summaries.push(summary);
+        for_each_photo(
+            "unmask",
+            &self.jobs,
+            self.args.json,
+            describe,
+            |input, output| unmask_photo(&models, input, output, self.args),
+        )
+    }
+}
+
+/// Runs `work` on each `(input, output)` pair and prints each summary (`describe`d, or all
+/// as JSON at the end). One photo: its error is the command's. A folder: failures are
+/// listed at the end after the other photos are written, and the command fails.
+pub(crate) fn for_each_photo(
+    label: &'static str,
+    jobs: &[(PathBuf, PathBuf)],
+    json: bool,
+    describe: fn(&serde_json::Value) -> String,
+    mut work: impl FnMut(&Path, &Path) -> Result<serde_json::Value>,
+) -> Result<()> {
+    let batch = jobs.len() > 1;
+    let progress = batch.then(|| unmask_core::progress::Progress::new(label, jobs.len() as u64));
+    let mut failures = Vec::new();
+    let mut summaries = Vec::new();
+    for (input, output) in jobs {
+        match work(input, output) {
+            Ok(summary) => {
+                if !json {
+                    println!("{}", describe(&summary));
                 }
-                Err(e) => {
-                    if !batch {
-                        return Err(e);
-                    }
-                    failures.push((input.clone(), format!("{e:#}")));
-                }
+                summaries.push(summary);
             }
-            if let Some(p) = &progress {
-                p.inc(1);
+            Err(e) => {
+                if !batch {
+                    return Err(e);
+                }
+                failures.push((input.clone(), format!("{e:#}")));
             }
         }
         if let Some(p) = &progress {
-            p.finish();
+            p.inc(1);
         }
-        if self.args.json {
-            let failed: Vec<_> = failures
-                .iter()
-                .map(|(p, e)| json!({"input": p, "error": e}))
-                .collect();
-            let out = if batch {
-                json!({"photos": summaries, "failed": failed})
-            } else {
-                summaries.pop().unwrap_or_default()
-            };
-            println!("{}", serde_json::to_string_pretty(&out)?);
-        }
-        if !failures.is_empty() {
-            eprintln!("{} photo(s) could not be processed:", failures.len());
-            for (p, e) in &failures {
-                eprintln!("  {}: {e}", p.display());
-            }
-            bail!(
-                "{} of {} photos failed (listed above); the others were written",
-                failures.len(),
-                self.jobs.len()
-            );
-        }
-        Ok(())
     }
+    if let Some(p) = &progress {
+        p.finish();
+    }
+    if json {
+        let failed: Vec<_> = failures
+            .iter()
+            .map(|(p, e)| json!({"input": p, "error": e}))
+            .collect();
+        let out = if batch {
+            json!({"photos": summaries, "failed": failed})
+        } else {
+            summaries.pop().unwrap_or_default()
+        };
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    }
+    if !failures.is_empty() {
+        eprintln!("{} photo(s) could not be processed:", failures.len());
+        for (p, e) in &failures {
+            eprintln!("  {}: {e}", p.display());
+        }
+        bail!(
+            "{} of {} photos failed (listed above); the others were written",
+            failures.len(),
+            jobs.len()
+        );
+    }
+    Ok(())
 }
 
 fn ms(t: Instant) -> f64 {
@@ -191,15 +227,16 @@ fn unmask_photo<B: Backend>(
     models: &Models<B>,
     input: &Path,
     output: &Path,
-    save_mask: bool,
+    args: &PhotoArgs,
 ) -> Result<serde_json::Value> {
+    let save_mask = args.save_mask;
     let started = Instant::now();
     let photo = unmask_detect::read_photo(input)?;
     let decode_ms = ms(started);
     let t = Instant::now();
     let boxes = models
         .detector
-        .detect(&photo, DEFAULT_INPUT_SIZE, DEFAULT_SCORE_THRESHOLD)?;
+        .detect(&photo, args.detector_size, args.min_face_score)?;
     let detect_ms = ms(t);
     let t = Instant::now();
     let points = models.landmarks.landmarks(&photo, &boxes)?;
@@ -212,17 +249,33 @@ fn unmask_photo<B: Backend>(
         let align = Alignment::ffhq(lm, 256);
         let crop = align.crop(&photo);
         let t = Instant::now();
-        let mask = models.segmenter.segment(&crop, None);
+        let prob = models
+            .segmenter
+            .probabilities_at_size(std::slice::from_ref(&crop))
+            .remove(0);
+        let mask = binarize(&prob, models.segmenter.cut(None));
+        // Whether the face wears a mask is judged on the confident part alone: skin the
+        // segmenter is unsure about must not turn a bare face into a masked one.
+        let sure = binarize(&prob, models.segmenter.cut(Some(args.sure_probability)));
         segment_ms += ms(t);
         let area = mask.pixels().filter(|p| p.0[0] > 127).count() as f64
             / (mask.width() * mask.height()) as f64;
+        let coverage = coverage_of(&sure, &mouth_and_chin(&align, lm));
         let mut entry = json!({
             "box": {"x": face.x, "y": face.y, "width": face.width, "height": face.height},
             "score": face.score,
             "mask_area": area,
+            "mouth_chin_coverage": coverage,
         });
-        if area == 0.0 {
+        if area == 0.0 || coverage < args.min_coverage {
             entry["unmasked"] = json!(false);
+            if area > 0.0 {
+                entry["skipped"] = json!(format!(
+                    "the confidently segmented region covers {:.0}% of the mouth and chin (--min-coverage {:.0}%): not a face mask",
+                    100.0 * coverage,
+                    100.0 * args.min_coverage
+                ));
+            }
             faces.push(entry);
             continue;
         }
@@ -284,8 +337,24 @@ fn unmask_photo<B: Backend>(
     }))
 }
 
+/// The share of `region` that `mask` covers (0 for an empty region).
+fn coverage_of(mask: &GrayImage, region: &GrayImage) -> f64 {
+    let (mut inside, mut covered) = (0usize, 0usize);
+    for (m, r) in mask.pixels().zip(region.pixels()) {
+        if r.0[0] > 127 {
+            inside += 1;
+            covered += (m.0[0] > 127) as usize;
+        }
+    }
+    if inside == 0 {
+        0.0
+    } else {
+        covered as f64 / inside as f64
+    }
+}
+
 /// `OUT.mask.png` next to the output.
-fn mask_path(output: &Path) -> PathBuf {
+pub(crate) fn mask_path(output: &Path) -> PathBuf {
     let stem = output
         .file_stem()
         .map_or("output".into(), |s| s.to_string_lossy().into_owned());
@@ -293,7 +362,7 @@ fn mask_path(output: &Path) -> PathBuf {
 }
 
 /// Writes `img` atomically in the format its extension names (PNG when it names none).
-fn write_image(img: &DynamicImage, path: &Path) -> Result<()> {
+pub(crate) fn write_image(img: &DynamicImage, path: &Path) -> Result<()> {
     let format = image::ImageFormat::from_path(path).unwrap_or(image::ImageFormat::Png);
     unmask_core::atomic::write_with(path, |file| {
         let mut buffered = std::io::BufWriter::new(file);

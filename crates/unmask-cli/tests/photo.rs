@@ -1,5 +1,6 @@
 //! `unmask PHOTOS -o OUT` as a user runs it on a folder: face-api's demo photos (real faces),
-//! a cut-off JPEG, a file that is not an image and one over the size limit.
+//! a cut-off JPEG, a file that is not an image and one over the size limit; and
+//! `unmask wear-mask` drawing masks on chosen faces of a demo photo.
 
 mod common;
 use common::{tiny_gan, tiny_pairs, tiny_segmenter, unmask};
@@ -34,6 +35,9 @@ fn a_folder_of_photos_changes_only_the_faces_and_lists_bad_files() {
             "-o",
             out.to_str().unwrap(),
             "--json",
+            // The tiny segmenter marks anything; take its marks so the paste path runs.
+            "--min-coverage",
+            "0",
         ],
         &runs,
     );
@@ -63,17 +67,7 @@ fn a_folder_of_photos_changes_only_the_faces_and_lists_bad_files() {
             .into_rgb8();
         assert_eq!(input.dimensions(), output.dimensions());
         // Every changed pixel lies near a detected face (its box grown by its own size).
-        let boxes: Vec<(f64, f64, f64, f64)> = s["faces"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| {
-                let b = &f["box"];
-                let (x, y) = (b["x"].as_f64().unwrap(), b["y"].as_f64().unwrap());
-                let (w, h) = (b["width"].as_f64().unwrap(), b["height"].as_f64().unwrap());
-                (x - w, y - h, x + 2.0 * w, y + 2.0 * h)
-            })
-            .collect();
+        let boxes = grown_boxes(s);
         let mut changed = 0;
         for (x, y, p) in output.enumerate_pixels() {
             if p != input.get_pixel(x, y) {
@@ -98,4 +92,92 @@ fn a_folder_of_photos_changes_only_the_faces_and_lists_bad_files() {
             "{changed} changed, {reported} reported"
         );
     }
+}
+
+/// The boxes of a summary's faces, each grown by its own size on every side.
+fn grown_boxes(summary: &serde_json::Value) -> Vec<(f64, f64, f64, f64)> {
+    summary["faces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let b = &f["box"];
+            let (x, y) = (b["x"].as_f64().unwrap(), b["y"].as_f64().unwrap());
+            let (w, h) = (b["width"].as_f64().unwrap(), b["height"].as_f64().unwrap());
+            (x - w, y - h, x + 2.0 * w, y + 2.0 * h)
+        })
+        .collect()
+}
+
+#[test]
+fn wear_mask_draws_on_the_chosen_face_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = WeightStore::from_env().unwrap();
+    // sample3: three faces.
+    let photo = store
+        .package_file(&FACE_API, &FACE_API_DEMO_PHOTOS[2])
+        .unwrap();
+    let out = tmp.path().join("worn.png");
+    let wear = |extra: &[&str]| {
+        let mut args = vec![
+            "wear-mask",
+            photo.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        unmask(&args, tmp.path())
+    };
+    let run = wear(&["--faces", "1", "--save-mask", "--type", "gas"]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(summary["faces_found"], 3, "{summary}");
+    assert_eq!(summary["faces_masked"], 1, "{summary}");
+    let face = &summary["faces"][1];
+    assert_eq!(face["masked"], true, "{summary}");
+    assert_eq!(face["mask_type"], "gas", "{summary}");
+
+    let input = unmask_detect::read_photo(&photo).unwrap();
+    let worn = image::open(&out).unwrap().into_rgb8();
+    let truth = image::open(summary["mask"].as_str().unwrap())
+        .unwrap()
+        .into_luma8();
+    assert_eq!(worn.dimensions(), input.dimensions());
+    let region = grown_boxes(&summary)[1];
+    let near = |x: u32, y: u32| {
+        let (x, y) = (x as f64, y as f64);
+        x >= region.0 && x <= region.2 && y >= region.1 && y <= region.3
+    };
+    let marked = truth.pixels().filter(|p| p.0[0] > 0).count();
+    assert_eq!(marked as u64, face["mask_pixels"].as_u64().unwrap());
+    assert!(marked > 1000, "{marked} mask pixels");
+    let mut changed = 0;
+    for (x, y, p) in worn.enumerate_pixels() {
+        if truth.get_pixel(x, y).0[0] > 0 {
+            assert!(near(x, y), "mask pixel ({x}, {y}) away from face 1");
+        }
+        if p != input.get_pixel(x, y) {
+            changed += 1;
+            assert!(near(x, y), "pixel ({x}, {y}) changed away from face 1");
+        }
+    }
+    assert!(
+        changed >= marked / 2,
+        "{changed} changed, {marked} in the mask"
+    );
+
+    // Same seed, same photo: the same masks.
+    let first = std::fs::read(&out).unwrap();
+    assert!(wear(&["--faces", "1", "--type", "gas"]).status.success());
+    assert_eq!(std::fs::read(&out).unwrap(), first);
+
+    let run = wear(&["--faces", "5"]);
+    assert!(!run.status.success());
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(err.contains("face 5") && err.contains("3 face(s)"), "{err}");
 }

@@ -151,6 +151,27 @@ impl Alignment {
     }
 }
 
+/// The mouth-and-chin region of a face in its aligned crop: the jaw line from below the
+/// ears (points 2 to 14) closed along the bottom of the nose (35 to 31). Every face mask
+/// covers it; a segmentation that covers little of it is not a mask.
+pub fn mouth_and_chin(align: &Alignment, points: &Landmarks68) -> GrayImage {
+    let order = (2..=14).chain([35, 34, 33, 32, 31]);
+    let mut polygon: Vec<imageproc::point::Point<i32>> = Vec::new();
+    for i in order {
+        let [u, v] = align.to_crop(points[i][0], points[i][1]);
+        let p = imageproc::point::Point::new(u.round() as i32, v.round() as i32);
+        // imageproc refuses a polygon whose first and last points coincide.
+        if polygon.last() != Some(&p) && polygon.first() != Some(&p) {
+            polygon.push(p);
+        }
+    }
+    let mut region = GrayImage::new(align.size, align.size);
+    if polygon.len() >= 3 {
+        imageproc::drawing::draw_polygon_mut(&mut region, &polygon, image::Luma([255]));
+    }
+    region
+}
+
 /// Bilinear sample at continuous pixel position `(x, y)` (pixel `i` at `x = i`), clamped to
 /// the edges.
 fn sample(w: u32, h: u32, x: f64, y: f64, at: impl Fn(u32, u32) -> f64) -> f64 {
@@ -197,6 +218,36 @@ mod tests {
         p[48] = place(-0.8, 2.0);
         p[54] = place(0.8, 2.0);
         p
+    }
+
+    #[test]
+    fn mouth_and_chin_lies_below_the_nose_inside_the_jaw() {
+        // Jaw on the lower half of a circle of radius 60 around (128, 110); nose bottom on
+        // the centre line; eyes above it.
+        let mut p = face_at(128.0, 80.0, 25.0, 0.0);
+        for (i, q) in p.iter_mut().take(17).enumerate() {
+            let t = std::f64::consts::PI * (1.0 - i as f64 / 16.0);
+            *q = [128.0 + 60.0 * t.cos(), 110.0 + 60.0 * t.sin()];
+        }
+        for (k, i) in (31..=35).enumerate() {
+            p[i] = [108.0 + 10.0 * k as f64, 110.0];
+        }
+        let align = Alignment {
+            origin: [0.0, 0.0],
+            ex: [1.0, 0.0],
+            ey: [0.0, 1.0],
+            size: 256,
+        };
+        let region = mouth_and_chin(&align, &p);
+        let inside = |x: u32, y: u32| region.get_pixel(x, y).0[0] == 255;
+        assert!(inside(128, 140) && inside(128, 165), "mouth and chin");
+        assert!(!inside(128, 80) && !inside(128, 100), "eyes and nose");
+        assert!(!inside(128, 175) && !inside(40, 140), "outside the jaw");
+        let area = region.pixels().filter(|q| q.0[0] == 255).count() as f64;
+        // Points 2..14 and the nose line leave out the top corners of the half disc (about
+        // 0.83 of it by hand).
+        let half_disc = std::f64::consts::PI * 60.0 * 60.0 / 2.0;
+        assert!(area > 0.78 * half_disc && area < 0.88 * half_disc, "{area}");
     }
 
     #[test]

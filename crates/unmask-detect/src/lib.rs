@@ -14,7 +14,7 @@ pub mod input;
 pub mod landmarks;
 pub mod photo;
 
-pub use align::{feathered, Alignment};
+pub use align::{feathered, mouth_and_chin, Alignment};
 pub use detector::{FaceBox, TinyFaceDetector, DEFAULT_INPUT_SIZE, DEFAULT_SCORE_THRESHOLD};
 pub use landmarks::{LandmarkNet, Landmarks68};
 pub use photo::{read_photo, MAX_PIXELS};

@@ -31,6 +31,9 @@ pub struct FacesConfig {
     pub dir: Option<PathBuf>,
     /// The landmarks of the photos in `dir`: CSV or parquet, 68 x/y pairs per image.
     pub landmarks: Option<PathBuf>,
+    /// face-api's six demo photos (20 real faces, fetched from its npm package), detected
+    /// and aligned: a small real-face check without a face dataset.
+    pub demo_photos: bool,
 }
 
 impl Default for FacesConfig {
@@ -45,6 +48,7 @@ impl Default for FacesConfig {
             preview_landmarks: false,
             dir: None,
             landmarks: None,
+            demo_photos: false,
         }
     }
 }

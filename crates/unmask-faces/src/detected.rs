@@ -6,13 +6,13 @@
 use crate::dataset::{FacesConfig, FacesSummary, Split, IMAGES, MANIFEST, PREVIEW};
 use anyhow::{Context, Result};
 use polars::prelude::*;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use unmask_core::{manifest, preview, progress::Progress, Landmarks};
 use unmask_detect::{
     read_photo, Alignment, LandmarkNet, TinyFaceDetector, DEFAULT_INPUT_SIZE,
     DEFAULT_SCORE_THRESHOLD,
 };
-use unmask_weights::{Asset, WeightStore};
+use unmask_weights::{Asset, WeightStore, FACE_API, FACE_API_DEMO_PHOTOS};
 
 type Cpu = burn::backend::Flex;
 
@@ -30,6 +30,24 @@ struct Crop {
 pub(crate) fn detect_folder(cfg: &FacesConfig, dir: &Path, out_dir: &Path) -> Result<FacesSummary> {
     let photos = crate::folder::list_images(dir)?;
     anyhow::ensure!(!photos.is_empty(), "{} holds no images", dir.display());
+    detect_photos(cfg, &photos, &dir.display().to_string(), out_dir)
+}
+
+/// face-api's six demo photos (20 real faces), fetched from its npm package by the weights
+/// store: a small real-face set no registry of face datasets is needed for.
+pub(crate) fn detect_demo_photos(cfg: &FacesConfig, out_dir: &Path) -> Result<FacesSummary> {
+    let store = WeightStore::from_env()?;
+    let photos = store.package_files(&FACE_API, &FACE_API_DEMO_PHOTOS)?;
+    detect_photos(cfg, &photos, "face-api's demo photos", out_dir)
+}
+
+/// Detects, aligns and writes the faces of `photos`; `origin` names them in errors.
+fn detect_photos(
+    cfg: &FacesConfig,
+    photos: &[PathBuf],
+    origin: &str,
+    out_dir: &Path,
+) -> Result<FacesSummary> {
     let store = WeightStore::from_env()?;
     let device = Default::default();
     let detector = TinyFaceDetector::<Cpu>::load(&store.path(Asset::TinyFaceDetector)?, &device)?;
@@ -93,7 +111,7 @@ pub(crate) fn detect_folder(cfg: &FacesConfig, dir: &Path, out_dir: &Path) -> Re
     anyhow::ensure!(
         !crops.is_empty(),
         "no face found in any photo of {} ({} rejected)",
-        dir.display(),
+        origin,
         rejects.len()
     );
     let lms: Vec<Landmarks> = crops.iter().map(|c| c.landmarks).collect();

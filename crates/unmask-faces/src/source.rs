@@ -1,6 +1,7 @@
 //! Where the faces of a dataset come from. Every source writes the same manifest (id, path,
 //! split, 68 landmarks) so the stages after it do not care: the embedded synthetic faces, a
-//! folder with a landmarks file, or a folder alone (faces and landmarks detected).
+//! folder with a landmarks file, a folder alone (faces and landmarks detected), or face-api's
+//! demo photos (detected likewise).
 
 use crate::dataset::{FacesConfig, FacesSummary};
 use anyhow::{bail, Result};
@@ -54,8 +55,26 @@ impl FaceSource for FolderSource {
     }
 }
 
+/// face-api's demo photos, detected like a folder alone.
+pub struct DemoPhotosSource;
+
+impl FaceSource for DemoPhotosSource {
+    fn name(&self) -> String {
+        "face-api's demo photos".into()
+    }
+    fn write(&self, cfg: &FacesConfig, out_dir: &Path) -> Result<FacesSummary> {
+        crate::detected::detect_demo_photos(cfg, out_dir)
+    }
+}
+
 /// The source a faces configuration names.
 pub fn from_config(cfg: &FacesConfig) -> Result<Box<dyn FaceSource>> {
+    if cfg.demo_photos {
+        if cfg.dir.is_some() || cfg.landmarks.is_some() {
+            bail!("faces.demo_photos and faces.dir name two sources: set one of them");
+        }
+        return Ok(Box::new(DemoPhotosSource));
+    }
     match (&cfg.dir, &cfg.landmarks) {
         (None, None) => Ok(Box::new(SyntheticSource)),
         (Some(dir), Some(landmarks)) => Ok(Box::new(FolderSource {

@@ -57,3 +57,18 @@ fn photos_without_landmarks_become_aligned_crops_with_landmarks() {
     );
     assert!(out.join("preview.png").is_file());
 }
+
+#[test]
+fn demo_photos_and_a_folder_are_two_sources() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = FacesConfig {
+        demo_photos: true,
+        dir: Some(tmp.path().to_path_buf()),
+        ..Default::default()
+    };
+    let err = generate(&cfg, tmp.path()).unwrap_err().to_string();
+    assert!(
+        err.contains("demo_photos") && err.contains("faces.dir"),
+        "{err}"
+    );
+}

@@ -82,6 +82,12 @@ pub trait Stage {
     /// newest trained models).
     const ALWAYS_RUN: bool = false;
     type Params: Serialize + DeserializeOwned + Default;
+    /// Files or folders outside the pipeline that the outputs depend on (a model another
+    /// pipeline trained), relative to the project root: their sizes and times are part of the
+    /// stamp, so the stage runs again when they change.
+    fn external_inputs(_params: &Self::Params) -> Vec<PathBuf> {
+        Vec::new()
+    }
     /// Checks values the types cannot (ranges, combinations, agreement with the stages in
     /// `needs`) before anything runs.
     fn check(_params: &Self::Params, _needs: &[Needed]) -> Result<()> {
@@ -144,6 +150,17 @@ macro_rules! stage_kinds {
         pub fn always_run(kind: &str) -> bool {
             $( if kind == <$ty as Stage>::KIND { return <$ty as Stage>::ALWAYS_RUN; } )*
             false
+        }
+
+        /// The kind's inputs from outside the pipeline (see [`Stage::external_inputs`]).
+        pub fn external_inputs(kind: &str, params: &serde_yaml::Value) -> Result<Vec<PathBuf>> {
+            $(
+                if kind == <$ty as Stage>::KIND {
+                    let typed: <$ty as Stage>::Params = serde_yaml::from_value(params.clone())?;
+                    return Ok(<$ty as Stage>::external_inputs(&typed));
+                }
+            )*
+            anyhow::bail!("unknown stage kind `{kind}`")
         }
 
         /// The kind's own checks of resolved parameters.

@@ -464,11 +464,15 @@ impl Runner {
             let r = &resolved[stage];
             let dir = base.join(stage);
             let params_json = serde_json::to_value(&r.params)?;
-            let needs: BTreeMap<String, String> = r
+            let mut needs: BTreeMap<String, String> = r
                 .needs
                 .iter()
                 .map(|n| (n.clone(), stamps[n].clone()))
                 .collect();
+            for path in kinds::external_inputs(&r.kind, &r.params)? {
+                let print = stamp::fingerprint(&self.root.join(&path))?;
+                needs.insert(format!("outside the pipeline: {}", path.display()), print);
+            }
             let expected = stamp::compute(&r.kind, &params_json, &needs, CODE_VERSION);
             stamps.insert(stage.clone(), expected.clone());
             let mut outcome = StageOutcome {

@@ -60,6 +60,24 @@ pub fn compute(
 }
 
 /// Every file under `dir` except the stamp and temporary files, sorted by path.
+/// What a file or folder outside the pipeline looks like now (names, sizes, times), or
+/// "missing".
+pub fn fingerprint(path: &Path) -> Result<String> {
+    let listing = if path.is_dir() {
+        serde_json::to_string(&list_outputs(path)?)?
+    } else if let Ok(meta) = std::fs::metadata(path) {
+        let modified = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos());
+        format!("{} {modified}", meta.len())
+    } else {
+        return Ok("missing".into());
+    };
+    Ok(hex::encode(Sha256::digest(listing.as_bytes())))
+}
+
 pub fn list_outputs(dir: &Path) -> Result<Vec<OutputFile>> {
     let mut out = Vec::new();
     let mut pending = vec![dir.to_path_buf()];

@@ -108,7 +108,12 @@ impl NightlyOutcome {
 }
 
 /// Metrics of each evaluation and whether higher is better.
-const SEG_METRICS: [(&str, bool); 3] = [("dice", true), ("iou", true), ("pixel_accuracy", true)];
+const SEG_METRICS: [(&str, bool); 4] = [
+    ("dice", true),
+    ("iou", true),
+    ("pixel_accuracy", true),
+    ("bare_marked", false),
+];
 const GAN_METRICS: [(&str, bool); 5] = [
     ("hole_l1", false),
     ("l1", false),

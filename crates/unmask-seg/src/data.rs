@@ -1,5 +1,6 @@
 //! The segmentation dataset (masked image in, binary mask out) and its batcher.
 
+use crate::augment::View;
 use anyhow::Result;
 use burn::tensor::{backend::Backend, Tensor};
 use image::{GrayImage, RgbImage};
@@ -40,11 +41,26 @@ pub fn load_sample(pair: &MaskedPair, size: u32) -> Result<SegSample> {
     })
 }
 
-/// Decodes `pairs` in parallel and lays them out as a batch; `flips[i]` mirrors sample `i`.
-pub fn make_batch(pairs: &[MaskedPair], flips: &[bool], size: u32) -> Result<SegBatch> {
+/// Decodes one pair as `view` shows it: the bare face with an empty mask for a negative,
+/// then the view's colour and framing changes.
+pub fn load_view(pair: &MaskedPair, view: &View, size: u32) -> Result<SegSample> {
+    let (image, mask) = if view.negative {
+        let image = images::resized_rgb(images::read_rgb(&pair.target)?, size);
+        (image, GrayImage::new(size, size))
+    } else {
+        let s = load_sample(pair, size)?;
+        (s.image, s.mask)
+    };
+    let (image, mask) = view.apply(image, mask);
+    Ok(SegSample { image, mask })
+}
+
+/// Decodes `pairs` in parallel, each as its view shows it, and lays them out as a batch.
+pub fn make_batch(pairs: &[MaskedPair], views: &[View], size: u32) -> Result<SegBatch> {
     let samples: Vec<SegSample> = pairs
         .par_iter()
-        .map(|p| load_sample(p, size))
+        .zip(views)
+        .map(|(p, v)| load_view(p, v, size))
         .collect::<Result<_>>()?;
     let mut batch = SegBatch {
         images: Vec::with_capacity(samples.len() * 3 * (size * size) as usize),
@@ -52,17 +68,11 @@ pub fn make_batch(pairs: &[MaskedPair], flips: &[bool], size: u32) -> Result<Seg
         len: samples.len(),
         size: size as usize,
     };
-    for (s, &flip) in samples.iter().zip(flips) {
-        batch.images.extend(images::rgb_planes(&s.image, flip));
-        batch.masks.extend(images::mask_plane(&s.mask, flip));
+    for (s, v) in samples.iter().zip(views) {
+        batch.images.extend(images::rgb_planes(&s.image, v.flip));
+        batch.masks.extend(images::mask_plane(&s.mask, v.flip));
     }
     Ok(batch)
-}
-
-/// Whether sample `index` of step `step` is mirrored: a function of the seed alone, so resumed
-/// and uninterrupted runs agree.
-pub fn flip_of(seed: u64, step: u64, slot: usize) -> bool {
-    unmask_core::rng::sample_unit(seed, &format!("seg-flip:{step}"), slot as u64) < 0.5
 }
 
 /// Checks a data folder has a manifest before a long job starts.

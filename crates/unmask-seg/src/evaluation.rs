@@ -1,6 +1,7 @@
 //! Scoring a segmenter against ground-truth masks: per image, then averaged overall and per
 //! mask type (the `eval-seg` stage, and validation during training).
 
+use crate::augment::View;
 use crate::data;
 use crate::inference::Segmenter;
 use crate::model::UNet;
@@ -20,18 +21,29 @@ pub struct ValScores {
     pub pixel_accuracy: f64,
     pub precision: f64,
     pub recall: f64,
+    /// Share of the bare face (the same face without its mask) called mask: false alarms,
+    /// lower is better.
+    pub bare_marked: f64,
 }
 
 impl ValScores {
-    pub const NAMES: [&'static str; 5] = ["dice", "iou", "pixel_accuracy", "precision", "recall"];
+    pub const NAMES: [&'static str; 6] = [
+        "dice",
+        "iou",
+        "pixel_accuracy",
+        "precision",
+        "recall",
+        "bare_marked",
+    ];
 
-    pub fn values(&self) -> [f64; 5] {
+    pub fn values(&self) -> [f64; 6] {
         [
             self.dice,
             self.iou,
             self.pixel_accuracy,
             self.precision,
             self.recall,
+            self.bare_marked,
         ]
     }
 
@@ -46,6 +58,7 @@ impl ValScores {
             pixel_accuracy: v[2],
             precision: v[3],
             recall: v[4],
+            bare_marked: v[5],
         }
     }
 
@@ -64,7 +77,8 @@ impl ValScores {
     }
 }
 
-/// Scores `model` on `pairs`, in batches of `batch_size`, one row per pair.
+/// Scores `model` on `pairs`, in batches of `batch_size`, one row per pair: the masked face
+/// against its mask, and the bare face for false alarms.
 pub fn score_pairs<B: Backend>(
     model: &UNet<B>,
     pairs: &[MaskedPair],
@@ -75,9 +89,20 @@ pub fn score_pairs<B: Backend>(
 ) -> Result<Vec<ValScores>> {
     let mut rows = Vec::with_capacity(pairs.len());
     for chunk in pairs.chunks(batch_size.max(1)) {
-        let batch = data::make_batch(chunk, &vec![false; chunk.len()], size)?;
+        let batch = data::make_batch(chunk, &vec![View::default(); chunk.len()], size)?;
         let (images, truth) = batch.tensors::<B>(device);
         let predicted = model.probabilities(images).greater_elem(threshold).float();
+        let bare = View {
+            negative: true,
+            ..Default::default()
+        };
+        let (bare_images, _) =
+            data::make_batch(chunk, &vec![bare; chunk.len()], size)?.tensors::<B>(device);
+        let marked = model
+            .probabilities(bare_images)
+            .greater_elem(threshold)
+            .float();
+        let n = chunk.len() as i32;
         // Columns in `ValScores::NAMES` order.
         let columns = [
             to_vec(dice(predicted.clone(), truth.clone())),
@@ -85,6 +110,7 @@ pub fn score_pairs<B: Backend>(
             to_vec(pixel_accuracy(predicted.clone(), truth.clone())),
             to_vec(precision(predicted.clone(), truth.clone())),
             to_vec(recall(predicted, truth)),
+            to_vec(marked.reshape([n, -1]).mean_dim(1).reshape([n])),
         ];
         rows.extend(
             scores::rows_of(&columns)
@@ -99,7 +125,11 @@ pub fn score_pairs<B: Backend>(
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct EvalSegParams {
+    /// `train`, `val`, `test`, or `all` (every pair, e.g. a small set of real photos).
     pub split: String,
+    /// A `train-seg` output folder to score instead of the `train-seg` stage in `needs`
+    /// (a model another pipeline trained); a relative path starts at the project root.
+    pub model: Option<std::path::PathBuf>,
     pub batch_size: usize,
     /// Overrides the threshold the segmenter was trained with.
     pub threshold: Option<f32>,
@@ -110,6 +140,7 @@ impl Default for EvalSegParams {
     fn default() -> Self {
         Self {
             split: "test".into(),
+            model: None,
             batch_size: 16,
             threshold: None,
             device: DeviceKind::Cpu,
@@ -130,22 +161,23 @@ pub struct EvalSummary {
 impl EvalSummary {
     pub fn describe(&self) -> String {
         format!(
-            "{} {} pairs: Dice {:.4}, IoU {:.4}, pixel accuracy {:.4}, precision {:.4}, recall {:.4}",
+            "{} {} pairs: Dice {:.4}, IoU {:.4}, pixel accuracy {:.4}, precision {:.4}, recall {:.4}, bare faces marked {:.2}%",
             self.count,
             self.split,
             self.overall.dice,
             self.overall.iou,
             self.overall.pixel_accuracy,
             self.overall.precision,
-            self.overall.recall
+            self.overall.recall,
+            100.0 * self.overall.bare_marked
         )
     }
 
     pub fn markdown(&self) -> String {
         format!(
-            "# Segmentation on the `{}` split\n\n| mask type | pairs | Dice | IoU | pixel accuracy | precision | recall |\n|---|---:|---:|---:|---:|---:|---:|\n{}",
+            "# Segmentation on the `{}` split\n\n`bare marked`: the share of the same faces without their masks that is called mask (false alarms).\n\n| mask type | pairs | Dice | IoU | pixel accuracy | precision | recall | bare marked |\n|---|---:|---:|---:|---:|---:|---:|---:|\n{}",
             self.split,
-            scores::markdown_rows(&self.groups, &[4; 5])
+            scores::markdown_rows(&self.groups, &[4; 6])
         )
     }
 }
@@ -159,7 +191,11 @@ pub fn evaluate(
     out_dir: &Path,
 ) -> Result<EvalSummary> {
     data::ensure_manifest(data_dir)?;
-    let pairs = unmask_masks::read_split(data_dir, &params.split)?;
+    let pairs = if params.split == "all" {
+        unmask_masks::read_pairs(data_dir)?
+    } else {
+        unmask_masks::read_split(data_dir, &params.split)?
+    };
     let job = EvalJob {
         model_dir: model_dir.to_path_buf(),
         pairs: pairs.clone(),

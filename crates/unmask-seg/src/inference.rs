@@ -102,26 +102,32 @@ impl<B: Backend> Segmenter<B> {
             .collect()
     }
 
-    /// Binary masks (255 inside) at each image's own size.
-    pub fn segment_batch(&self, imgs: &[RgbImage], threshold: Option<f32>) -> Vec<GrayImage> {
-        let cut = (threshold.unwrap_or(self.info.threshold) * 255.0).round() as u8;
+    /// Mask probability (0..255) at each image's own size.
+    pub fn probabilities_at_size(&self, imgs: &[RgbImage]) -> Vec<GrayImage> {
         self.probability_maps(imgs)
             .into_iter()
             .zip(imgs)
             .map(|(prob, img)| {
-                let prob = if prob.dimensions() == img.dimensions() {
+                if prob.dimensions() == img.dimensions() {
                     prob
                 } else {
                     image::imageops::resize(&prob, img.width(), img.height(), FilterType::Triangle)
-                };
-                GrayImage::from_fn(img.width(), img.height(), |x, y| {
-                    image::Luma([if prob.get_pixel(x, y).0[0] > cut {
-                        255
-                    } else {
-                        0
-                    }])
-                })
+                }
             })
+            .collect()
+    }
+
+    /// The probability threshold as a byte: pixels above it are mask.
+    pub fn cut(&self, threshold: Option<f32>) -> u8 {
+        (threshold.unwrap_or(self.info.threshold) * 255.0).round() as u8
+    }
+
+    /// Binary masks (255 inside) at each image's own size.
+    pub fn segment_batch(&self, imgs: &[RgbImage], threshold: Option<f32>) -> Vec<GrayImage> {
+        let cut = self.cut(threshold);
+        self.probabilities_at_size(imgs)
+            .iter()
+            .map(|prob| binarize(prob, cut))
             .collect()
     }
 
@@ -129,6 +135,17 @@ impl<B: Backend> Segmenter<B> {
         self.segment_batch(std::slice::from_ref(img), threshold)
             .remove(0)
     }
+}
+
+/// 255 where `prob` is above `cut`, else 0.
+pub fn binarize(prob: &GrayImage, cut: u8) -> GrayImage {
+    GrayImage::from_fn(prob.width(), prob.height(), |x, y| {
+        image::Luma([if prob.get_pixel(x, y).0[0] > cut {
+            255
+        } else {
+            0
+        }])
+    })
 }
 
 /// The folder holding `segmenter.json`: `dir` itself or `dir/best`.

@@ -2,6 +2,7 @@
 //! every N steps and at each epoch end, resume from the last checkpoint, and the best model by
 //! validation Dice kept apart for inference.
 
+use crate::augment::{AugmentConfig, View};
 use crate::data::{self, SegBatch};
 use crate::evaluation::{self, ValScores};
 use crate::model::{UNet, UNetConfig};
@@ -42,6 +43,8 @@ pub struct TrainSegConfig {
     pub flips: bool,
     /// Weight of binary cross-entropy added to the Dice loss (0: Dice alone, as the report).
     pub bce_weight: f32,
+    /// Negatives (bare faces) and random colour and framing changes; none by default.
+    pub augment: AugmentConfig,
     pub checkpoint_every: u64,
     /// Uses only the first N training pairs (by id) when set.
     pub max_train_samples: Option<usize>,
@@ -63,6 +66,7 @@ impl Default for TrainSegConfig {
             seed: 0,
             flips: true,
             bce_weight: 0.0,
+            augment: AugmentConfig::default(),
             checkpoint_every: 200,
             max_train_samples: None,
             threshold: 0.5,
@@ -75,6 +79,7 @@ impl Default for TrainSegConfig {
 impl TrainSegConfig {
     pub fn validate(&self) -> Result<()> {
         self.model.validate()?;
+        self.augment.validate(self.bce_weight)?;
         anyhow::ensure!(self.batch_size >= 1, "batch_size must be at least 1");
         anyhow::ensure!(
             self.epochs >= 1 || self.max_steps.is_some(),
@@ -290,10 +295,10 @@ impl TrainJob for Job {
                     let (_, idx) =
                         order::batch_indices(train.len(), cfg.batch_size, cfg.seed, step);
                     let pairs: Vec<MaskedPair> = idx.iter().map(|&i| train[i].clone()).collect();
-                    let flips: Vec<bool> = (0..pairs.len())
-                        .map(|slot| cfg.flips && data::flip_of(cfg.seed, step, slot))
+                    let views: Vec<View> = (0..pairs.len())
+                        .map(|slot| View::draw(&cfg.augment, cfg.flips, cfg.seed, step, slot))
                         .collect();
-                    Ok((step, data::make_batch(&pairs, &flips, size)?))
+                    Ok((step, data::make_batch(&pairs, &views, size)?))
                 },
             )
         };

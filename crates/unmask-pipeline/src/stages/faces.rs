@@ -1,4 +1,4 @@
-//! `kind: faces`: the face source of a dataset. Today the embedded synthetic generator.
+//! `kind: faces`: the face source of a dataset (see `unmask_faces::source`).
 
 use crate::kinds::{Stage, StageContext, StageReport};
 use anyhow::Result;
@@ -8,7 +8,7 @@ pub struct FacesStage;
 
 impl Stage for FacesStage {
     const KIND: &'static str = "faces";
-    const SUMMARY: &'static str = "faces with 68 landmarks: synthetic, a folder with a landmarks file, or photos (faces detected and aligned)";
+    const SUMMARY: &'static str = "faces with 68 landmarks: synthetic, a folder with a landmarks file, photos (faces detected and aligned), or face-api's demo photos";
     type Params = FacesConfig;
 
     fn run(params: &FacesConfig, ctx: &StageContext) -> Result<StageReport> {

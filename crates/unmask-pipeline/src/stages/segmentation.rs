@@ -1,7 +1,8 @@
 //! `kind: train-seg` and `kind: eval-seg`: the UNet mask segmenter on the pairs of a masks stage.
 
-use crate::kinds::{Needed, Stage, StageContext, StageReport};
+use crate::kinds::{needs_kind, Needed, Stage, StageContext, StageReport};
 use anyhow::Result;
+use unmask_seg::training::BEST_DIR;
 use unmask_seg::{EvalSegParams, TrainControl, TrainSegConfig};
 
 pub struct TrainSegStage;
@@ -34,11 +35,32 @@ pub struct EvalSegStage;
 
 impl Stage for EvalSegStage {
     const KIND: &'static str = "eval-seg";
-    const SUMMARY: &'static str = "score the segmenter on a split: Dice, IoU, pixel accuracy, precision, recall per mask type";
+    const SUMMARY: &'static str = "score the segmenter on a split: Dice, IoU, pixel accuracy, precision, recall, false alarms on the bare faces, per mask type";
     type Params = EvalSegParams;
 
+    fn external_inputs(params: &EvalSegParams) -> Vec<std::path::PathBuf> {
+        params.model.iter().map(|m| m.join(BEST_DIR)).collect()
+    }
+
+    fn check(params: &EvalSegParams, needs: &[Needed]) -> Result<()> {
+        anyhow::ensure!(
+            params.model.is_some() || needs_kind(needs, "train-seg"),
+            "nothing to score: add a `train-seg` stage to `needs` or set `model` to a train-seg output folder"
+        );
+        anyhow::ensure!(
+            ["train", "val", "test", "all"].contains(&params.split.as_str()),
+            "split must be train, val, test or all, got `{}`",
+            params.split
+        );
+        Ok(())
+    }
+
     fn run(params: &EvalSegParams, ctx: &StageContext) -> Result<StageReport> {
-        let model = &ctx.input("train-seg")?.dir;
+        let model = match &params.model {
+            Some(dir) => ctx.project_root.join(dir),
+            None => ctx.input("train-seg")?.dir.clone(),
+        };
+        let model = &model;
         let data = &ctx.input("masks")?.dir;
         let summary = unmask_seg::evaluation::evaluate(model, data, params, ctx.out_dir)?;
         Ok(StageReport {

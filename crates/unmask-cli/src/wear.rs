@@ -1,0 +1,146 @@
+//! `unmask wear-mask PHOTO -o OUT` (or a folder in, a folder out): MaskTheFace's job on real
+//! photos. Every face found gets a synthetic mask drawn from its 68 landmarks at the photo's
+//! own resolution, styled like the masks stage draws them. `--save-mask` writes the exact
+//! binary mask next to it, so a masked photo and its truth can test `unmask` end to end.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Result};
+use image::{DynamicImage, GrayImage};
+use serde_json::json;
+use unmask_detect::{LandmarkNet, TinyFaceDetector, DEFAULT_INPUT_SIZE, DEFAULT_SCORE_THRESHOLD};
+use unmask_masks::{render_mask, sample_style, MaskConfig, MaskType, N_LANDMARKS};
+use unmask_weights::{Asset, WeightStore};
+
+use crate::photo::{for_each_photo, mask_path, plan, write_image};
+
+type Cpu = burn_flex::Flex;
+
+pub struct WearArgs {
+    pub input: PathBuf,
+    pub output: PathBuf,
+    /// One mask type for every face; `None` draws each like the masks stage does.
+    pub mask_type: Option<MaskType>,
+    pub seed: u64,
+    /// Which faces to mask, by their place in the detector's order (0 = first); all if empty.
+    pub faces: Vec<usize>,
+    pub save_mask: bool,
+    pub json: bool,
+}
+
+struct Models {
+    detector: TinyFaceDetector<Cpu>,
+    landmarks: LandmarkNet<Cpu>,
+}
+
+pub fn run(args: &WearArgs) -> Result<()> {
+    let mut styles = MaskConfig::default();
+    if let Some(t) = args.mask_type {
+        styles.types = [(t, 1.0)].into_iter().collect();
+    }
+    let store = WeightStore::from_env()?;
+    let device = Default::default();
+    let models = Models {
+        detector: TinyFaceDetector::load(&store.path(Asset::TinyFaceDetector)?, &device)?,
+        landmarks: LandmarkNet::load(&store.path(Asset::FaceLandmark68)?, &device)?,
+    };
+    let jobs = plan(&args.input, &args.output)?;
+    for_each_photo("wear-mask", &jobs, args.json, describe, |input, output| {
+        wear_photo(&models, &styles, args, input, output)
+    })
+}
+
+/// Draws masks on the faces of one photo into `output`; returns its JSON summary.
+fn wear_photo(
+    models: &Models,
+    styles: &MaskConfig,
+    args: &WearArgs,
+    input: &Path,
+    output: &Path,
+) -> Result<serde_json::Value> {
+    let photo = unmask_detect::read_photo(input)?;
+    let boxes = models
+        .detector
+        .detect(&photo, DEFAULT_INPUT_SIZE, DEFAULT_SCORE_THRESHOLD)?;
+    let points = models.landmarks.landmarks(&photo, &boxes)?;
+    if let Some(&k) = args.faces.iter().find(|&&k| k >= boxes.len()) {
+        bail!(
+            "{}: --faces asks for face {k}, but {} face(s) were found (numbered from 0)",
+            input.display(),
+            boxes.len()
+        );
+    }
+    let name = input
+        .file_name()
+        .map_or(String::new(), |n| n.to_string_lossy().into_owned());
+    let mut result = photo.clone();
+    let mut truth = GrayImage::new(photo.width(), photo.height());
+    let mut faces = Vec::new();
+    for (k, (face, lm)) in boxes.iter().zip(&points).enumerate() {
+        let mut entry = json!({
+            "box": {"x": face.x, "y": face.y, "width": face.width, "height": face.height},
+            "score": face.score,
+        });
+        if !args.faces.is_empty() && !args.faces.contains(&k) {
+            entry["masked"] = json!(false);
+            faces.push(entry);
+            continue;
+        }
+        let mut rng =
+            unmask_core::rng::sample_rng(args.seed, &format!("wear-mask:{name}"), k as u64);
+        let style = sample_style(styles, &mut rng);
+        let mut points = [[0.0f32; 2]; N_LANDMARKS];
+        for (p, q) in points.iter_mut().zip(lm) {
+            *p = [q[0] as f32, q[1] as f32];
+        }
+        match render_mask(&result, &points, &style) {
+            Ok(drawn) => {
+                result = drawn.image;
+                for (t, m) in truth.pixels_mut().zip(drawn.mask.pixels()) {
+                    t.0[0] = t.0[0].max(m.0[0]);
+                }
+                entry["masked"] = json!(true);
+                entry["mask_type"] = json!(style.mask_type.as_str());
+                entry["mask_pixels"] = json!(drawn.mask.pixels().filter(|p| p.0[0] > 0).count());
+            }
+            Err(e) => {
+                entry["masked"] = json!(false);
+                entry["skipped"] = json!(e.to_string());
+            }
+        }
+        faces.push(entry);
+    }
+    let masked = faces.iter().filter(|f| f["masked"] == json!(true)).count();
+    write_image(&DynamicImage::ImageRgb8(result), output)?;
+    let truth_path = if args.save_mask {
+        let path = mask_path(output);
+        unmask_core::atomic::save_png(&truth, &path)?;
+        Some(path)
+    } else {
+        None
+    };
+    let note = if boxes.is_empty() {
+        "no face found: written unchanged"
+    } else {
+        "masked"
+    };
+    Ok(json!({
+        "input": input,
+        "output": output,
+        "faces_found": boxes.len(),
+        "faces_masked": masked,
+        "faces": faces,
+        "mask": truth_path,
+        "note": note,
+    }))
+}
+
+fn describe(s: &serde_json::Value) -> String {
+    format!(
+        "{} -> {}: {} face(s) found, {} masked",
+        s["input"].as_str().unwrap_or("?"),
+        s["output"].as_str().unwrap_or("?"),
+        s["faces_found"],
+        s["faces_masked"],
+    )
+}
