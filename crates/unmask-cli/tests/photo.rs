@@ -92,6 +92,40 @@ fn a_folder_of_photos_changes_only_the_faces_and_lists_bad_files() {
             "{changed} changed, {reported} reported"
         );
     }
+
+    // A face whose confident mask covers less of the mouth and chin than asked is left
+    // alone, with the reason: demanding every pixel at 99.99% leaves the photo as it was.
+    let strict = tmp.path().join("strict.png");
+    let run = unmask(
+        &[
+            photos.join("sample2.jpg").to_str().unwrap(),
+            "-o",
+            strict.to_str().unwrap(),
+            "--json",
+            "--min-coverage",
+            "1",
+            "--sure-probability",
+            "0.9999",
+        ],
+        &runs,
+    );
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(summary["faces_unmasked"], 0, "{summary}");
+    assert!(
+        summary["note"].as_str().unwrap().contains("unchanged"),
+        "{summary}"
+    );
+    for face in summary["faces"].as_array().unwrap() {
+        let marked = face["mask_area"].as_f64().unwrap() > 0.0;
+        assert!(!marked || face["skipped"].as_str().unwrap().contains("mouth and chin"));
+    }
+    let input = unmask_detect::read_photo(&photos.join("sample2.jpg")).unwrap();
+    assert_eq!(image::open(&strict).unwrap().into_rgb8(), input);
 }
 
 /// The boxes of a summary's faces, each grown by its own size on every side.
