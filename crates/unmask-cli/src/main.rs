@@ -69,9 +69,10 @@ struct PhotoCli {
     /// that is filled keeps the model's own threshold).
     #[arg(long, default_value_t = 0.85)]
     sure_probability: f32,
-    /// Smallest detector score for a face (face-api's default is 0.5; masked faces score
-    /// lower than bare ones).
-    #[arg(long, default_value_t = unmask_detect::DEFAULT_SCORE_THRESHOLD)]
+    /// Smallest detector score for a face. face-api's default is 0.5, but its detector was
+    /// trained on bare faces and scores masked ones lower; faces found by mistake are left
+    /// alone by the mask check.
+    #[arg(long, default_value_t = 0.4)]
     min_face_score: f64,
     /// The face detector's input size: a multiple of 32 (face-api's default 416); larger
     /// finds smaller faces and takes longer.

@@ -20,4 +20,4 @@ pub use augment::AugmentConfig;
 pub use evaluation::{EvalSegParams, EvalSummary, ValScores};
 pub use inference::{latest_model, Segmenter, SegmenterInfo};
 pub use model::{Norm, UNet, UNetConfig};
-pub use training::{train, TrainControl, TrainOutcome, TrainSegConfig};
+pub use training::{train, LrSchedule, TrainControl, TrainOutcome, TrainSegConfig};
