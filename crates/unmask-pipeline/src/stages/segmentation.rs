@@ -2,6 +2,7 @@
 
 use crate::kinds::{needs_kind, Needed, Stage, StageContext, StageReport};
 use anyhow::Result;
+use unmask_seg::inference::INFO_FILE as SEGMENTER_FILE;
 use unmask_seg::training::BEST_DIR;
 use unmask_seg::{EvalSegParams, TrainControl, TrainSegConfig};
 
@@ -39,7 +40,8 @@ impl Stage for EvalSegStage {
     type Params = EvalSegParams;
 
     fn external_inputs(params: &EvalSegParams) -> Vec<std::path::PathBuf> {
-        params.model.iter().map(|m| m.join(BEST_DIR)).collect()
+        // The folder as given (a train-seg folder or its best/): any change reruns the score.
+        params.model.iter().cloned().collect()
     }
 
     fn check(params: &EvalSegParams, needs: &[Needed]) -> Result<()> {
@@ -57,7 +59,15 @@ impl Stage for EvalSegStage {
 
     fn run(params: &EvalSegParams, ctx: &StageContext) -> Result<StageReport> {
         let model = match &params.model {
-            Some(dir) => ctx.project_root.join(dir),
+            Some(dir) => {
+                let dir = ctx.project_root.join(dir);
+                anyhow::ensure!(
+                    dir.join(BEST_DIR).is_dir() || dir.join(SEGMENTER_FILE).is_file(),
+                    "no trained segmenter in {} (eval-seg.model): train one first, e.g. `cargo xtask run quickstart`, or point eval-seg.model at a train-seg folder",
+                    dir.display()
+                );
+                dir
+            }
             None => ctx.input("train-seg")?.dir.clone(),
         };
         let model = &model;
