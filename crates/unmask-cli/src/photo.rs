@@ -45,10 +45,23 @@ pub fn run(args: &PhotoArgs) -> Result<()> {
             args.min_coverage
         );
     }
-    if !(0.0..1.0).contains(&args.sure_probability) {
+    // Probabilities are compared as bytes: above 0.99 no pixel could ever count.
+    if !(0.0..=0.99).contains(&args.sure_probability) {
         bail!(
-            "--sure-probability must be in [0, 1), got {}",
+            "--sure-probability must be in [0, 0.99], got {}",
             args.sure_probability
+        );
+    }
+    if !(0.0..=1.0).contains(&args.min_face_score) {
+        bail!(
+            "--min-face-score must be in [0, 1], got {}",
+            args.min_face_score
+        );
+    }
+    if args.detector_size < 32 || args.detector_size % 32 != 0 {
+        bail!(
+            "--detector-size must be a multiple of 32, got {}",
+            args.detector_size
         );
     }
     let gan = match &args.model {
@@ -382,4 +395,22 @@ fn describe(s: &serde_json::Value) -> String {
         s["note"].as_str().unwrap_or(""),
         s["time_ms"]["total"].as_f64().unwrap_or(0.0)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::coverage_of;
+    use image::{GrayImage, Luma};
+
+    #[test]
+    fn coverage_counts_the_region_only() {
+        // Region: the left half; mask: the top-left quarter plus the whole right half.
+        let region = GrayImage::from_fn(8, 8, |x, _| Luma([if x < 4 { 255 } else { 0 }]));
+        let mask = GrayImage::from_fn(8, 8, |x, y| {
+            Luma([if (x < 4 && y < 4) || x >= 4 { 255 } else { 0 }])
+        });
+        assert_eq!(coverage_of(&mask, &region), 0.5);
+        assert_eq!(coverage_of(&region, &region), 1.0);
+        assert_eq!(coverage_of(&mask, &GrayImage::new(8, 8)), 0.0);
+    }
 }

@@ -121,6 +121,8 @@ fn wear_photo(
     };
     let note = if boxes.is_empty() {
         "no face found: written unchanged"
+    } else if masked == 0 {
+        "no mask could be drawn (see each face's `skipped`): written unchanged"
     } else {
         "masked"
     };

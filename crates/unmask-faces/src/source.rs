@@ -71,7 +71,7 @@ impl FaceSource for DemoPhotosSource {
 pub fn from_config(cfg: &FacesConfig) -> Result<Box<dyn FaceSource>> {
     if cfg.demo_photos {
         if cfg.dir.is_some() || cfg.landmarks.is_some() {
-            bail!("faces.demo_photos and faces.dir name two sources: set one of them");
+            bail!("faces.demo_photos is a source of its own: unset faces.dir and faces.landmarks, or set demo_photos to false");
         }
         return Ok(Box::new(DemoPhotosSource));
     }

@@ -68,7 +68,7 @@ fn demo_photos_and_a_folder_are_two_sources() {
     };
     let err = generate(&cfg, tmp.path()).unwrap_err().to_string();
     assert!(
-        err.contains("demo_photos") && err.contains("faces.dir"),
+        err.contains("demo_photos") && err.contains("faces.dir") && err.contains("faces.landmarks"),
         "{err}"
     );
 }

@@ -59,7 +59,6 @@ pub fn compute(
     hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
 }
 
-/// Every file under `dir` except the stamp and temporary files, sorted by path.
 /// What a file or folder outside the pipeline looks like now (names, sizes, times), or
 /// "missing".
 pub fn fingerprint(path: &Path) -> Result<String> {
@@ -78,6 +77,7 @@ pub fn fingerprint(path: &Path) -> Result<String> {
     Ok(hex::encode(Sha256::digest(listing.as_bytes())))
 }
 
+/// Every file under `dir` except the stamp and temporary files, sorted by path.
 pub fn list_outputs(dir: &Path) -> Result<Vec<OutputFile>> {
     let mut out = Vec::new();
     let mut pending = vec![dir.to_path_buf()];

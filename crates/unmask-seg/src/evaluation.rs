@@ -21,8 +21,8 @@ pub struct ValScores {
     pub pixel_accuracy: f64,
     pub precision: f64,
     pub recall: f64,
-    /// Share of the bare face (the same face without its mask) called mask: false alarms,
-    /// lower is better.
+    /// Share of the pixels of the bare face image (the same crop without its mask) called
+    /// mask: false alarms, lower is better.
     pub bare_marked: f64,
 }
 
@@ -175,7 +175,7 @@ impl EvalSummary {
 
     pub fn markdown(&self) -> String {
         format!(
-            "# Segmentation on the `{}` split\n\n`bare marked`: the share of the same faces without their masks that is called mask (false alarms).\n\n| mask type | pairs | Dice | IoU | pixel accuracy | precision | recall | bare marked |\n|---|---:|---:|---:|---:|---:|---:|---:|\n{}",
+            "# Segmentation on the `{}` split\n\n`bare marked`: the share of the pixels of the same face images without their masks that is called mask (false alarms).\n\n| mask type | pairs | Dice | IoU | pixel accuracy | precision | recall | bare marked |\n|---|---:|---:|---:|---:|---:|---:|---:|\n{}",
             self.split,
             scores::markdown_rows(&self.groups, &[4; 6])
         )

@@ -4,7 +4,7 @@
 //! - [`loss`]: Dice loss exactly as eq. 1, optional BCE.
 //! - [`augment`]: what training shows of each sample (negatives, colour, framing).
 //! - [`data`]: masks-stage pairs to batches, decoded in parallel ahead of the model.
-//! - [`training`]: Adam, logs, checkpoints, resume, best model by validation Dice.
+//! - [`training`]: Adam, logs, checkpoints, resume, the best model by validation score.
 //! - [`evaluation`]: Dice, IoU, pixel accuracy, precision and recall, overall and per mask type.
 //! - [`inference`]: [`Segmenter`], masks for images of any size.
 

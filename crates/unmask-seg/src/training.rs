@@ -1,6 +1,7 @@
 //! Training the segmenter: Adam on the Dice loss, per-step and per-epoch logs, checkpoints
 //! every N steps and at each epoch end, resume from the last checkpoint, and the best model by
-//! validation Dice kept apart for inference.
+//! validation score (Dice, less bare-face false alarms when training shows bare faces) kept
+//! apart for inference.
 
 use crate::augment::{AugmentConfig, View};
 use crate::data::{self, SegBatch};
@@ -23,6 +24,8 @@ use unmask_train::{backend, order, seed, DeviceKind, TrainJob};
 pub const CHECKPOINT_DIR: &str = "checkpoint";
 pub const BEST_DIR: &str = unmask_train::models::BEST_DIR;
 pub const STEP_LOG: &str = "steps.parquet";
+/// The checkpoint format: 1 = sample views from `(seed, step, slot)` and six validation scores.
+pub const STATE_FORMAT: u32 = 1;
 pub const VAL_LOG: &str = "validation.parquet";
 pub const SUMMARY_FILE: &str = "train_summary.json";
 
@@ -108,9 +111,11 @@ impl TrainSegConfig {
     /// The fields a checkpoint must agree on to be continued: everything except the schedule
     /// (more epochs, another checkpoint interval or device may continue a run).
     fn identity(&self) -> Self {
+        // A cosine schedule is laid over the whole run: another length is another run.
+        let fixed_length = self.lr_schedule == LrSchedule::Constant;
         Self {
-            epochs: 0,
-            max_steps: None,
+            epochs: if fixed_length { 0 } else { self.epochs },
+            max_steps: if fixed_length { None } else { self.max_steps },
             checkpoint_every: 1,
             threshold: 0.5,
             eval_batch_size: 1,
@@ -157,6 +162,10 @@ pub struct TrainState {
     /// Older checkpoints lack it and start from zero.
     #[serde(default)]
     pub throughput: checkpoint::Throughput,
+    /// How samples are drawn and scored ([`STATE_FORMAT`]); 0 in checkpoints from before
+    /// sample views and bare-face scores, which finish as they are but do not continue.
+    #[serde(default)]
+    pub format: u32,
 }
 
 /// Test and tooling hooks that are not part of the run's identity.
@@ -194,7 +203,7 @@ impl TrainOutcome {
             )
         });
         format!(
-            "UNet {} params, {}/{} steps on {} pairs{}{}, best Dice {}{}",
+            "UNet {} params, {}/{} steps on {} pairs{}{}, best model's Dice {}{}",
             self.parameters,
             self.steps,
             self.total_steps,
@@ -284,6 +293,7 @@ impl TrainJob for Job {
             best_score: None,
             best_step: None,
             throughput: Default::default(),
+            format: STATE_FORMAT,
         };
         let mut resumed_from = None;
         if let Some((dir, saved)) = checkpoint::resume_state(
@@ -317,6 +327,12 @@ impl TrainJob for Job {
         let total = schedule.total;
         let parameters = model.num_params();
         let session = schedule.session(state.step, control.stop_after);
+        if resumed_from.is_some() && state.format != STATE_FORMAT && !session.is_empty() {
+            bail!(
+                "the checkpoint in {} was written by an older unmask (before bare-face scores and sample views): it cannot be continued the same way; rerun with --force to start afresh",
+                ckpt_dir.display()
+            );
+        }
 
         let batches = {
             let (train, cfg) = (train.clone(), config.clone());

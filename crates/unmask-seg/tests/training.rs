@@ -201,3 +201,38 @@ fn bad_runs_stop_with_clear_errors() {
     let err = train(&other, &data, &out, &TrainControl::default()).unwrap_err();
     assert!(format!("{err:#}").contains("base_channels"), "{err:#}");
 }
+
+#[test]
+fn a_checkpoint_from_before_sample_views_is_not_continued() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = dataset(tmp.path(), 10, 0.3);
+    let config = TrainSegConfig {
+        checkpoint_every: 1,
+        ..tiny(4)
+    };
+    let out = tmp.path().join("seg");
+    let killed = TrainControl {
+        stop_after: Some(2),
+        ..Default::default()
+    };
+    train(&config, &data, &out, &killed).unwrap();
+    // What an older unmask wrote: no `format` field.
+    let state_file = out.join(CHECKPOINT_DIR).join("state.json");
+    let mut state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&state_file).unwrap()).unwrap();
+    state.as_object_mut().unwrap().remove("format");
+    std::fs::write(&state_file, state.to_string()).unwrap();
+    let err = train(&config, &data, &out, &TrainControl::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("older unmask") && err.contains("--force"),
+        "{err}"
+    );
+    // Starting afresh works.
+    let fresh = TrainControl {
+        fresh: true,
+        ..Default::default()
+    };
+    assert_eq!(train(&config, &data, &out, &fresh).unwrap().steps, 4);
+}

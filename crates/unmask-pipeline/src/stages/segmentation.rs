@@ -50,6 +50,10 @@ impl Stage for EvalSegStage {
             "nothing to score: add a `train-seg` stage to `needs` or set `model` to a train-seg output folder"
         );
         anyhow::ensure!(
+            params.model.is_none() || !needs_kind(needs, "train-seg"),
+            "`model` and a `train-seg` stage in `needs` name two segmenters: keep one"
+        );
+        anyhow::ensure!(
             ["train", "val", "test", "all"].contains(&params.split.as_str()),
             "split must be train, val, test or all, got `{}`",
             params.split
