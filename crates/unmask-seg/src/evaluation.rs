@@ -161,7 +161,7 @@ pub struct EvalSummary {
 impl EvalSummary {
     pub fn describe(&self) -> String {
         format!(
-            "{} {} pairs: Dice {:.4}, IoU {:.4}, pixel accuracy {:.4}, precision {:.4}, recall {:.4}, bare faces marked {:.2}%",
+            "{} {} pairs: Dice {:.4}, IoU {:.4}, pixel accuracy {:.4}, precision {:.4}, recall {:.4}, bare-face pixels marked {:.2}%",
             self.count,
             self.split,
             self.overall.dice,

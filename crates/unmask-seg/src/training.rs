@@ -154,7 +154,7 @@ pub struct TrainState {
     pub config: TrainSegConfig,
     pub step: u64,
     pub best_dice: Option<f64>,
-    /// What picks the best model: validation Dice, less the share of bare faces marked when
+    /// What picks the best model: validation Dice, less the share of bare-face pixels marked when
     /// training shows bare faces.
     #[serde(default)]
     pub best_score: Option<f64>,
