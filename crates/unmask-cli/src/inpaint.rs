@@ -8,29 +8,40 @@ use anyhow::{Context, Result};
 use burn::tensor::backend::Backend;
 use unmask_inpaint::Inpainter;
 use unmask_seg::Segmenter;
-use unmask_train::{backend::infer_on, images, DeviceKind, InferJob};
+use unmask_train::{backend::infer_on, images, InferJob};
 
+use crate::options::ModelOptions;
+
+#[derive(clap::Args)]
 pub struct InpaintArgs {
+    /// The image (any size; the hole is generated at the model's size and pasted back).
     pub image: PathBuf,
+    /// The mask (white = fill); default: the trained segmenter's.
+    #[arg(long)]
     pub mask: Option<PathBuf>,
+    /// Where to write the result PNG.
+    #[arg(short, long)]
     pub output: PathBuf,
+    /// A `train-inpaint` output folder (default: the latest under --runs).
+    #[arg(long)]
     pub model: Option<PathBuf>,
+    /// A `train-seg` output folder for finding the mask (default: the latest under --runs).
+    #[arg(long)]
     pub seg_model: Option<PathBuf>,
-    pub runs: PathBuf,
-    pub device: DeviceKind,
-    pub json: bool,
+    #[command(flatten)]
+    pub options: ModelOptions,
 }
 
 pub fn run(args: &InpaintArgs) -> Result<()> {
     let model = match &args.model {
         Some(dir) => dir.clone(),
-        None => unmask_inpaint::latest_model(&args.runs)?,
+        None => unmask_inpaint::latest_model(&args.options.runs)?,
     };
     let seg_model = match (&args.mask, &args.seg_model) {
         (Some(_), _) => None,
         (None, Some(dir)) => Some(dir.clone()),
         (None, None) => Some(
-            unmask_seg::latest_model(&args.runs)
+            unmask_seg::latest_model(&args.options.runs)
                 .context("no --mask given, so the segmenter must find it")?,
         ),
     };
@@ -40,7 +51,7 @@ pub fn run(args: &InpaintArgs) -> Result<()> {
         None => None,
     };
     infer_on(
-        args.device,
+        args.options.device,
         Job {
             args,
             model,
@@ -81,7 +92,7 @@ impl InferJob for Job<'_> {
         if let Some(w) = &report.warning {
             eprintln!("warning: {}: {w}", self.args.image.display());
         }
-        if self.args.json {
+        if self.args.options.json {
             println!(
                 "{}",
                 serde_json::json!({

@@ -13,29 +13,51 @@ use serde_json::json;
 use unmask_detect::{feathered, mouth_and_chin, Alignment, LandmarkNet, TinyFaceDetector};
 use unmask_inpaint::Inpainter;
 use unmask_seg::{inference::binarize, Segmenter};
-use unmask_train::{backend::infer_on, DeviceKind, InferJob};
+use unmask_train::{backend::infer_on, InferJob};
 use unmask_weights::{Asset, WeightStore};
+
+use crate::options::ModelOptions;
 
 const PHOTO_EXTENSIONS: [&str; 8] = ["jpg", "jpeg", "png", "bmp", "webp", "tif", "tiff", "gif"];
 
+/// `unmask PHOTO -o OUT`: every face found is aligned, segmented, inpainted and pasted back.
+#[derive(clap::Args)]
 pub struct PhotoArgs {
-    pub input: PathBuf,
-    pub output: PathBuf,
+    /// A photo, or a folder of photos (jpg, png, bmp, webp, tiff, gif).
+    // Optional to clap only so that a subcommand can stand in its place.
+    #[arg(required = true)]
+    pub input: Option<PathBuf>,
+    /// The output image (format from its extension), or a folder for a folder of photos.
+    #[arg(short, long, required = true)]
+    pub output: Option<PathBuf>,
+    /// A `train-inpaint` output folder (default: the latest trained GAN under --runs).
+    #[arg(long)]
     pub model: Option<PathBuf>,
+    /// A `train-seg` output folder (default: the latest trained segmenter under --runs).
+    #[arg(long)]
     pub seg_model: Option<PathBuf>,
-    pub runs: PathBuf,
+    /// Also write the segmenter's mask at the photo's size as OUT.mask.png.
+    #[arg(long)]
     pub save_mask: bool,
-    pub device: DeviceKind,
-    pub json: bool,
-    /// A face is unmasked only when the segmented mask covers at least this share of its
-    /// mouth-and-chin region (every face mask covers all of it).
+    #[command(flatten)]
+    pub options: ModelOptions,
+    /// Leave a face alone unless the segmented mask covers at least this share of its mouth
+    /// and chin (a face mask covers all of it; stray marks on a bare face do not).
+    #[arg(long, default_value_t = 0.75)]
     pub min_coverage: f64,
-    /// Smallest detector score of a face (face-api's default: 0.5).
-    pub min_face_score: f64,
-    /// The detector's input size (a multiple of 32; larger finds smaller faces, slower).
-    pub detector_size: usize,
-    /// The mask probability above which a pixel counts towards `min_coverage`.
+    /// The mask probability above which a pixel counts towards --min-coverage (the mask
+    /// that is filled keeps the model's own threshold).
+    #[arg(long, default_value_t = 0.85)]
     pub sure_probability: f32,
+    /// Smallest detector score for a face. face-api's default is 0.5, but its detector was
+    /// trained on bare faces and scores masked ones lower; faces found by mistake are left
+    /// alone by the mask check.
+    #[arg(long, default_value_t = 0.4)]
+    pub min_face_score: f64,
+    /// The face detector's input size: a multiple of 32 (face-api's default 416); larger
+    /// finds smaller faces and takes longer.
+    #[arg(long, default_value_t = unmask_detect::DEFAULT_INPUT_SIZE)]
+    pub detector_size: usize,
 }
 
 pub fn run(args: &PhotoArgs) -> Result<()> {
@@ -66,16 +88,20 @@ pub fn run(args: &PhotoArgs) -> Result<()> {
     }
     let gan = match &args.model {
         Some(dir) => dir.clone(),
-        None => unmask_inpaint::latest_model(&args.runs)?,
+        None => unmask_inpaint::latest_model(&args.options.runs)?,
     };
     let seg = match &args.seg_model {
         Some(dir) => dir.clone(),
-        None => unmask_seg::latest_model(&args.runs)?,
+        None => unmask_seg::latest_model(&args.options.runs)?,
     };
     let store = WeightStore::from_env()?;
-    let jobs = plan(&args.input, &args.output)?;
+    let (input, output) = (args.input.as_deref(), args.output.as_deref());
+    let jobs = plan(
+        input.expect("required by clap"),
+        output.expect("required by clap"),
+    )?;
     infer_on(
-        args.device,
+        args.options.device,
         Job {
             args,
             gan,
@@ -162,7 +188,7 @@ impl InferJob for Job<'_> {
         for_each_photo(
             "unmask",
             &self.jobs,
-            self.args.json,
+            self.args.options.json,
             describe,
             |input, output| unmask_photo(&models, input, output, self.args),
         )

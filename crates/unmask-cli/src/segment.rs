@@ -6,25 +6,34 @@ use std::time::Instant;
 use anyhow::Result;
 use burn::tensor::backend::Backend;
 use unmask_seg::Segmenter;
-use unmask_train::{backend::infer_on, images, DeviceKind, InferJob};
+use unmask_train::{backend::infer_on, images, InferJob};
 
+use crate::options::ModelOptions;
+
+#[derive(clap::Args)]
 pub struct SegmentArgs {
+    /// The image (any size; it is resized to the model's size and the mask back).
     pub image: PathBuf,
+    /// Where to write the mask PNG.
+    #[arg(short, long)]
     pub output: PathBuf,
+    /// A `train-seg` output folder (default: the latest trained segmenter under --runs).
+    #[arg(long)]
     pub model: Option<PathBuf>,
-    pub runs: PathBuf,
+    /// Mask probability threshold (default: the one the model was trained with).
+    #[arg(long)]
     pub threshold: Option<f32>,
-    pub device: DeviceKind,
-    pub json: bool,
+    #[command(flatten)]
+    pub options: ModelOptions,
 }
 
 pub fn run(args: &SegmentArgs) -> Result<()> {
     let model = match &args.model {
         Some(dir) => dir.clone(),
-        None => unmask_seg::latest_model(&args.runs)?,
+        None => unmask_seg::latest_model(&args.options.runs)?,
     };
     let img = images::read_rgb(&args.image)?;
-    infer_on(args.device, Job { args, model, img })
+    infer_on(args.options.device, Job { args, model, img })
 }
 
 struct Job<'a> {
@@ -45,7 +54,7 @@ impl InferJob for Job<'_> {
         unmask_core::atomic::save_png(&mask, &self.args.output)?;
         let inside = mask.pixels().filter(|p| p.0[0] > 0).count();
         let area = inside as f64 / (mask.width() * mask.height()) as f64;
-        if self.args.json {
+        if self.args.options.json {
             let out = serde_json::json!({
                 "image": self.args.image,
                 "mask": self.args.output,

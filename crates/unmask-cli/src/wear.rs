@@ -16,15 +16,29 @@ use crate::photo::{for_each_photo, mask_path, plan, write_image};
 
 type Cpu = burn_flex::Flex;
 
+#[derive(clap::Args)]
 pub struct WearArgs {
+    /// A photo, or a folder of photos.
     pub input: PathBuf,
+    /// The output image, or a folder for a folder of photos (PNG).
+    #[arg(short, long)]
     pub output: PathBuf,
-    /// One mask type for every face; `None` draws each like the masks stage does.
+    /// One mask type for every face (surgical, surgical_blue, surgical_green, n95, kn95,
+    /// cloth, gas); default: each face drawn like the masks stage draws them.
+    #[arg(long = "type")]
     pub mask_type: Option<MaskType>,
-    pub seed: u64,
-    /// Which faces to mask, by their place in the detector's order (0 = first); all if empty.
+    /// Which faces to mask, by their place in the detector's order (0 = first), e.g.
+    /// `--faces 0,2`; default: all.
+    #[arg(long, value_delimiter = ',')]
     pub faces: Vec<usize>,
+    /// Seeds the mask styles: the same seed gives the same masks.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Also write the exact binary mask (white = mask) as OUT.mask.png.
+    #[arg(long)]
     pub save_mask: bool,
+    /// Print a JSON summary instead of a sentence.
+    #[arg(long)]
     pub json: bool,
 }
 
