@@ -8,6 +8,7 @@
 //! - `unmask wear-mask PHOTO -o OUT [--type T] [--faces 0,2] [--save-mask] [--json]`: draw
 //!   synthetic masks on the faces of real photos (MaskTheFace's job).
 
+mod files;
 mod inpaint;
 mod metrics;
 mod options;

@@ -1,24 +1,25 @@
 //! `unmask PHOTO -o OUT` (or a folder in, a folder out): finds the faces, and for each one
-//! aligns and crops it, segments the mask, inpaints it and pastes the result back with a
+//! aligns and crops it, segments the mask, checks that it is one (a confident mask over the
+//! mouth and chin), inpaints it and pastes the result back with a
 //! feathered blend at the photo's own resolution. Pixels outside the feathered mask are the
 //! input's, bit for bit; a photo without a face or a mask is written unchanged.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use burn::tensor::backend::Backend;
 use image::{DynamicImage, GrayImage, RgbImage};
 use serde_json::json;
-use unmask_detect::{feathered, mouth_and_chin, Alignment, LandmarkNet, TinyFaceDetector};
+use unmask_detect::{feathered, mouth_and_chin, Alignment, FaceFinder};
 use unmask_inpaint::Inpainter;
 use unmask_seg::{inference::binarize, Segmenter};
 use unmask_train::{backend::infer_on, InferJob};
-use unmask_weights::{Asset, WeightStore};
+use unmask_weights::WeightStore;
+
+use crate::files::{for_each_photo, mask_path, plan, write_image};
 
 use crate::options::ModelOptions;
-
-const PHOTO_EXTENSIONS: [&str; 8] = ["jpg", "jpeg", "png", "bmp", "webp", "tif", "tiff", "gif"];
 
 /// `unmask PHOTO -o OUT`: every face found is aligned, segmented, inpainted and pasted back.
 #[derive(clap::Args)]
@@ -94,7 +95,6 @@ pub fn run(args: &PhotoArgs) -> Result<()> {
         Some(dir) => dir.clone(),
         None => unmask_seg::latest_model(&args.options.runs)?,
     };
-    let store = WeightStore::from_env()?;
     let (input, output) = (args.input.as_deref(), args.output.as_deref());
     let jobs = plan(
         input.expect("required by clap"),
@@ -106,72 +106,22 @@ pub fn run(args: &PhotoArgs) -> Result<()> {
             args,
             gan,
             seg,
-            detector: store.path(Asset::TinyFaceDetector)?,
-            landmarks: store.path(Asset::FaceLandmark68)?,
+            store: WeightStore::from_env()?,
             jobs,
         },
     )
-}
-
-/// `(input, output)` pairs: one photo, or every photo of a folder into a folder.
-pub(crate) fn plan(input: &Path, output: &Path) -> Result<Vec<(PathBuf, PathBuf)>> {
-    if !input.is_dir() {
-        if !input.exists() {
-            bail!("{}: no such file or folder", input.display());
-        }
-        return Ok(vec![(input.to_path_buf(), output.to_path_buf())]);
-    }
-    if output.is_file() {
-        bail!(
-            "{} is a folder, so the output must be a folder, but {} is a file",
-            input.display(),
-            output.display()
-        );
-    }
-    let mut photos: Vec<PathBuf> = std::fs::read_dir(input)
-        .with_context(|| format!("cannot list {}", input.display()))?
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            p.is_file()
-                && p.extension().is_some_and(|e| {
-                    PHOTO_EXTENSIONS.contains(&e.to_string_lossy().to_lowercase().as_str())
-                })
-        })
-        .collect();
-    photos.sort();
-    if photos.is_empty() {
-        bail!(
-            "{} holds no photos ({})",
-            input.display(),
-            PHOTO_EXTENSIONS.join(", ")
-        );
-    }
-    std::fs::create_dir_all(output)
-        .with_context(|| format!("cannot create {}", output.display()))?;
-    // PNG out, whatever came in: a lossy format would change every pixel, not just the faces.
-    Ok(photos
-        .into_iter()
-        .map(|p| {
-            let stem = p.file_stem().expect("a listed file has a name").to_owned();
-            let out = output.join(stem).with_extension("png");
-            (p, out)
-        })
-        .collect())
 }
 
 struct Job<'a> {
     args: &'a PhotoArgs,
     gan: PathBuf,
     seg: PathBuf,
-    detector: PathBuf,
-    landmarks: PathBuf,
+    store: WeightStore,
     jobs: Vec<(PathBuf, PathBuf)>,
 }
 
 struct Models<B: Backend> {
-    detector: TinyFaceDetector<B>,
-    landmarks: LandmarkNet<B>,
+    faces: FaceFinder<B>,
     segmenter: Segmenter<B>,
     inpainter: Inpainter<B>,
 }
@@ -180,8 +130,7 @@ impl InferJob for Job<'_> {
     type Output = ();
     fn run<B: Backend>(self, device: B::Device) -> Result<()> {
         let models = Models::<B> {
-            detector: TinyFaceDetector::load(&self.detector, &device)?,
-            landmarks: LandmarkNet::load(&self.landmarks, &device)?,
+            faces: FaceFinder::load(&self.store, &device)?,
             segmenter: Segmenter::load(&self.seg, &device)?,
             inpainter: Inpainter::load(&self.gan, &device)?,
         };
@@ -193,68 +142,6 @@ impl InferJob for Job<'_> {
             |input, output| unmask_photo(&models, input, output, self.args),
         )
     }
-}
-
-/// Runs `work` on each `(input, output)` pair and prints each summary (`describe`d, or all
-/// as JSON at the end). One photo: its error is the command's. A folder: failures are
-/// listed at the end after the other photos are written, and the command fails.
-pub(crate) fn for_each_photo(
-    label: &'static str,
-    jobs: &[(PathBuf, PathBuf)],
-    json: bool,
-    describe: fn(&serde_json::Value) -> String,
-    mut work: impl FnMut(&Path, &Path) -> Result<serde_json::Value>,
-) -> Result<()> {
-    let batch = jobs.len() > 1;
-    let progress = batch.then(|| unmask_core::progress::Progress::new(label, jobs.len() as u64));
-    let mut failures = Vec::new();
-    let mut summaries = Vec::new();
-    for (input, output) in jobs {
-        match work(input, output) {
-            Ok(summary) => {
-                if !json {
-                    println!("{}", describe(&summary));
-                }
-                summaries.push(summary);
-            }
-            Err(e) => {
-                if !batch {
-                    return Err(e);
-                }
-                failures.push((input.clone(), format!("{e:#}")));
-            }
-        }
-        if let Some(p) = &progress {
-            p.inc(1);
-        }
-    }
-    if let Some(p) = &progress {
-        p.finish();
-    }
-    if json {
-        let failed: Vec<_> = failures
-            .iter()
-            .map(|(p, e)| json!({"input": p, "error": e}))
-            .collect();
-        let out = if batch {
-            json!({"photos": summaries, "failed": failed})
-        } else {
-            summaries.pop().unwrap_or_default()
-        };
-        println!("{}", serde_json::to_string_pretty(&out)?);
-    }
-    if !failures.is_empty() {
-        eprintln!("{} photo(s) could not be processed:", failures.len());
-        for (p, e) in &failures {
-            eprintln!("  {}: {e}", p.display());
-        }
-        bail!(
-            "{} of {} photos failed (listed above); the others were written",
-            failures.len(),
-            jobs.len()
-        );
-    }
-    Ok(())
 }
 
 fn ms(t: Instant) -> f64 {
@@ -274,11 +161,12 @@ fn unmask_photo<B: Backend>(
     let decode_ms = ms(started);
     let t = Instant::now();
     let boxes = models
+        .faces
         .detector
         .detect(&photo, args.detector_size, args.min_face_score)?;
     let detect_ms = ms(t);
     let t = Instant::now();
-    let points = models.landmarks.landmarks(&photo, &boxes)?;
+    let points = models.faces.landmarks.landmarks(&photo, &boxes)?;
     let landmarks_ms = ms(t);
     let mut result = photo.clone();
     let mut mask_canvas = save_mask.then(|| RgbImage::new(photo.width(), photo.height()));
@@ -390,25 +278,6 @@ fn coverage_of(mask: &GrayImage, region: &GrayImage) -> f64 {
     } else {
         covered as f64 / inside as f64
     }
-}
-
-/// `OUT.mask.png` next to the output.
-pub(crate) fn mask_path(output: &Path) -> PathBuf {
-    let stem = output
-        .file_stem()
-        .map_or("output".into(), |s| s.to_string_lossy().into_owned());
-    output.with_file_name(format!("{stem}.mask.png"))
-}
-
-/// Writes `img` atomically in the format its extension names (PNG when it names none).
-pub(crate) fn write_image(img: &DynamicImage, path: &Path) -> Result<()> {
-    let format = image::ImageFormat::from_path(path).unwrap_or(image::ImageFormat::Png);
-    unmask_core::atomic::write_with(path, |file| {
-        let mut buffered = std::io::BufWriter::new(file);
-        img.write_to(&mut buffered, format)
-            .with_context(|| format!("cannot encode {}", path.display()))?;
-        Ok(())
-    })
 }
 
 fn describe(s: &serde_json::Value) -> String {

@@ -8,11 +8,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Result};
 use image::{DynamicImage, GrayImage};
 use serde_json::json;
-use unmask_detect::{LandmarkNet, TinyFaceDetector, DEFAULT_INPUT_SIZE, DEFAULT_SCORE_THRESHOLD};
+use unmask_detect::{FaceFinder, DEFAULT_INPUT_SIZE, DEFAULT_SCORE_THRESHOLD};
 use unmask_masks::{render_mask, sample_style, MaskConfig, MaskType, N_LANDMARKS};
-use unmask_weights::{Asset, WeightStore};
+use unmask_weights::WeightStore;
 
-use crate::photo::{for_each_photo, mask_path, plan, write_image};
+use crate::files::{for_each_photo, mask_path, plan, write_image};
 
 type Cpu = burn_flex::Flex;
 
@@ -42,41 +42,28 @@ pub struct WearArgs {
     pub json: bool,
 }
 
-struct Models {
-    detector: TinyFaceDetector<Cpu>,
-    landmarks: LandmarkNet<Cpu>,
-}
-
 pub fn run(args: &WearArgs) -> Result<()> {
     let mut styles = MaskConfig::default();
     if let Some(t) = args.mask_type {
         styles.types = [(t, 1.0)].into_iter().collect();
     }
-    let store = WeightStore::from_env()?;
-    let device = Default::default();
-    let models = Models {
-        detector: TinyFaceDetector::load(&store.path(Asset::TinyFaceDetector)?, &device)?,
-        landmarks: LandmarkNet::load(&store.path(Asset::FaceLandmark68)?, &device)?,
-    };
+    let finder = FaceFinder::<Cpu>::load(&WeightStore::from_env()?, &Default::default())?;
     let jobs = plan(&args.input, &args.output)?;
     for_each_photo("wear-mask", &jobs, args.json, describe, |input, output| {
-        wear_photo(&models, &styles, args, input, output)
+        wear_photo(&finder, &styles, args, input, output)
     })
 }
 
 /// Draws masks on the faces of one photo into `output`; returns its JSON summary.
 fn wear_photo(
-    models: &Models,
+    finder: &FaceFinder<Cpu>,
     styles: &MaskConfig,
     args: &WearArgs,
     input: &Path,
     output: &Path,
 ) -> Result<serde_json::Value> {
     let photo = unmask_detect::read_photo(input)?;
-    let boxes = models
-        .detector
-        .detect(&photo, DEFAULT_INPUT_SIZE, DEFAULT_SCORE_THRESHOLD)?;
-    let points = models.landmarks.landmarks(&photo, &boxes)?;
+    let (boxes, points) = finder.find(&photo, DEFAULT_INPUT_SIZE, DEFAULT_SCORE_THRESHOLD)?;
     if let Some(&k) = args.faces.iter().find(|&&k| k >= boxes.len()) {
         bail!(
             "{}: --faces asks for face {k}, but {} face(s) were found (numbered from 0)",

@@ -5,17 +5,20 @@
 //! - [`input`]: pad to a square, TF's legacy bilinear resize, mean subtraction.
 //! - [`detector`]: the network, box decoding and non-maximum suppression.
 //! - [`landmarks`]: the 68-point landmark net on each face's crop.
+//! - [`faces`]: both nets loaded from the weights store and run together.
 //! - [`align`]: FFHQ-style aligned crops from the landmarks, and pasting results back.
 //! - [`photo`]: reading photos upright as RGB, refusing cut-off or huge ones.
 
 pub mod align;
 pub mod detector;
+pub mod faces;
 pub mod input;
 pub mod landmarks;
 pub mod photo;
 
 pub use align::{feathered, mouth_and_chin, Alignment};
 pub use detector::{FaceBox, TinyFaceDetector, DEFAULT_INPUT_SIZE, DEFAULT_SCORE_THRESHOLD};
+pub use faces::FaceFinder;
 pub use landmarks::{LandmarkNet, Landmarks68};
 pub use photo::{read_photo, MAX_PIXELS};
 

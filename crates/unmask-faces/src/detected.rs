@@ -9,10 +9,9 @@ use polars::prelude::*;
 use std::path::{Path, PathBuf};
 use unmask_core::{manifest, preview, progress::Progress, Landmarks};
 use unmask_detect::{
-    read_photo, Alignment, LandmarkNet, TinyFaceDetector, DEFAULT_INPUT_SIZE,
-    DEFAULT_SCORE_THRESHOLD,
+    read_photo, Alignment, FaceFinder, DEFAULT_INPUT_SIZE, DEFAULT_SCORE_THRESHOLD,
 };
-use unmask_weights::{Asset, WeightStore, FACE_API, FACE_API_DEMO_PHOTOS};
+use unmask_weights::{WeightStore, FACE_API, FACE_API_DEMO_PHOTOS};
 
 type Cpu = burn::backend::Flex;
 
@@ -48,18 +47,14 @@ fn detect_photos(
     origin: &str,
     out_dir: &Path,
 ) -> Result<FacesSummary> {
-    let store = WeightStore::from_env()?;
-    let device = Default::default();
-    let detector = TinyFaceDetector::<Cpu>::load(&store.path(Asset::TinyFaceDetector)?, &device)?;
-    let net = LandmarkNet::<Cpu>::load(&store.path(Asset::FaceLandmark68)?, &device)?;
+    let finder = FaceFinder::<Cpu>::load(&WeightStore::from_env()?, &Default::default())?;
     std::fs::create_dir_all(out_dir.join(IMAGES))?;
     let progress = Progress::new("faces", photos.len() as u64);
     let (mut crops, mut rejects, mut tiles) = (Vec::new(), Vec::new(), Vec::new());
     for (index, path) in photos.iter().enumerate() {
         progress.inc(1);
         let found = read_photo(path).and_then(|img| {
-            let boxes = detector.detect(&img, DEFAULT_INPUT_SIZE, DEFAULT_SCORE_THRESHOLD)?;
-            let points = net.landmarks(&img, &boxes)?;
+            let (boxes, points) = finder.find(&img, DEFAULT_INPUT_SIZE, DEFAULT_SCORE_THRESHOLD)?;
             Ok((img, boxes, points))
         });
         let (img, boxes, points) = match found {
