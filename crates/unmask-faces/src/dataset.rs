@@ -93,6 +93,36 @@ pub struct FacesSummary {
     pub test: usize,
 }
 
+impl FacesSummary {
+    /// The counts of faces with these splits.
+    pub fn of_splits(splits: impl IntoIterator<Item = Split>) -> Self {
+        let mut summary = Self {
+            count: 0,
+            train: 0,
+            val: 0,
+            test: 0,
+        };
+        for split in splits {
+            summary.count += 1;
+            match split {
+                Split::Train => summary.train += 1,
+                Split::Val => summary.val += 1,
+                Split::Test => summary.test += 1,
+            }
+        }
+        summary
+    }
+}
+
+/// `preview.png`: up to eight tiles a row, at most 128 px each; nothing when there are none.
+pub(crate) fn save_preview(tiles: &[image::RgbImage], size: u32, out_dir: &Path) -> Result<()> {
+    if !tiles.is_empty() {
+        let grid = preview::grid(tiles, 8.min(tiles.len()), size.min(128));
+        unmask_core::atomic::save_png(&grid, &out_dir.join(PREVIEW))?;
+    }
+    Ok(())
+}
+
 struct Row {
     id: String,
     path: String,
@@ -170,17 +200,8 @@ pub(crate) fn import_folder(
             Some(img)
         })
         .collect();
-    if !tiles.is_empty() {
-        let grid = preview::grid(&tiles, 8.min(tiles.len()), cfg.size.min(128));
-        unmask_core::atomic::save_png(&grid, &out_dir.join(PREVIEW))?;
-    }
-    let count_of = |s: Split| faces.iter().filter(|f| f.split == s).count();
-    Ok(FacesSummary {
-        count: faces.len(),
-        train: count_of(Split::Train),
-        val: count_of(Split::Val),
-        test: count_of(Split::Test),
-    })
+    save_preview(&tiles, cfg.size, out_dir)?;
+    Ok(FacesSummary::of_splits(faces.iter().map(|f| f.split)))
 }
 
 /// The manifest columns every face source writes: id, path, split, width, height and the
@@ -237,13 +258,7 @@ pub(crate) fn generate_synthetic(cfg: &FacesConfig, out_dir: &Path) -> Result<Fa
     write_preview(cfg, &rows, out_dir)?;
     let mut df = manifest_frame(&rows, cfg.size)?;
     manifest::write_parquet(&mut df, &out_dir.join(MANIFEST))?;
-    let count_of = |s: Split| rows.iter().filter(|r| r.split == s).count();
-    Ok(FacesSummary {
-        count: rows.len(),
-        train: count_of(Split::Train),
-        val: count_of(Split::Val),
-        test: count_of(Split::Test),
-    })
+    Ok(FacesSummary::of_splits(rows.iter().map(|r| r.split)))
 }
 
 fn write_preview(cfg: &FacesConfig, rows: &[Row], out_dir: &Path) -> Result<()> {
@@ -261,9 +276,7 @@ fn write_preview(cfg: &FacesConfig, rows: &[Row], out_dir: &Path) -> Result<()> 
             img
         })
         .collect();
-    let cell = cfg.size.min(128);
-    let grid = preview::grid(&tiles, 8.min(n), cell);
-    unmask_core::atomic::save_png(&grid, &out_dir.join(PREVIEW))
+    save_preview(&tiles, cfg.size, out_dir)
 }
 
 fn manifest_frame(rows: &[Row], size: u32) -> Result<DataFrame> {

@@ -3,7 +3,7 @@
 //! its landmarks carried into the crop. Photos that cannot be read or hold no face are listed
 //! in `rejects.parquet` with the reason.
 
-use crate::dataset::{FacesConfig, FacesSummary, Split, IMAGES, MANIFEST, PREVIEW};
+use crate::dataset::{FacesConfig, FacesSummary, Split, IMAGES, MANIFEST};
 use anyhow::{Context, Result};
 use polars::prelude::*;
 use std::path::{Path, PathBuf};
@@ -143,15 +143,6 @@ fn detect_photos(
         &mut DataFrame::new(rejects.len(), reject_cols)?,
         &out_dir.join(REJECTS),
     )?;
-    if !tiles.is_empty() {
-        let grid = preview::grid(&tiles, 8.min(tiles.len()), cfg.size.min(128));
-        unmask_core::atomic::save_png(&grid, &out_dir.join(PREVIEW))?;
-    }
-    let count_of = |s: Split| crops.iter().filter(|c| c.split == s).count();
-    Ok(FacesSummary {
-        count: crops.len(),
-        train: count_of(Split::Train),
-        val: count_of(Split::Val),
-        test: count_of(Split::Test),
-    })
+    crate::dataset::save_preview(&tiles, cfg.size, out_dir)?;
+    Ok(FacesSummary::of_splits(crops.iter().map(|c| c.split)))
 }
