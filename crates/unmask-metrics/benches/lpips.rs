@@ -1,5 +1,6 @@
-//! LPIPS-alex on 256x256 image pairs, batch of 8, burn Flex (CPU). Needs the alexnet weights
-//! (UNMASK_CACHE). Throughput is reported in pairs per second.
+//! LPIPS-alex on 256x256 image pairs, batch of 8, burn Flex (CPU): on the crate's CPU kernels
+//! (what `Lpips::distance` runs on Flex) and on burn's own convolutions. Needs the alexnet
+//! weights (UNMASK_CACHE). Throughput is reported in pairs per second.
 
 // The test helpers make the same deterministic image batches the tests use.
 #[path = "../tests/common/mod.rs"]
@@ -28,6 +29,10 @@ fn bench(c: &mut Criterion) {
     group.sample_size(10);
     group.bench_function("256x256_batch8", |bench| {
         bench.iter(|| to_vec(lpips.distance(a.clone(), b.clone())))
+    });
+    let burn = lpips.with_burn_convolutions();
+    group.bench_function("256x256_batch8_burn_convolutions", |bench| {
+        bench.iter(|| to_vec(burn.distance(a.clone(), b.clone())))
     });
     group.finish();
 }

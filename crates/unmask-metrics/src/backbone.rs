@@ -20,27 +20,12 @@ pub(crate) struct Conv<B: Backend> {
 }
 
 impl<B: Backend> Conv<B> {
-    #[allow(clippy::too_many_arguments)]
-    fn load(
-        file: &WeightFile,
-        prefix: &str,
-        i: usize,
-        out: usize,
-        inp: usize,
-        k: usize,
-        stride: usize,
-        padding: usize,
-        device: &B::Device,
-    ) -> Result<Self> {
+    fn load(file: &WeightFile, spec: &ConvSpec, device: &B::Device) -> Result<Self> {
         Ok(Self {
-            weight: file.tensor(
-                &format!("{prefix}.Conv_{i}.kernel"),
-                [out, inp, k, k],
-                device,
-            )?,
-            bias: file.tensor(&format!("{prefix}.Conv_{i}.bias"), [out], device)?,
-            stride,
-            padding,
+            weight: file.tensor(&spec.kernel_name(), spec.weight_shape(), device)?,
+            bias: file.tensor(&spec.bias_name(), [spec.out], device)?,
+            stride: spec.stride,
+            padding: spec.pad,
         })
     }
 
@@ -54,6 +39,32 @@ impl<B: Backend> Conv<B> {
             Some(self.bias.clone()),
             opts,
         ))
+    }
+}
+
+/// One convolution of a backbone and where its weights are in the safetensors file.
+pub(crate) struct ConvSpec {
+    /// `AlexNet_0.Conv_{i}` or `VGG16_0.Conv_{i}`.
+    pub prefix: String,
+    pub out: usize,
+    pub inp: usize,
+    pub k: usize,
+    pub stride: usize,
+    pub pad: usize,
+}
+
+impl ConvSpec {
+    pub fn kernel_name(&self) -> String {
+        format!("{}.kernel", self.prefix)
+    }
+
+    pub fn bias_name(&self) -> String {
+        format!("{}.bias", self.prefix)
+    }
+
+    /// `[out, in, k, k]`, PyTorch's layout.
+    pub fn weight_shape(&self) -> [usize; 4] {
+        [self.out, self.inp, self.k, self.k]
     }
 }
 
@@ -71,29 +82,59 @@ const VGG: [usize; 13] = [
     64, 64, 128, 128, 256, 256, 256, 512, 512, 512, 512, 512, 512,
 ];
 /// Number of convs in each VGG16 block; a feature is taken after each block's last ReLU.
-const VGG_BLOCKS: [usize; 5] = [2, 2, 3, 3, 3];
+pub(crate) const VGG_BLOCKS: [usize; 5] = [2, 2, 3, 3, 3];
 
 /// Channels of the five feature maps.
 pub(crate) const ALEX_CHANNELS: [usize; 5] = [64, 192, 384, 256, 256];
 pub(crate) const VGG_CHANNELS: [usize; 5] = [64, 128, 256, 512, 512];
 
-pub(crate) fn load_alex<B: Backend>(file: &WeightFile, device: &B::Device) -> Result<Vec<Conv<B>>> {
+pub(crate) fn alex_specs() -> Vec<ConvSpec> {
     ALEX.iter()
         .enumerate()
-        .map(|(i, &(o, c, k, s, p))| Conv::load(file, "AlexNet_0", i, o, c, k, s, p, device))
+        .map(|(i, &(out, inp, k, stride, pad))| ConvSpec {
+            prefix: format!("AlexNet_0.Conv_{i}"),
+            out,
+            inp,
+            k,
+            stride,
+            pad,
+        })
         .collect()
 }
 
-pub(crate) fn load_vgg<B: Backend>(file: &WeightFile, device: &B::Device) -> Result<Vec<Conv<B>>> {
-    let mut inp = 3;
+pub(crate) fn vgg_specs() -> Vec<ConvSpec> {
+    let inputs = std::iter::once(3).chain(VGG.iter().copied());
     VGG.iter()
+        .zip(inputs)
         .enumerate()
-        .map(|(i, &o)| {
-            let conv = Conv::load(file, "VGG16_0", i, o, inp, 3, 1, 1, device);
-            inp = o;
-            conv
+        .map(|(i, (&out, inp))| ConvSpec {
+            prefix: format!("VGG16_0.Conv_{i}"),
+            out,
+            inp,
+            k: 3,
+            stride: 1,
+            pad: 1,
         })
         .collect()
+}
+
+fn load_convs<B: Backend>(
+    file: &WeightFile,
+    specs: &[ConvSpec],
+    device: &B::Device,
+) -> Result<Vec<Conv<B>>> {
+    specs
+        .iter()
+        .map(|spec| Conv::load(file, spec, device))
+        .collect()
+}
+
+pub(crate) fn load_alex<B: Backend>(file: &WeightFile, device: &B::Device) -> Result<Vec<Conv<B>>> {
+    load_convs(file, &alex_specs(), device)
+}
+
+pub(crate) fn load_vgg<B: Backend>(file: &WeightFile, device: &B::Device) -> Result<Vec<Conv<B>>> {
+    load_convs(file, &vgg_specs(), device)
 }
 
 /// AlexNet features after ReLU 1..5 (maxpool 3x3 stride 2 after the first two).

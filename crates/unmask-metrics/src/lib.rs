@@ -15,6 +15,7 @@
 //! tests compare against.
 
 mod backbone;
+mod cpu;
 pub mod error;
 pub mod lpips;
 pub mod pixel;

@@ -5,17 +5,20 @@
 //! (`f / (sqrt(sum f^2) + 1e-10)`), their squared difference goes through the v0.1 1x1 linear
 //! layer (no bias), is averaged over H and W and summed over the five layers.
 
+use std::any::TypeId;
 use std::path::Path;
+use std::sync::Arc;
 
 use burn::tensor::{backend::Backend, module::conv2d, ops::ConvOptions, Tensor, TensorData};
 use unmask_weights::{Asset, WeightStore};
 
 use crate::backbone::{self, Conv};
+use crate::cpu::CpuLpips;
 use crate::{error::Result, weights::WeightFile};
 
-const SHIFT: [f32; 3] = [-0.030, -0.088, -0.188];
-const SCALE: [f32; 3] = [0.458, 0.448, 0.450];
-const EPS: f32 = 1e-10;
+pub(crate) const SHIFT: [f32; 3] = [-0.030, -0.088, -0.188];
+pub(crate) const SCALE: [f32; 3] = [0.458, 0.448, 0.450];
+pub(crate) const EPS: f32 = 1e-10;
 
 /// The feature network under LPIPS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -52,6 +55,9 @@ pub struct Lpips<B: Backend> {
     convs: Vec<Conv<B>>,
     /// The v0.1 linear layers, `[1, C, 1, 1]` each.
     lins: Vec<Tensor<B, 4>>,
+    /// On burn's Flex (CPU) backend: the same network on the `cpu` kernels, which `distance`
+    /// uses instead of burn's convolutions (about twice as fast).
+    cpu: Option<Arc<CpuLpips>>,
 }
 
 impl<B: Backend> Lpips<B> {
@@ -66,15 +72,26 @@ impl<B: Backend> Lpips<B> {
         let lins = channels
             .iter()
             .enumerate()
-            .map(|(k, &c)| {
-                file.tensor(
-                    &format!("NetLinLayer_{k}.Conv_0.kernel"),
-                    [1, c, 1, 1],
-                    device,
-                )
-            })
+            .map(|(k, &c)| file.tensor(&lin_name(k), [1, c, 1, 1], device))
             .collect::<Result<_>>()?;
-        Ok(Self { net, convs, lins })
+        let cpu = if TypeId::of::<B>() == TypeId::of::<burn_flex::Flex>() {
+            Some(Arc::new(CpuLpips::load(net, &file)?))
+        } else {
+            None
+        };
+        Ok(Self {
+            net,
+            convs,
+            lins,
+            cpu,
+        })
+    }
+
+    /// The same model computing `distance` with burn's own convolutions on every backend
+    /// (the reference the CPU kernels are tested against).
+    pub fn with_burn_convolutions(mut self) -> Self {
+        self.cpu = None;
+        self
     }
 
     /// Loads `net` from the weight store (fetching and converting the weights if needed).
@@ -119,6 +136,17 @@ impl<B: Backend> Lpips<B> {
             "lpips ({:?}): images must be at least {min}x{min}, got {h}x{w}",
             self.net
         );
+        if let Some(cpu) = &self.cpu {
+            let device = a.device();
+            let pixels = |t: Tensor<B, 4>| {
+                t.into_data()
+                    .convert::<f32>()
+                    .to_vec::<f32>()
+                    .expect("converted to f32")
+            };
+            let d = cpu.distance(&pixels(a), &pixels(b), n, h, w);
+            return Tensor::from_data(TensorData::new(d, [n]), &device);
+        }
         // One forward pass over both batches; every image is computed independently of its
         // position in the batch, so identical images still give exactly 0.
         let feats = self.features(Tensor::cat(vec![a, b], 0));
@@ -139,6 +167,11 @@ impl<B: Backend> Lpips<B> {
         }
         total.expect("five layers")
     }
+}
+
+/// The tensor holding layer `k`'s v0.1 linear weights (`[1, C, 1, 1]`).
+pub(crate) fn lin_name(k: usize) -> String {
+    format!("NetLinLayer_{k}.Conv_0.kernel")
 }
 
 /// `f / (sqrt(sum_c f^2) + 1e-10)`.

@@ -41,6 +41,12 @@ impl WeightFile {
         shape: [usize; D],
         device: &B::Device,
     ) -> Result<Tensor<B, D>> {
+        let values = self.values(name, &shape)?;
+        Ok(Tensor::from_data(TensorData::new(values, shape), device))
+    }
+
+    /// The values of tensor `name` in row-major order; it must be f32 with exactly `shape`.
+    pub fn values(&self, name: &str, shape: &[usize]) -> Result<Vec<f32>> {
         let st = self.parse()?;
         let view = st.tensor(name).map_err(|_| MetricsError::MissingTensor {
             path: self.path.clone(),
@@ -54,11 +60,10 @@ impl WeightFile {
                 expected: shape.to_vec(),
             });
         }
-        let values: Vec<f32> = view
+        Ok(view
             .data()
             .chunks_exact(4)
             .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .collect();
-        Ok(Tensor::from_data(TensorData::new(values, shape), device))
+            .collect())
     }
 }

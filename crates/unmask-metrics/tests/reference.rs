@@ -58,20 +58,26 @@ fn l1_and_psnr_match_reference() {
     compare("psnr", &to_vec(psnr(a, b)), &rows, 1e-3);
 }
 
+/// Both ways `Lpips` computes on the CPU: its own kernels and burn's convolutions.
+fn lpips_matches_reference(net: LpipsNet, asset: Asset, metric: &str) {
+    let (a, b, rows) = pairs();
+    let lpips = Lpips::<B>::load(net, &weights(asset), &Default::default()).expect("weights load");
+    compare(
+        metric,
+        &to_vec(lpips.distance(a.clone(), b.clone())),
+        &rows,
+        TOL,
+    );
+    let burn = lpips.with_burn_convolutions();
+    compare(metric, &to_vec(burn.distance(a, b)), &rows, TOL);
+}
+
 #[test]
 fn lpips_alex_matches_reference() {
-    let (a, b, rows) = pairs();
-    let device = Default::default();
-    let lpips = Lpips::<B>::load(LpipsNet::Alex, &weights(Asset::AlexNetLpips), &device)
-        .expect("alexnet weights load");
-    compare("lpips_alex", &to_vec(lpips.distance(a, b)), &rows, TOL);
+    lpips_matches_reference(LpipsNet::Alex, Asset::AlexNetLpips, "lpips_alex");
 }
 
 #[test]
 fn lpips_vgg_matches_reference() {
-    let (a, b, rows) = pairs();
-    let device = Default::default();
-    let lpips = Lpips::<B>::load(LpipsNet::Vgg, &weights(Asset::Vgg16Lpips), &device)
-        .expect("vgg16 weights load");
-    compare("lpips_vgg", &to_vec(lpips.distance(a, b)), &rows, TOL);
+    lpips_matches_reference(LpipsNet::Vgg, Asset::Vgg16Lpips, "lpips_vgg");
 }
