@@ -11,7 +11,7 @@ use anyhow::{bail, Result};
 use burn::tensor::backend::Backend;
 use image::{DynamicImage, GrayImage, RgbImage};
 use serde_json::json;
-use unmask_detect::{feathered, mouth_and_chin, Alignment, FaceFinder};
+use unmask_detect::{feathered, mouth_and_chin, Alignment, Detector, FaceFinder};
 use unmask_inpaint::Inpainter;
 use unmask_seg::{inference::binarize, Segmenter};
 use unmask_train::{backend::infer_on, InferJob};
@@ -19,7 +19,12 @@ use unmask_weights::WeightStore;
 
 use crate::files::{for_each_photo, mask_path, plan, write_image};
 
-use crate::options::ModelOptions;
+use crate::options::{DetectorOptions, ModelOptions};
+
+/// `unmask`'s smallest face score: masked faces score lower than bare ones (on face-api's demo
+/// photos with synthetic masks, SSD finds 15 of 22 above 0.5, 20 above 0.3), and a bare face
+/// found by mistake is left alone by the mask check.
+const UNMASK_MIN_FACE_SCORE: f64 = 0.3;
 
 /// `unmask PHOTO -o OUT`: every face found is aligned, segmented, inpainted and pasted back.
 #[derive(clap::Args)]
@@ -50,15 +55,8 @@ pub struct PhotoArgs {
     /// that is filled keeps the model's own threshold).
     #[arg(long, default_value_t = 0.85)]
     pub sure_probability: f32,
-    /// Smallest detector score for a face. face-api's default is 0.5, but its detector was
-    /// trained on bare faces and scores masked ones lower; faces found by mistake are left
-    /// alone by the mask check.
-    #[arg(long, default_value_t = 0.4)]
-    pub min_face_score: f64,
-    /// The face detector's input size: a multiple of 32 (face-api's default 416); larger
-    /// finds smaller faces and takes longer.
-    #[arg(long, default_value_t = unmask_detect::DEFAULT_INPUT_SIZE)]
-    pub detector_size: usize,
+    #[command(flatten)]
+    pub faces: DetectorOptions,
 }
 
 pub fn run(args: &PhotoArgs) -> Result<()> {
@@ -75,18 +73,7 @@ pub fn run(args: &PhotoArgs) -> Result<()> {
             args.sure_probability
         );
     }
-    if !(0.0..=1.0).contains(&args.min_face_score) {
-        bail!(
-            "--min-face-score must be in [0, 1], got {}",
-            args.min_face_score
-        );
-    }
-    if args.detector_size < 32 || args.detector_size % 32 != 0 {
-        bail!(
-            "--detector-size must be a multiple of 32, got {}",
-            args.detector_size
-        );
-    }
+    let detector = args.faces.detector()?;
     let gan = match &args.model {
         Some(dir) => dir.clone(),
         None => unmask_inpaint::latest_model(&args.options.runs)?,
@@ -106,6 +93,7 @@ pub fn run(args: &PhotoArgs) -> Result<()> {
             args,
             gan,
             seg,
+            detector,
             store: WeightStore::from_env()?,
             jobs,
         },
@@ -116,6 +104,7 @@ struct Job<'a> {
     args: &'a PhotoArgs,
     gan: PathBuf,
     seg: PathBuf,
+    detector: Detector,
     store: WeightStore,
     jobs: Vec<(PathBuf, PathBuf)>,
 }
@@ -130,7 +119,7 @@ impl InferJob for Job<'_> {
     type Output = ();
     fn run<B: Backend>(self, device: B::Device) -> Result<()> {
         let models = Models::<B> {
-            faces: FaceFinder::load(&self.store, &device)?,
+            faces: FaceFinder::load(&self.store, self.detector, &device)?,
             segmenter: Segmenter::load(&self.seg, &device)?,
             inpainter: Inpainter::load(&self.gan, &device)?,
         };
@@ -162,8 +151,7 @@ fn unmask_photo<B: Backend>(
     let t = Instant::now();
     let boxes = models
         .faces
-        .detector
-        .detect(&photo, args.detector_size, args.min_face_score)?;
+        .detect(&photo, args.faces.min_score(UNMASK_MIN_FACE_SCORE))?;
     let detect_ms = ms(t);
     let t = Instant::now();
     let points = models.faces.landmarks.landmarks(&photo, &boxes)?;

@@ -8,11 +8,12 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Result};
 use image::{DynamicImage, GrayImage};
 use serde_json::json;
-use unmask_detect::{FaceFinder, DEFAULT_INPUT_SIZE, DEFAULT_SCORE_THRESHOLD};
+use unmask_detect::FaceFinder;
 use unmask_masks::{render_mask, sample_style, MaskConfig, MaskType, N_LANDMARKS};
 use unmask_weights::WeightStore;
 
 use crate::files::{for_each_photo, mask_path, plan, write_image};
+use crate::options::DetectorOptions;
 
 type Cpu = burn_flex::Flex;
 
@@ -40,6 +41,8 @@ pub struct WearArgs {
     /// Print a JSON summary instead of a sentence.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub detection: DetectorOptions,
 }
 
 pub fn run(args: &WearArgs) -> Result<()> {
@@ -47,7 +50,8 @@ pub fn run(args: &WearArgs) -> Result<()> {
     if let Some(t) = args.mask_type {
         styles.types = [(t, 1.0)].into_iter().collect();
     }
-    let finder = FaceFinder::<Cpu>::load(&WeightStore::from_env()?, &Default::default())?;
+    let detector = args.detection.detector()?;
+    let finder = FaceFinder::<Cpu>::load(&WeightStore::from_env()?, detector, &Default::default())?;
     let jobs = plan(&args.input, &args.output)?;
     for_each_photo("wear-mask", &jobs, args.json, describe, |input, output| {
         wear_photo(&finder, &styles, args, input, output)
@@ -63,7 +67,10 @@ fn wear_photo(
     output: &Path,
 ) -> Result<serde_json::Value> {
     let photo = unmask_detect::read_photo(input)?;
-    let (boxes, points) = finder.find(&photo, DEFAULT_INPUT_SIZE, DEFAULT_SCORE_THRESHOLD)?;
+    let min_score = args
+        .detection
+        .min_score(unmask_detect::DEFAULT_SCORE_THRESHOLD);
+    let (boxes, points) = finder.find(&photo, min_score)?;
     if let Some(&k) = args.faces.iter().find(|&&k| k >= boxes.len()) {
         bail!(
             "{}: --faces asks for face {k}, but {} face(s) were found (numbered from 0)",

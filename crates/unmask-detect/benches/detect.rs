@@ -1,8 +1,12 @@
 //! Face detection and landmarks on the CPU (burn flex) for a 1024x768 photo with one face
-//! (cut from face-api's `sample2.jpg`): the detector alone, and detector + 68 landmarks.
+//! (cut from face-api's `sample2.jpg`): the tiny detector alone, the SSD detector alone, and
+//! the tiny detector + 68 landmarks.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use unmask_detect::{LandmarkNet, TinyFaceDetector, DEFAULT_INPUT_SIZE, DEFAULT_SCORE_THRESHOLD};
+use unmask_detect::{
+    LandmarkNet, SsdMobilenetV1, TinyFaceDetector, DEFAULT_INPUT_SIZE, DEFAULT_SCORE_THRESHOLD,
+    SSD_DEFAULT_MIN_CONFIDENCE,
+};
 use unmask_weights::{Asset, WeightStore, FACE_API, FACE_API_DEMO_PHOTOS};
 
 type B = burn::backend::Flex;
@@ -32,6 +36,13 @@ fn detect(c: &mut Criterion) {
                 .detect(&img, DEFAULT_INPUT_SIZE, DEFAULT_SCORE_THRESHOLD)
                 .unwrap()
         })
+    });
+    let ssd =
+        SsdMobilenetV1::<B>::load(&store.path(Asset::SsdMobilenetV1).unwrap(), &device).unwrap();
+    let found = ssd.detect(&img, SSD_DEFAULT_MIN_CONFIDENCE).unwrap();
+    assert_eq!(found.len(), 1, "the SSD detector finds the one face");
+    group.bench_function("detect_ssd", |b| {
+        b.iter(|| ssd.detect(&img, SSD_DEFAULT_MIN_CONFIDENCE).unwrap())
     });
     group.bench_function("detect_and_landmarks", |b| {
         b.iter(|| {

@@ -94,9 +94,10 @@ fn hwio<B: Backend>(
     shape: [usize; 4],
     device: &B::Device,
 ) -> Result<Tensor<B, 4>> {
-    Ok(file
-        .tensor::<B, 4>(name, shape, device)?
-        .permute([3, 2, 0, 1]))
+    Ok(crate::burn_kernel(
+        file.tensor::<B, 4>(name, shape, device)?,
+        false,
+    ))
 }
 
 impl<B: Backend> TinyFaceDetector<B> {
@@ -116,9 +117,14 @@ impl<B: Backend> TinyFaceDetector<B> {
             let (cin, cout) = (CHANNELS[k - 1], CHANNELS[k]);
             separable.push(SeparableConv {
                 // `[3, 3, C, 1]`: the multiplier axis becomes burn's per-group input axis.
-                depthwise: file
-                    .tensor::<B, 4>(&format!("conv{k}/depthwise_filter"), [3, 3, cin, 1], device)?
-                    .permute([2, 3, 0, 1]),
+                depthwise: crate::burn_kernel(
+                    file.tensor::<B, 4>(
+                        &format!("conv{k}/depthwise_filter"),
+                        [3, 3, cin, 1],
+                        device,
+                    )?,
+                    true,
+                ),
                 pointwise: hwio(
                     &file,
                     &format!("conv{k}/pointwise_filter"),
@@ -177,7 +183,7 @@ impl<B: Backend> TinyFaceDetector<B> {
         score_threshold: f64,
     ) -> Result<Vec<FaceBox>> {
         anyhow::ensure!(
-            input_size >= 32 && input_size % 32 == 0,
+            input_size >= 32 && input_size.is_multiple_of(32),
             "the detector's input size must be a multiple of 32, got {input_size}"
         );
         anyhow::ensure!(img.width() > 0 && img.height() > 0, "the image is empty");

@@ -64,9 +64,9 @@ pub fn resize_legacy_bilinear(
     })
 }
 
-/// The detector's input: `img` zero-padded at the bottom or right to a square, resized to
-/// `size` and normalised, as channel planes (`[3, size, size]` flattened).
-pub fn detector_planes(img: &RgbImage, size: usize) -> Vec<f32> {
+/// `img` zero-padded at the bottom or right to a square and resized to `size`, as both
+/// face-api detectors see it before their own normalisation.
+pub fn padded_square(img: &RgbImage, size: usize) -> Rgb32 {
     let (w, h) = (img.width() as usize, img.height() as usize);
     let pixels = img.as_raw();
     resize_legacy_bilinear(w.max(h), size, |x, y, c| {
@@ -76,7 +76,22 @@ pub fn detector_planes(img: &RgbImage, size: usize) -> Vec<f32> {
             0.0
         }
     })
-    .normalised(DETECTOR_MEAN)
+}
+
+/// The tiny detector's input: [`padded_square`] normalised with [`DETECTOR_MEAN`], as channel
+/// planes (`[3, size, size]` flattened).
+pub fn detector_planes(img: &RgbImage, size: usize) -> Vec<f32> {
+    padded_square(img, size).normalised(DETECTOR_MEAN)
+}
+
+/// The SSD detector's input: [`padded_square`] mapped to `[-1, 1]` (`x / 127.5 - 1` in f32, as
+/// tfjs computes it), as channel planes.
+pub fn ssd_planes(img: &RgbImage, size: usize) -> Vec<f32> {
+    padded_square(img, size)
+        .planes
+        .iter()
+        .map(|&v| v as f32 / 127.5 - 1.0)
+        .collect()
 }
 
 #[cfg(test)]

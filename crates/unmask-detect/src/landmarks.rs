@@ -92,21 +92,22 @@ impl<B: Backend> LandmarkNet<B> {
                 let name = |part: &str| format!("dense{b}/conv{k}/{part}");
                 let bias = file.tensor::<B, 1>(&name("bias"), [cout], device)?;
                 if b == 0 && k == 0 {
-                    let weight = file
-                        .tensor::<B, 4>(&name("filters"), [3, 3, cin, cout], device)?
-                        .permute([3, 2, 0, 1]);
+                    let tf = file.tensor::<B, 4>(&name("filters"), [3, 3, cin, cout], device)?;
+                    let weight = crate::burn_kernel(tf, false);
                     return Ok(Conv {
                         depthwise: None,
                         weight,
                         bias,
                     });
                 }
-                let depthwise = file
-                    .tensor::<B, 4>(&name("depthwise_filter"), [3, 3, cin, 1], device)?
-                    .permute([2, 3, 0, 1]);
-                let weight = file
-                    .tensor::<B, 4>(&name("pointwise_filter"), [1, 1, cin, cout], device)?
-                    .permute([3, 2, 0, 1]);
+                let depthwise = crate::burn_kernel(
+                    file.tensor::<B, 4>(&name("depthwise_filter"), [3, 3, cin, 1], device)?,
+                    true,
+                );
+                let weight = crate::burn_kernel(
+                    file.tensor::<B, 4>(&name("pointwise_filter"), [1, 1, cin, cout], device)?,
+                    false,
+                );
                 Ok(Conv {
                     depthwise: Some(depthwise),
                     weight,

@@ -3,9 +3,10 @@
 //! match the JavaScript package's (checked against `tests/reference/face_api/`).
 //!
 //! - [`input`]: pad to a square, TF's legacy bilinear resize, mean subtraction.
-//! - [`detector`]: the network, box decoding and non-maximum suppression.
+//! - [`detector`]: the tiny detector, box decoding and non-maximum suppression.
+//! - [`ssd`]: face-api's SSD MobileNet v1 detector (slower, finds more masked faces).
 //! - [`landmarks`]: the 68-point landmark net on each face's crop.
-//! - [`faces`]: both nets loaded from the weights store and run together.
+//! - [`faces`]: a detector and the landmark net loaded from the weights store, run together.
 //! - [`align`]: FFHQ-style aligned crops from the landmarks, and pasting results back.
 //! - [`photo`]: reading photos upright as RGB, refusing cut-off or huge ones.
 
@@ -15,12 +16,30 @@ pub mod faces;
 pub mod input;
 pub mod landmarks;
 pub mod photo;
+pub mod ssd;
 
 pub use align::{feathered, mouth_and_chin, Alignment};
 pub use detector::{FaceBox, TinyFaceDetector, DEFAULT_INPUT_SIZE, DEFAULT_SCORE_THRESHOLD};
-pub use faces::FaceFinder;
+pub use faces::{Detector, FaceFinder};
 pub use landmarks::{LandmarkNet, Landmarks68};
 pub use photo::{read_photo, MAX_PIXELS};
+pub use ssd::{SsdMobilenetV1, SSD_DEFAULT_MIN_CONFIDENCE, SSD_INPUT_SIZE};
+
+/// A TF.js kernel (`[h, w, in, out]`, or `[h, w, C, 1]` for a depthwise one) in burn's
+/// `[out, in, h, w]` layout, stored that way: a permuted view would be copied again by every
+/// convolution that uses it.
+pub(crate) fn burn_kernel<B: burn::tensor::backend::Backend>(
+    tf: burn::tensor::Tensor<B, 4>,
+    depthwise: bool,
+) -> burn::tensor::Tensor<B, 4> {
+    let device = tf.device();
+    let order = if depthwise {
+        [2, 3, 0, 1]
+    } else {
+        [3, 2, 0, 1]
+    };
+    burn::tensor::Tensor::from_data(tf.permute(order).into_data(), &device)
+}
 
 /// The values of an output tensor (what names it in the error).
 pub(crate) fn values<B: burn::tensor::backend::Backend, const D: usize>(

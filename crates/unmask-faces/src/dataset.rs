@@ -31,9 +31,31 @@ pub struct FacesConfig {
     pub dir: Option<PathBuf>,
     /// The landmarks of the photos in `dir`: CSV or parquet, 68 x/y pairs per image.
     pub landmarks: Option<PathBuf>,
-    /// face-api's six demo photos (20 real faces, fetched from its npm package), detected
+    /// face-api's six demo photos (22 real faces, fetched from its npm package), detected
     /// and aligned: a small real-face check without a face dataset.
     pub demo_photos: bool,
+    /// The face detector for photos without landmarks (`dir` alone, `demo_photos`).
+    pub detector: PhotoDetector,
+}
+
+/// Which face-api detector finds the faces of photos without a landmarks file.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum PhotoDetector {
+    /// SSD MobileNet v1 (finds more faces).
+    #[default]
+    Ssd,
+    /// The tiny detector at its default input size (about five times faster).
+    Tiny,
+}
+
+impl PhotoDetector {
+    pub fn detector(self) -> unmask_detect::Detector {
+        match self {
+            PhotoDetector::Ssd => unmask_detect::Detector::Ssd,
+            PhotoDetector::Tiny => unmask_detect::Detector::TINY,
+        }
+    }
 }
 
 impl Default for FacesConfig {
@@ -49,6 +71,7 @@ impl Default for FacesConfig {
             dir: None,
             landmarks: None,
             demo_photos: false,
+            detector: PhotoDetector::default(),
         }
     }
 }

@@ -8,9 +8,7 @@ use anyhow::{Context, Result};
 use polars::prelude::*;
 use std::path::{Path, PathBuf};
 use unmask_core::{manifest, preview, progress::Progress, Landmarks};
-use unmask_detect::{
-    read_photo, Alignment, FaceFinder, DEFAULT_INPUT_SIZE, DEFAULT_SCORE_THRESHOLD,
-};
+use unmask_detect::{read_photo, Alignment, FaceFinder, DEFAULT_SCORE_THRESHOLD};
 use unmask_weights::{WeightStore, FACE_API, FACE_API_DEMO_PHOTOS};
 
 type Cpu = burn::backend::Flex;
@@ -32,7 +30,7 @@ pub(crate) fn detect_folder(cfg: &FacesConfig, dir: &Path, out_dir: &Path) -> Re
     detect_photos(cfg, &photos, &dir.display().to_string(), out_dir)
 }
 
-/// face-api's six demo photos (20 real faces), fetched from its npm package by the weights
+/// face-api's six demo photos (22 real faces), fetched from its npm package by the weights
 /// store: a small real-face set no registry of face datasets is needed for.
 pub(crate) fn detect_demo_photos(cfg: &FacesConfig, out_dir: &Path) -> Result<FacesSummary> {
     let store = WeightStore::from_env()?;
@@ -47,14 +45,15 @@ fn detect_photos(
     origin: &str,
     out_dir: &Path,
 ) -> Result<FacesSummary> {
-    let finder = FaceFinder::<Cpu>::load(&WeightStore::from_env()?, &Default::default())?;
+    let store = WeightStore::from_env()?;
+    let finder = FaceFinder::<Cpu>::load(&store, cfg.detector.detector(), &Default::default())?;
     std::fs::create_dir_all(out_dir.join(IMAGES))?;
     let progress = Progress::new("faces", photos.len() as u64);
     let (mut crops, mut rejects, mut tiles) = (Vec::new(), Vec::new(), Vec::new());
     for (index, path) in photos.iter().enumerate() {
         progress.inc(1);
         let found = read_photo(path).and_then(|img| {
-            let (boxes, points) = finder.find(&img, DEFAULT_INPUT_SIZE, DEFAULT_SCORE_THRESHOLD)?;
+            let (boxes, points) = finder.find(&img, DEFAULT_SCORE_THRESHOLD)?;
             Ok((img, boxes, points))
         });
         let (img, boxes, points) = match found {

@@ -1,7 +1,7 @@
-//! A folder of photos alone becomes a face dataset: face-api's demo photos (20 faces in six
-//! photos), plus a file that is not an image and a photo without a face.
+//! A folder of photos alone becomes a face dataset: two of face-api's demo photos, plus a file
+//! that is not an image and a photo without a face, with either detector.
 
-use unmask_faces::{generate, FacesConfig};
+use unmask_faces::{generate, FacesConfig, PhotoDetector};
 use unmask_weights::{WeightStore, FACE_API, FACE_API_DEMO_PHOTOS};
 
 #[test]
@@ -18,33 +18,38 @@ fn photos_without_landmarks_become_aligned_crops_with_landmarks() {
     image::RgbImage::from_pixel(300, 200, image::Rgb([90, 120, 200]))
         .save(photos.join("sky.png"))
         .unwrap();
-    let cfg = FacesConfig {
-        dir: Some(photos.clone()),
-        size: 128,
-        preview_count: 4,
-        ..Default::default()
-    };
     let out = tmp.path().join("faces");
-    std::fs::create_dir_all(&out).unwrap();
-    let summary = generate(&cfg, &out).unwrap();
-    // face-api finds 3 + 1 faces in sample1 and sample2 (tests/reference/face_api).
-    assert_eq!(summary.count, 4);
-    let faces = unmask_faces::read_faces(&out).unwrap();
-    assert_eq!(faces.len(), 4);
-    for f in &faces {
-        let img = image::open(&f.path).unwrap();
-        assert_eq!((img.width(), img.height()), (128, 128));
-        // Aligned: the eyes level and in the upper half, the mouth below them.
-        let lm = &f.landmarks.0;
-        let (le, re) = (lm[36..42].iter(), lm[42..48].iter());
-        let eye_y = le.chain(re).map(|p| p[1]).sum::<f32>() / 12.0;
-        assert!(eye_y > 20.0 && eye_y < 64.0, "eye line at {eye_y}");
-        assert!(
-            (lm[39][1] - lm[42][1]).abs() < 8.0,
-            "eyes not level: {lm:?}"
-        );
-        assert!(lm[57][1] > eye_y + 15.0);
-        assert!(lm.iter().all(|p| p[0] > -10.0 && p[0] < 138.0));
+    // face-api finds 3 + 3 faces in sample1 and sample2 with its SSD detector, 3 + 1 with the
+    // tiny one (tests/reference/face_api).
+    for (detector, expected) in [(PhotoDetector::Tiny, 4), (PhotoDetector::Ssd, 6)] {
+        let cfg = FacesConfig {
+            dir: Some(photos.clone()),
+            size: 128,
+            preview_count: 4,
+            detector,
+            ..Default::default()
+        };
+        let _ = std::fs::remove_dir_all(&out);
+        std::fs::create_dir_all(&out).unwrap();
+        let summary = generate(&cfg, &out).unwrap();
+        assert_eq!(summary.count, expected, "{detector:?}");
+        let faces = unmask_faces::read_faces(&out).unwrap();
+        assert_eq!(faces.len(), expected);
+        for f in &faces {
+            let img = image::open(&f.path).unwrap();
+            assert_eq!((img.width(), img.height()), (128, 128));
+            // Aligned: the eyes level and in the upper half, the mouth below them.
+            let lm = &f.landmarks.0;
+            let (le, re) = (lm[36..42].iter(), lm[42..48].iter());
+            let eye_y = le.chain(re).map(|p| p[1]).sum::<f32>() / 12.0;
+            assert!(eye_y > 20.0 && eye_y < 64.0, "eye line at {eye_y}");
+            assert!(
+                (lm[39][1] - lm[42][1]).abs() < 8.0,
+                "eyes not level: {lm:?}"
+            );
+            assert!(lm[57][1] > eye_y + 15.0);
+            assert!(lm.iter().all(|p| p[0] > -10.0 && p[0] < 138.0));
+        }
     }
     let rejects = unmask_core::manifest::read_parquet(&out.join("rejects.parquet")).unwrap();
     let reasons =

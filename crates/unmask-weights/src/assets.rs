@@ -89,6 +89,8 @@ pub enum Asset {
     Vgg16Lpips,
     /// face-api.js tiny face detector.
     TinyFaceDetector,
+    /// face-api.js SSD MobileNet v1 face detector.
+    SsdMobilenetV1,
     /// face-api.js 68-point landmark net.
     FaceLandmark68,
     /// face-api.js tiny 68-point landmark net.
@@ -139,6 +141,23 @@ const TINY_FACE: AssetSpec = AssetSpec {
     ],
     format: Format::TfjsManifest,
     output: "tiny_face_detector.safetensors",
+};
+// Not among FACTS.md's pins: measured from the same 1.7.15 tarball (npm checks the tarball's
+// own integrity hash when it is fetched).
+const SSD_MOBILENET: AssetSpec = AssetSpec {
+    package: FACE_API,
+    files: &[
+        RawFile {
+            archive_path: "package/model/ssd_mobilenetv1_model.bin",
+            sha256: "2835640602d53718aa6ae9a42896327eaa21beefed056c218d32ca7d79e1e2f8",
+        },
+        RawFile {
+            archive_path: "package/model/ssd_mobilenetv1_model-weights_manifest.json",
+            sha256: "888f744dffbc84f5f060d1f8427d9742341943a2dfaaf9205d10029b7e7a2955",
+        },
+    ],
+    format: Format::TfjsManifest,
+    output: "ssd_mobilenetv1.safetensors",
 };
 const LANDMARK68: AssetSpec = AssetSpec {
     package: FACE_API,
@@ -202,10 +221,11 @@ pub const FACE_API_DEMO_PHOTOS: [RawFile; 6] = [
 
 impl Asset {
     /// All built-in assets, in a stable order.
-    pub const ALL: [Asset; 5] = [
+    pub const ALL: [Asset; 6] = [
         Asset::AlexNetLpips,
         Asset::Vgg16Lpips,
         Asset::TinyFaceDetector,
+        Asset::SsdMobilenetV1,
         Asset::FaceLandmark68,
         Asset::FaceLandmark68Tiny,
     ];
@@ -216,6 +236,7 @@ impl Asset {
             Asset::AlexNetLpips => &ALEX,
             Asset::Vgg16Lpips => &VGG,
             Asset::TinyFaceDetector => &TINY_FACE,
+            Asset::SsdMobilenetV1 => &SSD_MOBILENET,
             Asset::FaceLandmark68 => &LANDMARK68,
             Asset::FaceLandmark68Tiny => &LANDMARK68_TINY,
         }

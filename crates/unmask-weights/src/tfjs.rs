@@ -61,9 +61,13 @@ pub fn read_tensors(manifest: &[u8], bin_name: &str, bin: &[u8]) -> Result<Vec<T
                 .iter()
                 .try_fold(1usize, |a, &d| a.checked_mul(d))
                 .ok_or_else(|| format!("{}: shape {:?} overflows", w.name, w.shape))?;
-            if w.dtype != "float32" {
-                return Err(format!("{}: dtype {} is not supported", w.name, w.dtype));
-            }
+            // Integer tensors are graph constants (the SSD detector's slice sizes, its anchor
+            // count): read past, not kept.
+            let keep = match w.dtype.as_str() {
+                "float32" => true,
+                "int32" => false,
+                other => return Err(format!("{}: dtype {other} is not supported", w.name)),
+            };
             let (width, quant) = match &w.quantization {
                 None => (4, None),
                 Some(q) => {
@@ -98,6 +102,9 @@ pub fn read_tensors(manifest: &[u8], bin_name: &str, bin: &[u8]) -> Result<Vec<T
                     )
                 })?;
             pos += len;
+            if !keep {
+                continue;
+            }
             let values: Vec<f32> = match (width, quant) {
                 (1, Some((scale, min))) => bytes
                     .iter()

@@ -126,6 +126,28 @@ fn tfjs_dequantizes_and_reads_float32() {
 }
 
 #[test]
+fn tfjs_reads_past_integer_constants() {
+    let manifest = br#"[{"paths": ["x.bin"], "weights": [
+        {"name": "count", "shape": [], "dtype": "int32",
+         "quantization": {"dtype": "uint8", "scale": 1, "min": 5118}},
+        {"name": "f", "shape": [2], "dtype": "float32"}]}]"#;
+    let mut bin = vec![0u8];
+    bin.extend(1.5f32.to_le_bytes());
+    bin.extend((-2.0f32).to_le_bytes());
+    let t = tfjs::read_tensors(manifest, "x.bin", &bin).unwrap();
+    assert_eq!(t.len(), 1);
+    assert_eq!(
+        (t[0].name.as_str(), t[0].values.clone()),
+        ("f", vec![1.5, -2.0])
+    );
+    let bad = String::from_utf8(manifest.to_vec())
+        .unwrap()
+        .replace("int32", "bool");
+    let e = tfjs::read_tensors(bad.as_bytes(), "x.bin", &bin).unwrap_err();
+    assert!(e.contains("count") && e.contains("bool"), "{e}");
+}
+
+#[test]
 fn tfjs_safetensors_roundtrip() {
     let spec = *Asset::TinyFaceDetector.spec();
     // The spec expects the .bin to be named tiny_face_detector_model.bin: rename in the manifest.
