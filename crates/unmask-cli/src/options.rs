@@ -1,6 +1,7 @@
 //! Options every command that runs trained models shares.
 
 use std::path::PathBuf;
+use unmask_detect::{Detector, DetectorKind};
 use unmask_train::DeviceKind;
 
 #[derive(clap::Args, Clone, Debug)]
@@ -15,28 +16,21 @@ pub struct ModelOptions {
     pub json: bool,
 }
 
-/// Which face detector `--detector` names.
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DetectorName {
-    /// face-api's SSD MobileNet v1: finds more faces, masked ones included.
-    Ssd,
-    /// face-api's tiny detector: about five times faster, misses more masked faces.
-    Tiny,
-}
-
 /// How faces are found in a photo (every command that reads photos shares these).
 #[derive(clap::Args, Clone, Debug)]
 pub struct DetectorOptions {
-    /// Which face detector finds the faces.
-    #[arg(long, value_enum, default_value_t = DetectorName::Ssd)]
-    pub detector: DetectorName,
+    /// Which face detector finds the faces: `ssd` (face-api's SSD MobileNet v1: finds more
+    /// faces, masked ones included) or `tiny` (about five times faster, misses more masked
+    /// faces).
+    #[arg(long, default_value_t = DetectorKind::Ssd)]
+    pub detector: DetectorKind,
     /// The tiny detector's input size: a multiple of 32 (default 416); larger finds smaller
     /// faces and takes longer. The SSD detector always sees 512x512.
     #[arg(long)]
     pub detector_size: Option<usize>,
-    /// Smallest detector score for a face. Default: 0.3 for `unmask` (the detectors were
-    /// trained on bare faces and score masked ones lower; a face found by mistake is left
-    /// alone by the mask check), 0.5 (face-api's default) for `wear-mask`.
+    /// Keep faces the detector scores above this, in (0, 1). Default: 0.3 for `unmask` (the
+    /// detectors were trained on bare faces and score masked ones lower; a face found by
+    /// mistake is left alone by the mask check), face-api's 0.5 for `wear-mask`.
     #[arg(long)]
     pub min_face_score: Option<f64>,
 }
@@ -48,18 +42,17 @@ impl DetectorOptions {
     }
 
     /// The detector these options name, checked before any model loads.
-    pub fn detector(&self) -> anyhow::Result<unmask_detect::Detector> {
-        if let Some(score) = self.min_face_score.filter(|s| !(0.0..=1.0).contains(s)) {
-            anyhow::bail!("--min-face-score must be in [0, 1], got {score}");
+    pub fn detector(&self) -> anyhow::Result<Detector> {
+        // 0 would keep every one of SSD's 5,118 anchors (up to 100 boxes), 1 none.
+        if let Some(score) = self.min_face_score.filter(|s| !(*s > 0.0 && *s < 1.0)) {
+            anyhow::bail!("--min-face-score must be between 0 and 1 (exclusive), got {score}");
         }
         let detector = match (self.detector, self.detector_size) {
-            (DetectorName::Ssd, Some(_)) => {
+            (DetectorKind::Ssd, Some(_)) => {
                 anyhow::bail!("--detector-size sets the tiny detector's input: add --detector tiny")
             }
-            (DetectorName::Ssd, None) => unmask_detect::Detector::Ssd,
-            (DetectorName::Tiny, size) => unmask_detect::Detector::Tiny {
-                input_size: size.unwrap_or(unmask_detect::DEFAULT_INPUT_SIZE),
-            },
+            (DetectorKind::Tiny, Some(input_size)) => Detector::Tiny { input_size },
+            (kind, None) => Detector::of_kind(kind),
         };
         detector
             .validate()
@@ -71,9 +64,8 @@ impl DetectorOptions {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use unmask_detect::Detector;
 
-    fn options(detector: DetectorName, size: Option<usize>, score: f64) -> DetectorOptions {
+    fn options(detector: DetectorKind, size: Option<usize>, score: f64) -> DetectorOptions {
         DetectorOptions {
             detector,
             detector_size: size,
@@ -84,21 +76,26 @@ mod tests {
     #[test]
     fn detector_options_are_checked_before_models_load() {
         let ok = |o: DetectorOptions| o.detector().unwrap();
-        assert_eq!(ok(options(DetectorName::Ssd, None, 0.5)), Detector::Ssd);
-        assert_eq!(ok(options(DetectorName::Tiny, None, 0.5)), Detector::TINY);
+        assert_eq!(ok(options(DetectorKind::Ssd, None, 0.5)), Detector::Ssd);
         assert_eq!(
-            ok(options(DetectorName::Tiny, Some(608), 0.5)),
+            ok(options(DetectorKind::Tiny, None, 0.5)),
+            Detector::Tiny { input_size: 416 }
+        );
+        assert_eq!(
+            ok(options(DetectorKind::Tiny, Some(608), 0.5)),
             Detector::Tiny { input_size: 608 }
         );
         let err = |o: DetectorOptions| o.detector().unwrap_err().to_string();
-        assert!(err(options(DetectorName::Ssd, Some(608), 0.5)).contains("--detector tiny"));
-        assert!(err(options(DetectorName::Tiny, Some(100), 0.5)).contains("multiple of 32"));
-        assert!(err(options(DetectorName::Ssd, None, 1.5)).contains("--min-face-score"));
+        assert!(err(options(DetectorKind::Ssd, Some(608), 0.5)).contains("--detector tiny"));
+        assert!(err(options(DetectorKind::Tiny, Some(100), 0.5)).contains("multiple of 32"));
+        for bad in [0.0, 1.0, 1.5] {
+            assert!(err(options(DetectorKind::Ssd, None, bad)).contains("--min-face-score"));
+        }
         let default = DetectorOptions {
             min_face_score: None,
-            ..options(DetectorName::Ssd, None, 0.0)
+            ..options(DetectorKind::Ssd, None, 0.5)
         };
         assert_eq!(default.min_score(0.3), 0.3);
-        assert_eq!(options(DetectorName::Ssd, None, 0.7).min_score(0.3), 0.7);
+        assert_eq!(options(DetectorKind::Ssd, None, 0.7).min_score(0.3), 0.7);
     }
 }

@@ -56,7 +56,7 @@ pub struct PhotoArgs {
     #[arg(long, default_value_t = 0.85)]
     pub sure_probability: f32,
     #[command(flatten)]
-    pub faces: DetectorOptions,
+    pub detection: DetectorOptions,
 }
 
 pub fn run(args: &PhotoArgs) -> Result<()> {
@@ -73,7 +73,7 @@ pub fn run(args: &PhotoArgs) -> Result<()> {
             args.sure_probability
         );
     }
-    let detector = args.faces.detector()?;
+    let detector = args.detection.detector()?;
     let gan = match &args.model {
         Some(dir) => dir.clone(),
         None => unmask_inpaint::latest_model(&args.options.runs)?,
@@ -151,7 +151,7 @@ fn unmask_photo<B: Backend>(
     let t = Instant::now();
     let boxes = models
         .faces
-        .detect(&photo, args.faces.min_score(UNMASK_MIN_FACE_SCORE))?;
+        .detect(&photo, args.detection.min_score(UNMASK_MIN_FACE_SCORE))?;
     let detect_ms = ms(t);
     let t = Instant::now();
     let points = models.faces.landmarks.landmarks(&photo, &boxes)?;

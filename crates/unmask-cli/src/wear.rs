@@ -69,7 +69,7 @@ fn wear_photo(
     let photo = unmask_detect::read_photo(input)?;
     let min_score = args
         .detection
-        .min_score(unmask_detect::DEFAULT_SCORE_THRESHOLD);
+        .min_score(args.detection.detector.face_api_min_score());
     let (boxes, points) = finder.find(&photo, min_score)?;
     if let Some(&k) = args.faces.iter().find(|&&k| k >= boxes.len()) {
         bail!(

@@ -1,33 +1,86 @@
 //! face-api's nets as one: the faces of a photo, each with its 68 landmarks, found by either
 //! of face-api's detectors.
 
-use crate::detector::{FaceBox, TinyFaceDetector, DEFAULT_INPUT_SIZE};
-use crate::landmarks::{LandmarkNet, Landmarks68};
-use crate::ssd::SsdMobilenetV1;
+use crate::detector::{FaceBox, TinyFaceDetector, DEFAULT_INPUT_SIZE, DEFAULT_SCORE_THRESHOLD};
+use crate::landmarks::{lies_in, LandmarkNet, Landmarks68};
+use crate::ssd::{SsdMobilenetV1, SSD_DEFAULT_MIN_CONFIDENCE};
 use anyhow::Result;
 use burn::tensor::backend::Backend;
 use image::RgbImage;
+use serde::{Deserialize, Serialize};
 use unmask_weights::{Asset, WeightStore};
 
-/// Which of face-api's detectors finds the faces.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum Detector {
+/// Which of face-api's detectors finds the faces: `ssd` or `tiny` in configs and options.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DetectorKind {
     /// SSD MobileNet v1 at 512x512 (face-api's default): finds more faces, masked ones
     /// included, about five times slower than the tiny one.
     #[default]
+    Ssd,
+    /// The tiny detector: faster, misses more masked faces.
+    Tiny,
+}
+
+impl DetectorKind {
+    /// face-api's default score threshold for this detector.
+    pub fn face_api_min_score(self) -> f64 {
+        match self {
+            DetectorKind::Ssd => SSD_DEFAULT_MIN_CONFIDENCE,
+            DetectorKind::Tiny => DEFAULT_SCORE_THRESHOLD,
+        }
+    }
+}
+
+impl std::str::FromStr for DetectorKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "ssd" => Ok(DetectorKind::Ssd),
+            "tiny" => Ok(DetectorKind::Tiny),
+            other => Err(format!("unknown detector `{other}`: ssd or tiny")),
+        }
+    }
+}
+
+impl std::fmt::Display for DetectorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            DetectorKind::Ssd => "ssd",
+            DetectorKind::Tiny => "tiny",
+        })
+    }
+}
+
+/// A detector with its settings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Detector {
+    /// SSD MobileNet v1; it always sees 512x512.
     Ssd,
     /// The tiny detector at `input_size` (a multiple of 32; face-api's default 416).
     Tiny { input_size: usize },
 }
 
 impl Detector {
-    /// The tiny detector at face-api's default input size.
-    pub const TINY: Detector = Detector::Tiny {
-        input_size: DEFAULT_INPUT_SIZE,
-    };
+    /// `kind` with face-api's default settings.
+    pub fn of_kind(kind: DetectorKind) -> Self {
+        match kind {
+            DetectorKind::Ssd => Detector::Ssd,
+            DetectorKind::Tiny => Detector::Tiny {
+                input_size: DEFAULT_INPUT_SIZE,
+            },
+        }
+    }
+
+    pub fn kind(self) -> DetectorKind {
+        match self {
+            Detector::Ssd => DetectorKind::Ssd,
+            Detector::Tiny { .. } => DetectorKind::Tiny,
+        }
+    }
 
     /// Checks the settings before any model is loaded.
-    pub fn validate(self) -> Result<()> {
+    pub fn validate(self) -> anyhow::Result<()> {
         if let Detector::Tiny { input_size } = self {
             anyhow::ensure!(
                 input_size >= 32 && input_size.is_multiple_of(32),
@@ -69,12 +122,16 @@ impl<B: Backend> FaceFinder<B> {
         })
     }
 
-    /// The faces scoring above `min_score`, best first, in photo pixels.
+    /// The faces scoring above `min_score`, best first, in photo pixels. Boxes with less than
+    /// a pixel inside the photo (SSD can place one in the padding below a landscape photo)
+    /// are dropped: the landmark net would have nothing to look at.
     pub fn detect(&self, img: &RgbImage, min_score: f64) -> Result<Vec<FaceBox>> {
-        match &self.detector {
-            Net::Ssd(net) => net.detect(img, min_score),
-            Net::Tiny(net, input_size) => net.detect(img, *input_size, min_score),
-        }
+        let mut boxes = match &self.detector {
+            Net::Ssd(net) => net.detect(img, min_score)?,
+            Net::Tiny(net, input_size) => net.detect(img, *input_size, min_score)?,
+        };
+        boxes.retain(|b| lies_in(img, b));
+        Ok(boxes)
     }
 
     /// The faces scoring above `min_score`, best first, and their landmarks in photo

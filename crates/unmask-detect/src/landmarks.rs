@@ -184,6 +184,12 @@ struct Crop {
     h: u32,
 }
 
+/// Whether `face` has at least a pixel inside `img` in both directions (what the landmark
+/// net needs to look at).
+pub(crate) fn lies_in(img: &RgbImage, face: &FaceBox) -> bool {
+    Crop::of(img, face).is_some()
+}
+
 impl Crop {
     fn of(img: &RgbImage, f: &FaceBox) -> Option<Self> {
         let (iw, ih) = (img.width() as f64, img.height() as f64);
@@ -233,5 +239,32 @@ impl Crop {
             p[1] = out[2 * k + 1] as f64 * side - pad_y + face.y;
         }
         points
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn face(x: f64, y: f64, width: f64, height: f64) -> FaceBox {
+        FaceBox {
+            x,
+            y,
+            width,
+            height,
+            score: 0.9,
+        }
+    }
+
+    #[test]
+    fn a_box_needs_a_pixel_inside_the_photo() {
+        let img = RgbImage::new(200, 100);
+        assert!(lies_in(&img, &face(10.0, 10.0, 50.0, 50.0)));
+        // Partly outside: the inside part is enough.
+        assert!(lies_in(&img, &face(-20.0, 80.0, 50.0, 50.0)));
+        // In the padding below a landscape photo, or thinner than a pixel.
+        assert!(!lies_in(&img, &face(10.0, 120.0, 50.0, 50.0)));
+        assert!(!lies_in(&img, &face(10.0, 10.0, 0.5, 50.0)));
+        assert!(!lies_in(&img, &face(10.0, 10.0, 50.0, -5.0)));
     }
 }

@@ -20,7 +20,7 @@ pub mod ssd;
 
 pub use align::{feathered, mouth_and_chin, Alignment};
 pub use detector::{FaceBox, TinyFaceDetector, DEFAULT_INPUT_SIZE, DEFAULT_SCORE_THRESHOLD};
-pub use faces::{Detector, FaceFinder};
+pub use faces::{Detector, DetectorKind, FaceFinder};
 pub use landmarks::{LandmarkNet, Landmarks68};
 pub use photo::{read_photo, MAX_PIXELS};
 pub use ssd::{SsdMobilenetV1, SSD_DEFAULT_MIN_CONFIDENCE, SSD_INPUT_SIZE};

@@ -179,8 +179,8 @@ impl<B: Backend> SsdMobilenetV1<B> {
 
     fn from_file(file: &WeightFile, device: &B::Device) -> Result<Self> {
         let w = Weights::<B> { file, device };
-        let pointwise = "convolution_bn_offset";
-        let first = w.conv("MobilenetV1/Conv2d_0_pointwise", pointwise, 3, 3, 32, 2)?;
+        let bn_offset = "convolution_bn_offset";
+        let first = w.conv("MobilenetV1/Conv2d_0_pointwise", bn_offset, 3, 3, 32, 2)?;
         let blocks = (1..BACKBONE_CHANNELS.len())
             .map(|k| {
                 let (cin, cout) = (BACKBONE_CHANNELS[k - 1], BACKBONE_CHANNELS[k]);
@@ -189,7 +189,7 @@ impl<B: Backend> SsdMobilenetV1<B> {
                     w.depthwise(&format!("MobilenetV1/Conv2d_{k}_depthwise"), cin, stride)?,
                     w.conv(
                         &format!("MobilenetV1/Conv2d_{k}_pointwise"),
-                        pointwise,
+                        bn_offset,
                         1,
                         cin,
                         cout,
@@ -205,7 +205,7 @@ impl<B: Backend> SsdMobilenetV1<B> {
                 let stride = if k == 3 { 2 } else { 1 };
                 w.conv(
                     &format!("Prediction/Conv2d_{i}_pointwise"),
-                    pointwise,
+                    bn_offset,
                     k,
                     cin,
                     cout,
@@ -270,13 +270,14 @@ impl<B: Backend> SsdMobilenetV1<B> {
         }
         let (mut boxes, mut classes) = (Vec::new(), Vec::new());
         for (map, (box_conv, class_conv)) in maps.into_iter().zip(&self.predictors) {
-            boxes.extend(anchor_major(box_conv.forward(map.clone()), 4)?);
-            classes.extend(anchor_major(class_conv.forward(map), 3)?);
+            boxes.extend(anchor_major(box_conv.forward(map.clone()))?);
+            classes.extend(anchor_major(class_conv.forward(map))?);
         }
         anyhow::ensure!(
             boxes.len() == ANCHORS * 4 && classes.len() == ANCHORS * 3,
-            "the SSD heads gave {} boxes for {ANCHORS} anchors",
-            boxes.len() / 4
+            "the SSD heads gave {} box values and {} class values for {ANCHORS} anchors",
+            boxes.len(),
+            classes.len()
         );
         Ok((boxes, classes))
     }
@@ -315,9 +316,9 @@ impl<B: Backend> SsdMobilenetV1<B> {
     }
 }
 
-/// A predictor's output `[1, A * n, H, W]` as face-api flattens its NHWC tensor: cell by
-/// cell (row-major), anchor by anchor, `n` values each.
-fn anchor_major<B: Backend>(t: Tensor<B, 4>, n: usize) -> Result<Vec<f32>> {
+/// A predictor's output `[1, A * n, H, W]` (n values per anchor) as face-api flattens its
+/// NHWC tensor: cell by cell (row-major), then channel by channel, i.e. anchor by anchor.
+fn anchor_major<B: Backend>(t: Tensor<B, 4>) -> Result<Vec<f32>> {
     let [_, channels, h, w] = t.dims();
     let v = crate::values(t, "SSD predictor")?;
     let mut out = Vec::with_capacity(v.len());
@@ -326,7 +327,6 @@ fn anchor_major<B: Backend>(t: Tensor<B, 4>, n: usize) -> Result<Vec<f32>> {
             out.push(v[channel * h * w + cell]);
         }
     }
-    debug_assert_eq!(channels % n, 0);
     Ok(out)
 }
 

@@ -8,6 +8,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use unmask_core::{manifest, preview, progress::Progress, Landmarks};
+use unmask_detect::DetectorKind;
 
 /// Parameters of the synthetic faces stage (`kind: faces`).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -34,28 +35,9 @@ pub struct FacesConfig {
     /// face-api's six demo photos (22 real faces, fetched from its npm package), detected
     /// and aligned: a small real-face check without a face dataset.
     pub demo_photos: bool,
-    /// The face detector for photos without landmarks (`dir` alone, `demo_photos`).
-    pub detector: PhotoDetector,
-}
-
-/// Which face-api detector finds the faces of photos without a landmarks file.
-#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum PhotoDetector {
-    /// SSD MobileNet v1 (finds more faces).
-    #[default]
-    Ssd,
-    /// The tiny detector at its default input size (about five times faster).
-    Tiny,
-}
-
-impl PhotoDetector {
-    pub fn detector(self) -> unmask_detect::Detector {
-        match self {
-            PhotoDetector::Ssd => unmask_detect::Detector::Ssd,
-            PhotoDetector::Tiny => unmask_detect::Detector::TINY,
-        }
-    }
+    /// The face detector for photos without landmarks (`dir` alone, `demo_photos`): `ssd`
+    /// (finds more faces) or `tiny` (about five times faster).
+    pub detector: DetectorKind,
 }
 
 impl Default for FacesConfig {
@@ -71,7 +53,7 @@ impl Default for FacesConfig {
             dir: None,
             landmarks: None,
             demo_photos: false,
-            detector: PhotoDetector::default(),
+            detector: DetectorKind::default(),
         }
     }
 }

@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use polars::prelude::*;
 use std::path::{Path, PathBuf};
 use unmask_core::{manifest, preview, progress::Progress, Landmarks};
-use unmask_detect::{read_photo, Alignment, FaceFinder, DEFAULT_SCORE_THRESHOLD};
+use unmask_detect::{read_photo, Alignment, Detector, FaceFinder};
 use unmask_weights::{WeightStore, FACE_API, FACE_API_DEMO_PHOTOS};
 
 type Cpu = burn::backend::Flex;
@@ -46,14 +46,16 @@ fn detect_photos(
     out_dir: &Path,
 ) -> Result<FacesSummary> {
     let store = WeightStore::from_env()?;
-    let finder = FaceFinder::<Cpu>::load(&store, cfg.detector.detector(), &Default::default())?;
+    let finder =
+        FaceFinder::<Cpu>::load(&store, Detector::of_kind(cfg.detector), &Default::default())?;
+    let min_score = cfg.detector.face_api_min_score();
     std::fs::create_dir_all(out_dir.join(IMAGES))?;
     let progress = Progress::new("faces", photos.len() as u64);
     let (mut crops, mut rejects, mut tiles) = (Vec::new(), Vec::new(), Vec::new());
     for (index, path) in photos.iter().enumerate() {
         progress.inc(1);
         let found = read_photo(path).and_then(|img| {
-            let (boxes, points) = finder.find(&img, DEFAULT_SCORE_THRESHOLD)?;
+            let (boxes, points) = finder.find(&img, min_score)?;
             Ok((img, boxes, points))
         });
         let (img, boxes, points) = match found {

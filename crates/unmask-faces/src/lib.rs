@@ -13,6 +13,6 @@ pub mod records;
 pub mod source;
 pub mod synthetic;
 
-pub use dataset::{generate, FacesConfig, FacesSummary, PhotoDetector, Split};
+pub use dataset::{generate, FacesConfig, FacesSummary, Split};
 pub use records::{read_faces, FaceRecord};
 pub use source::{DetectedSource, FaceSource, FolderSource, SyntheticSource};

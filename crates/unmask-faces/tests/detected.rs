@@ -1,7 +1,8 @@
 //! A folder of photos alone becomes a face dataset: two of face-api's demo photos, plus a file
 //! that is not an image and a photo without a face, with either detector.
 
-use unmask_faces::{generate, FacesConfig, PhotoDetector};
+use unmask_detect::DetectorKind;
+use unmask_faces::{generate, FacesConfig};
 use unmask_weights::{WeightStore, FACE_API, FACE_API_DEMO_PHOTOS};
 
 #[test]
@@ -21,7 +22,7 @@ fn photos_without_landmarks_become_aligned_crops_with_landmarks() {
     let out = tmp.path().join("faces");
     // face-api finds 3 + 3 faces in sample1 and sample2 with its SSD detector, 3 + 1 with the
     // tiny one (tests/reference/face_api).
-    for (detector, expected) in [(PhotoDetector::Tiny, 4), (PhotoDetector::Ssd, 6)] {
+    for (detector, expected) in [(DetectorKind::Tiny, 4), (DetectorKind::Ssd, 6)] {
         let cfg = FacesConfig {
             dir: Some(photos.clone()),
             size: 128,

@@ -30,7 +30,9 @@ fn bench(c: &mut Criterion) {
     group.bench_function("256x256_batch8", |bench| {
         bench.iter(|| to_vec(lpips.distance(a.clone(), b.clone())))
     });
-    let burn = lpips.with_burn_convolutions();
+    let burn = lpips
+        .with_burn_convolutions(&Default::default())
+        .expect("weights load");
     group.bench_function("256x256_batch8_burn_convolutions", |bench| {
         bench.iter(|| to_vec(burn.distance(a.clone(), b.clone())))
     });

@@ -6,7 +6,7 @@
 //! layer (no bias), is averaged over H and W and summed over the five layers.
 
 use std::any::TypeId;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use burn::tensor::{backend::Backend, module::conv2d, ops::ConvOptions, Tensor, TensorData};
@@ -52,12 +52,17 @@ impl LpipsNet {
 #[derive(Debug, Clone)]
 pub struct Lpips<B: Backend> {
     net: LpipsNet,
-    convs: Vec<Conv<B>>,
-    /// The v0.1 linear layers, `[1, C, 1, 1]` each.
-    lins: Vec<Tensor<B, 4>>,
-    /// On burn's Flex (CPU) backend: the same network on the `cpu` kernels, which `distance`
-    /// uses instead of burn's convolutions (about twice as fast).
-    cpu: Option<Arc<CpuLpips>>,
+    /// The converted weights, for switching to burn's convolutions later.
+    path: PathBuf,
+    engine: Engine<B>,
+}
+
+/// Where the network runs: burn's Flex (CPU) backend gets the `cpu` kernels (about twice as
+/// fast as its own convolutions); every other backend runs the network as burn tensors.
+#[derive(Debug, Clone)]
+enum Engine<B: Backend> {
+    Burn(BurnLpips<B>),
+    Cpu(Arc<CpuLpips>),
 }
 
 impl<B: Backend> Lpips<B> {
@@ -65,33 +70,30 @@ impl<B: Backend> Lpips<B> {
     /// `vgg16_lpips.safetensors`).
     pub fn load(net: LpipsNet, path: &Path, device: &B::Device) -> Result<Self> {
         let file = WeightFile::open(path)?;
-        let (convs, channels) = match net {
-            LpipsNet::Alex => (backbone::load_alex(&file, device)?, backbone::ALEX_CHANNELS),
-            LpipsNet::Vgg => (backbone::load_vgg(&file, device)?, backbone::VGG_CHANNELS),
-        };
-        let lins = channels
-            .iter()
-            .enumerate()
-            .map(|(k, &c)| file.tensor(&lin_name(k), [1, c, 1, 1], device))
-            .collect::<Result<_>>()?;
-        let cpu = if TypeId::of::<B>() == TypeId::of::<burn_flex::Flex>() {
-            Some(Arc::new(CpuLpips::load(net, &file)?))
+        let engine = if TypeId::of::<B>() == TypeId::of::<burn_flex::Flex>() {
+            Engine::Cpu(Arc::new(CpuLpips::load(net, &file)?))
         } else {
-            None
+            Engine::Burn(BurnLpips::load(net, &file, device)?)
         };
         Ok(Self {
             net,
-            convs,
-            lins,
-            cpu,
+            path: path.to_path_buf(),
+            engine,
         })
     }
 
-    /// The same model computing `distance` with burn's own convolutions on every backend
-    /// (the reference the CPU kernels are tested against).
-    pub fn with_burn_convolutions(mut self) -> Self {
-        self.cpu = None;
-        self
+    /// The same model computing with burn's own convolutions on every backend (the reference
+    /// the CPU kernels are tested against); on Flex this loads the weights again.
+    pub fn with_burn_convolutions(self, device: &B::Device) -> Result<Self> {
+        let engine = match self.engine {
+            Engine::Burn(burn) => Engine::Burn(burn),
+            Engine::Cpu(_) => Engine::Burn(BurnLpips::load(
+                self.net,
+                &WeightFile::open(&self.path)?,
+                device,
+            )?),
+        };
+        Ok(Self { engine, ..self })
     }
 
     /// Loads `net` from the weight store (fetching and converting the weights if needed).
@@ -101,23 +103,6 @@ impl<B: Backend> Lpips<B> {
 
     pub fn net(&self) -> LpipsNet {
         self.net
-    }
-
-    /// The five raw (not normalised) feature maps of images `[N, 3, H, W]` in `[0, 1]`.
-    pub fn features(&self, x: Tensor<B, 4>) -> Vec<Tensor<B, 4>> {
-        let device = x.device();
-        let shift =
-            Tensor::<B, 4>::from_data(TensorData::new(SHIFT.to_vec(), [1, 3, 1, 1]), &device);
-        let scale =
-            Tensor::<B, 4>::from_data(TensorData::new(SCALE.to_vec(), [1, 3, 1, 1]), &device);
-        let [n, _, h, w] = x.dims();
-        // Per-channel constants expanded to full size for the same reason as in `unit_normalise`.
-        let full = |t: Tensor<B, 4>| t.repeat_dim(0, n).repeat_dim(2, h).repeat_dim(3, w);
-        let x = (x.mul_scalar(2.0).sub_scalar(1.0) - full(shift)) / full(scale);
-        match self.net {
-            LpipsNet::Alex => backbone::alex_features(&self.convs, x),
-            LpipsNet::Vgg => backbone::vgg_features(&self.convs, x, 5),
-        }
     }
 
     /// LPIPS distance per image pair `[N]`; images `[N, 3, H, W]` in `[0, 1]`. Identical
@@ -136,20 +121,67 @@ impl<B: Backend> Lpips<B> {
             "lpips ({:?}): images must be at least {min}x{min}, got {h}x{w}",
             self.net
         );
-        if let Some(cpu) = &self.cpu {
-            let device = a.device();
-            let pixels = |t: Tensor<B, 4>| {
-                t.into_data()
-                    .convert::<f32>()
-                    .to_vec::<f32>()
-                    .expect("converted to f32")
-            };
-            let d = cpu.distance(&pixels(a), &pixels(b), n, h, w);
-            return Tensor::from_data(TensorData::new(d, [n]), &device);
+        match &self.engine {
+            Engine::Burn(burn) => burn.distance(self.net, a, b),
+            Engine::Cpu(cpu) => {
+                let device = a.device();
+                let pixels = |t: Tensor<B, 4>| {
+                    t.into_data()
+                        .convert::<f32>()
+                        .to_vec::<f32>()
+                        .expect("converted to f32")
+                };
+                let d = cpu.distance(&pixels(a), &pixels(b), n, h, w);
+                Tensor::from_data(TensorData::new(d, [n]), &device)
+            }
         }
+    }
+}
+
+/// The network as burn tensors.
+#[derive(Debug, Clone)]
+struct BurnLpips<B: Backend> {
+    convs: Vec<Conv<B>>,
+    /// The v0.1 linear layers, `[1, C, 1, 1]` each.
+    lins: Vec<Tensor<B, 4>>,
+}
+
+impl<B: Backend> BurnLpips<B> {
+    fn load(net: LpipsNet, file: &WeightFile, device: &B::Device) -> Result<Self> {
+        let (convs, channels) = match net {
+            LpipsNet::Alex => (backbone::load_alex(file, device)?, backbone::ALEX_CHANNELS),
+            LpipsNet::Vgg => (backbone::load_vgg(file, device)?, backbone::VGG_CHANNELS),
+        };
+        let lins = channels
+            .iter()
+            .enumerate()
+            .map(|(k, &c)| file.tensor(&lin_name(k), [1, c, 1, 1], device))
+            .collect::<Result<_>>()?;
+        Ok(Self { convs, lins })
+    }
+
+    /// The five raw (not normalised) feature maps of images `[N, 3, H, W]` in `[0, 1]`.
+    fn features(&self, net: LpipsNet, x: Tensor<B, 4>) -> Vec<Tensor<B, 4>> {
+        let device = x.device();
+        let shift =
+            Tensor::<B, 4>::from_data(TensorData::new(SHIFT.to_vec(), [1, 3, 1, 1]), &device);
+        let scale =
+            Tensor::<B, 4>::from_data(TensorData::new(SCALE.to_vec(), [1, 3, 1, 1]), &device);
+        let [n, _, h, w] = x.dims();
+        // Per-channel constants expanded to full size for the same reason as in `unit_normalise`.
+        let full = |t: Tensor<B, 4>| t.repeat_dim(0, n).repeat_dim(2, h).repeat_dim(3, w);
+        let x = (x.mul_scalar(2.0).sub_scalar(1.0) - full(shift)) / full(scale);
+        match net {
+            LpipsNet::Alex => backbone::alex_features(&self.convs, x),
+            LpipsNet::Vgg => backbone::vgg_features(&self.convs, x, 5),
+        }
+    }
+
+    fn distance(&self, net: LpipsNet, a: Tensor<B, 4>, b: Tensor<B, 4>) -> Tensor<B, 1> {
+        let n = a.dims()[0];
         // One forward pass over both batches; every image is computed independently of its
         // position in the batch, so identical images still give exactly 0.
-        let feats = self.features(Tensor::cat(vec![a, b], 0));
+        let feats = self.features(net, Tensor::cat(vec![a, b], 0));
         let (fa, fb): (Vec<_>, Vec<_>) = feats
             .into_iter()
             .map(|f| (f.clone().narrow(0, 0, n), f.narrow(0, n, n)))

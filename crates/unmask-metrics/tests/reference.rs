@@ -68,7 +68,9 @@ fn lpips_matches_reference(net: LpipsNet, asset: Asset, metric: &str) {
         &rows,
         TOL,
     );
-    let burn = lpips.with_burn_convolutions();
+    let burn = lpips
+        .with_burn_convolutions(&Default::default())
+        .expect("weights load");
     compare(metric, &to_vec(burn.distance(a, b)), &rows, TOL);
 }
 

@@ -4,7 +4,8 @@
 //! builds im2col tiles in parallel inside a parallel loop and scatters the result column by
 //! column), while the `gemm` crate it calls reaches ~85. Here every image is one task on one
 //! thread (rayon spreads the images), feature maps stay height x width x channels, 3x3 stride-1
-//! convolutions use Winograd F(2x2, 3x3) (2.25x fewer multiplications) and the others im2col.
+//! convolutions with at least 16 input channels use Winograd F(2x2, 3x3) (2.25x fewer
+//! multiplications) and the others im2col.
 //! An image's result never depends on the other images in the batch or on the thread count.
 
 mod im2col;
