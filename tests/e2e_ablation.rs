@@ -6,14 +6,10 @@ use std::path::Path;
 use unmask_pipeline::{Runner, StageStatus};
 
 mod common;
-use common::{opts, project_root};
+use common::{opts, project_root, TINY_FACES};
 
-const TINY: &[&str] = &[
-    "faces.count=24",
-    "faces.size=64",
-    "faces.preview_count=2",
-    "faces.val_fraction=0.25",
-    "faces.test_fraction=0.25",
+/// This pipeline's stages at test size (with `common::TINY_FACES`).
+const TINY_STAGES: &[&str] = &[
     "train-seg.model={depth: 2, base_channels: 4, norm: batch, image_size: 32}",
     "train-seg.epochs=1",
     "train-seg.batch_size=4",
@@ -32,6 +28,10 @@ const TINY: &[&str] = &[
     "baselines-e2e.image_size=32",
     "report.examples=3",
 ];
+
+fn tiny() -> Vec<&'static str> {
+    TINY_FACES.iter().chain(TINY_STAGES).copied().collect()
+}
 
 const VARIANTS: [&str; 8] = [
     "imputed",
@@ -52,7 +52,7 @@ fn table(out: &Path) -> Vec<unmask_report::table::Row> {
 fn ablation_trains_every_variant_and_writes_the_report() {
     let out = tempfile::tempdir().unwrap();
     let runner = Runner::new(project_root(), out.path());
-    let summary = runner.run("ablation", &opts(TINY)).unwrap();
+    let summary = runner.run("ablation", &opts(&tiny())).unwrap();
     assert!(summary.failure().is_none(), "{:?}", summary.failure());
     let report = out.path().join("ablation/report");
 
@@ -119,7 +119,7 @@ fn ablation_trains_every_variant_and_writes_the_report() {
             .join("ablation/train-inpaint/tanh/train_summary.json"),
     )
     .unwrap();
-    let again = runner.run("ablation", &opts(TINY)).unwrap();
+    let again = runner.run("ablation", &opts(&tiny())).unwrap();
     assert!(again.failure().is_none(), "{:?}", again.failure());
     for v in VARIANTS {
         let want = if v == "tanh" {
@@ -137,7 +137,7 @@ fn ablation_trains_every_variant_and_writes_the_report() {
     // Same seed, data and config in a fresh folder: the same table.
     let other = tempfile::tempdir().unwrap();
     let second = Runner::new(project_root(), other.path())
-        .run("ablation", &opts(TINY))
+        .run("ablation", &opts(&tiny()))
         .unwrap();
     assert!(second.failure().is_none(), "{:?}", second.failure());
     let (a, b) = (table(out.path()), table(other.path()));

@@ -4,14 +4,10 @@
 use unmask_pipeline::{Runner, StageStatus};
 
 mod common;
-use common::{opts, project_root};
+use common::{opts, project_root, TINY_FACES};
 
-const TINY: &[&str] = &[
-    "faces.count=24",
-    "faces.size=64",
-    "faces.preview_count=2",
-    "faces.val_fraction=0.25",
-    "faces.test_fraction=0.25",
+/// This pipeline's stages at test size (with `common::TINY_FACES`).
+const TINY_STAGES: &[&str] = &[
     "train-seg.model.image_size=32",
     "train-seg.model.depth=2",
     "train-seg.model.base_channels=4",
@@ -30,11 +26,15 @@ const TINY: &[&str] = &[
     "eval-inpaint.lpips=false",
 ];
 
+fn tiny() -> Vec<&'static str> {
+    TINY_FACES.iter().chain(TINY_STAGES).copied().collect()
+}
+
 #[test]
 fn quickstart_trains_and_evaluates_the_segmenter() {
     let out = tempfile::tempdir().unwrap();
     let runner = Runner::new(&project_root(), out.path());
-    let summary = runner.run("quickstart", &opts(TINY)).unwrap();
+    let summary = runner.run("quickstart", &opts(&tiny())).unwrap();
     assert!(summary.failure().is_none(), "{}", summary.table());
     let seg_dir = out.path().join("quickstart/train-seg");
     assert!(seg_dir.join("best/segmenter.json").is_file());
@@ -57,11 +57,11 @@ fn quickstart_trains_and_evaluates_the_segmenter() {
     assert!(table.contains("Dice"), "{table}");
 
     // Up to date: nothing reruns.
-    let again = runner.run("quickstart", &opts(TINY)).unwrap();
+    let again = runner.run("quickstart", &opts(&tiny())).unwrap();
     assert_eq!(again.status_of("train-seg"), Some(&StageStatus::Skipped));
 
     // More epochs continue the checkpoint instead of starting over.
-    let longer: Vec<&str> = TINY.iter().copied().chain(["train-seg.epochs=2"]).collect();
+    let longer: Vec<&str> = tiny().into_iter().chain(["train-seg.epochs=2"]).collect();
     let more = runner.run("quickstart", &opts(&longer)).unwrap();
     assert!(more.failure().is_none(), "{}", more.table());
     let text = std::fs::read_to_string(seg_dir.join("summary.txt")).unwrap();
@@ -73,9 +73,8 @@ fn a_segmenter_from_another_pipeline_is_scored_on_real_faces_and_rescored_when_r
     let out = tempfile::tempdir().unwrap();
     let runner = Runner::new(&project_root(), out.path());
     // The segmenter pipeline at test size, with negatives.
-    let tiny_seg: Vec<&str> = TINY
-        .iter()
-        .copied()
+    let tiny_seg: Vec<&str> = tiny()
+        .into_iter()
         .filter(|s| s.starts_with("faces.") || s.starts_with("train-seg."))
         .chain([
             "train-seg.bce_weight=1",

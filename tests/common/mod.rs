@@ -9,6 +9,15 @@ pub fn project_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Test-size synthetic faces: enough for a train, a val and a test split.
+pub const TINY_FACES: &[&str] = &[
+    "faces.count=24",
+    "faces.size=64",
+    "faces.preview_count=2",
+    "faces.val_fraction=0.25",
+    "faces.test_fraction=0.25",
+];
+
 /// Run options with these `--set` overrides.
 pub fn opts(sets: &[&str]) -> RunOptions {
     RunOptions {
