@@ -1,6 +1,6 @@
 //! The inpainting GAN: coarse and refine generators of identical structure built from imputed
 //! convolutions (DeepPrivacy; gated or plain ones for the ablation), dilated blocks, an
-//! SN-PatchGAN discriminator, and adversarial + perceptual + L1 losses (FACTS.md section 3).
+//! SN-PatchGAN discriminator, and adversarial + perceptual + L1 losses.
 //!
 //! - [`layers`]: imputed / gated / plain feature convolutions, mask update, resampling, norms.
 //! - [`model`]: the generators and the coarse-to-fine network ([`InpaintNet`]).

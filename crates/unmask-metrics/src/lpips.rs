@@ -1,4 +1,4 @@
-//! LPIPS v0.1 (Zhang et al. 2018, richzhang/PerceptualSimilarity), see FACTS.md section 3.
+//! LPIPS v0.1 (Zhang et al. 2018, richzhang/PerceptualSimilarity's `lpips` 0.1.4).
 //!
 //! Inputs in `[0, 1]` are mapped to `[-1, 1]`, then `(x - shift) / scale`; the AlexNet (ReLU
 //! 1..5) or VGG16 (relu1_2..relu5_3) features are unit-normalised over channels

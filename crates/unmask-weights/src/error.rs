@@ -17,6 +17,16 @@ pub enum WeightsError {
         /// Step-by-step commands to fetch the file by hand (see [`WeightsError::manual`]).
         manual: String,
     },
+    /// No package manager could be started, and the direct download from the registry
+    /// failed too (usually: no network).
+    #[error("`{tool}` was not found (tried: {tried}), and fetching from {url} directly failed: {message}\n{manual}")]
+    RegistryFailed {
+        tool: String,
+        tried: String,
+        url: String,
+        message: String,
+        manual: String,
+    },
     /// The package manager ran but failed (usually: no network, or the registry is unreachable).
     #[error("`{command}` failed ({status}):\n{stderr}\n{manual}")]
     FetchFailed {
@@ -28,9 +38,10 @@ pub enum WeightsError {
     /// Fetching is switched off ([`crate::WeightStore::offline`]) and the raw file is not in the cache.
     #[error("{file} is not in the cache and fetching is switched off.\n{manual}")]
     Offline { file: PathBuf, manual: String },
-    /// A raw file's sha256 is not the pinned one. The file has been deleted.
+    /// A raw file's sha256 is not the pinned one, or a downloaded archive's hash is not the one
+    /// its registry publishes. The file has been deleted.
     #[error(
-        "sha256 mismatch for {file}: expected {expected}, got {actual}; the file was deleted and nothing was cached"
+        "checksum mismatch for {file}: expected {expected}, got {actual}; the file was deleted and nothing was cached"
     )]
     ChecksumMismatch {
         file: PathBuf,
@@ -60,6 +71,7 @@ impl WeightsError {
     pub fn manual(&self) -> Option<&str> {
         match self {
             Self::ToolMissing { manual, .. }
+            | Self::RegistryFailed { manual, .. }
             | Self::FetchFailed { manual, .. }
             | Self::Offline { manual, .. } => Some(manual),
             _ => None,

