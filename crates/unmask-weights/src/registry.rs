@@ -45,7 +45,10 @@ enum Published {
 pub fn index_url(package: &Package) -> String {
     match package {
         Package::Pip { name, .. } => format!("https://pypi.org/simple/{}/", pep503(name)),
-        Package::Npm { name, version } => format!("https://registry.npmjs.org/{name}/{version}"),
+        // The package document (what npm itself reads); a scoped name's `/` is escaped.
+        Package::Npm { name, .. } => {
+            format!("https://registry.npmjs.org/{}", name.replace('/', "%2f"))
+        }
     }
 }
 
@@ -70,7 +73,14 @@ pub fn download(package: &Package, dir: &Path) -> Result<Download, Failure> {
 fn agent() -> Result<ureq::Agent, Failure> {
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+    let native = rustls_native_certs::load_native_certs();
+    if native.certs.is_empty() {
+        tracing::warn!(
+            "no system certificates ({:?}): using Mozilla's roots only",
+            native.errors
+        );
+    }
+    roots.add_parsable_certificates(native.certs);
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -81,23 +91,31 @@ fn agent() -> Result<ureq::Agent, Failure> {
         .tls_config(Arc::new(config))
         .timeout_connect(Duration::from_secs(30))
         .timeout_read(Duration::from_secs(120))
-        .try_proxy_from_env(true)
+        .https_only(true)
         .build())
 }
 
-fn get(agent: &ureq::Agent, url: &str) -> Result<ureq::Response, Failure> {
-    agent.get(url).call().map_err(|e| format!("GET {url}: {e}"))
+/// GET with one retry, as pip and npm retry a network blip.
+fn get(agent: &ureq::Agent, url: &str, accept: &str) -> Result<ureq::Response, Failure> {
+    let call = || agent.get(url).set("Accept", accept).call();
+    call()
+        .or_else(|_| call())
+        .map_err(|e| format!("GET {url}: {e}"))
 }
 
 fn locate(agent: &ureq::Agent, package: &Package) -> Result<Source, Failure> {
     let url = index_url(package);
-    let body = get(agent, &url)?
+    let accept = match package {
+        Package::Pip { .. } => "text/html",
+        Package::Npm { .. } => "application/vnd.npm.install-v1+json",
+    };
+    let body = get(agent, &url, accept)?
         .into_string()
         .map_err(|e| format!("reading {url}: {e}"))?;
     match package {
         Package::Pip { name, version } => {
             let file_name = format!("{}-{version}.tar.gz", name.replace('-', "_"));
-            sdist_link(&body, &file_name)
+            sdist_link(&body.replace("&amp;", "&"), &file_name)
                 .map(|(url, sha256)| Source {
                     url,
                     file_name: file_name.clone(),
@@ -105,22 +123,22 @@ fn locate(agent: &ureq::Agent, package: &Package) -> Result<Source, Failure> {
                 })
                 .ok_or_else(|| format!("{url} lists no {file_name} with a sha256"))
         }
-        Package::Npm { .. } => {
+        Package::Npm { version, .. } => {
             let meta: serde_json::Value =
                 serde_json::from_str(&body).map_err(|e| format!("{url}: not JSON: {e}"))?;
-            let tarball = meta["dist"]["tarball"].as_str();
-            let integrity = meta["dist"]["integrity"].as_str();
+            let dist = &meta["versions"][*version]["dist"];
+            let tarball = dist["tarball"].as_str();
+            let integrity = dist["integrity"].as_str();
             match (tarball, integrity.and_then(|i| i.strip_prefix("sha512-"))) {
                 (Some(tarball), Some(sha512)) => Ok(Source {
                     url: tarball.to_string(),
-                    file_name: tarball
-                        .rsplit('/')
-                        .next()
-                        .unwrap_or("package.tgz")
-                        .to_string(),
+                    // A fixed name: nothing the server sends decides where the file goes.
+                    file_name: "package.tgz".into(),
                     hash: Published::Sha512(sha512.to_string()),
                 }),
-                _ => Err(format!("{url} has no dist.tarball with a sha512 integrity")),
+                _ => Err(format!(
+                    "{url} has no version {version} with a dist.tarball and a sha512 integrity"
+                )),
             }
         }
     }
@@ -131,8 +149,10 @@ fn sdist_link(html: &str, file_name: &str) -> Option<(String, String)> {
     html.split("href=\"").skip(1).find_map(|rest| {
         let href = rest.split('"').next()?;
         let (url, fragment) = href.split_once('#')?;
-        let sha256 = fragment.strip_prefix("sha256=")?;
-        (url.rsplit('/').next() == Some(file_name)).then(|| (url.to_string(), sha256.to_string()))
+        let sha256 = fragment.strip_prefix("sha256=")?.to_ascii_lowercase();
+        let name = url.rsplit('/').next()?;
+        name.eq_ignore_ascii_case(file_name)
+            .then(|| (url.to_string(), sha256))
     })
 }
 
@@ -153,7 +173,7 @@ fn pep503(name: &str) -> String {
 
 /// Streams the archive to `path`, returning its hash in the registry's encoding.
 fn fetch_to(agent: &ureq::Agent, source: &Source, path: &Path) -> Result<String, Failure> {
-    let mut reader = get(agent, &source.url)?.into_reader();
+    let mut reader = get(agent, &source.url, "*/*")?.into_reader();
     let write_err = |e: io::Error| format!("writing {}: {e}", path.display());
     let mut file = File::create(path).map_err(write_err)?;
     let (mut sha256, mut sha512) = (Sha256::new(), Sha512::new());

