@@ -97,10 +97,14 @@ fn agent() -> Result<ureq::Agent, Failure> {
 
 /// GET with one retry, as pip and npm retry a network blip.
 fn get(agent: &ureq::Agent, url: &str, accept: &str) -> Result<ureq::Response, Failure> {
-    let call = || agent.get(url).set("Accept", accept).call();
-    call()
-        .or_else(|_| call())
-        .map_err(|e| format!("GET {url}: {e}"))
+    let call = || {
+        agent
+            .get(url)
+            .set("Accept", accept)
+            .call()
+            .map_err(|e| format!("GET {url}: {e}"))
+    };
+    call().or_else(|_| call())
 }
 
 fn locate(agent: &ureq::Agent, package: &Package) -> Result<Source, Failure> {
