@@ -72,13 +72,6 @@ impl Detector {
         }
     }
 
-    pub fn kind(self) -> DetectorKind {
-        match self {
-            Detector::Ssd => DetectorKind::Ssd,
-            Detector::Tiny { .. } => DetectorKind::Tiny,
-        }
-    }
-
     /// Checks the settings before any model is loaded.
     pub fn validate(self) -> anyhow::Result<()> {
         if let Detector::Tiny { input_size } = self {
