@@ -3,7 +3,7 @@
 //! `input_size / 32`; leaky ReLU (0.1) between; boxes decoded as in Tiny-YOLOv2, then
 //! non-maximum suppression.
 
-use crate::input::detector_planes;
+use crate::input::{detector_planes, padding_stretch};
 use anyhow::{Context, Result};
 use burn::tensor::activation::leaky_relu;
 use burn::tensor::backend::Backend;
@@ -225,9 +225,7 @@ fn decode(
     score_threshold: f64,
 ) -> Vec<FaceBox> {
     let (w, h) = (img.width() as f64, img.height() as f64);
-    let scale = input_size as f64 / w.max(h);
-    let fix_x = input_size as f64 / (w * scale).round();
-    let fix_y = input_size as f64 / (h * scale).round();
+    let (fix_x, fix_y) = padding_stretch(w, h, input_size);
     let at =
         |channel: usize, row: usize, col: usize| out[(channel * grid + row) * grid + col] as f64;
     let g = grid as f64;

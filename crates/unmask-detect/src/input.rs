@@ -78,6 +78,17 @@ pub fn padded_square(img: &RgbImage, size: usize) -> Rgb32 {
     })
 }
 
+/// How much a coordinate relative to the padded square must be stretched to become relative
+/// to the photo, per axis: the input side over the photo's resized side, rounded as face-api
+/// rounds it (`computeReshapedDimensions`).
+pub fn padding_stretch(width: f64, height: f64, size: usize) -> (f64, f64) {
+    let scale = size as f64 / width.max(height);
+    (
+        size as f64 / (width * scale).round(),
+        size as f64 / (height * scale).round(),
+    )
+}
+
 /// The tiny detector's input: [`padded_square`] normalised with [`DETECTOR_MEAN`], as channel
 /// planes (`[3, size, size]` flattened).
 pub fn detector_planes(img: &RgbImage, size: usize) -> Vec<f32> {

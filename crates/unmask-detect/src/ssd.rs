@@ -6,7 +6,7 @@
 //! tiny detector, but it finds more of the faces that wear masks.
 
 use crate::detector::FaceBox;
-use crate::input::ssd_planes;
+use crate::input::{padding_stretch, ssd_planes};
 use anyhow::{Context, Result};
 use burn::tensor::backend::Backend;
 use burn::tensor::module::conv2d;
@@ -390,9 +390,7 @@ fn suppress(boxes: &[[f64; 4]], scores: &[f64], min_confidence: f64) -> Vec<usiz
 /// A relative box in image pixels: clipped to the square, stretched back from the padding
 /// (face-api's `padX`/`padY`), scaled by the image size.
 fn to_pixels(b: &[f64; 4], score: f64, width: f64, height: f64) -> FaceBox {
-    let scale = SSD_INPUT_SIZE as f64 / width.max(height);
-    let pad_x = SSD_INPUT_SIZE as f64 / (width * scale).round();
-    let pad_y = SSD_INPUT_SIZE as f64 / (height * scale).round();
+    let (pad_x, pad_y) = padding_stretch(width, height, SSD_INPUT_SIZE);
     let (top, bottom) = (b[0].max(0.0) * pad_y, b[2].min(1.0) * pad_y);
     let (left, right) = (b[1].max(0.0) * pad_x, b[3].min(1.0) * pad_x);
     FaceBox {
