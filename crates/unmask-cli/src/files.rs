@@ -25,18 +25,8 @@ pub(crate) fn plan(input: &Path, output: &Path) -> Result<Vec<(PathBuf, PathBuf)
             output.display()
         );
     }
-    let mut photos: Vec<PathBuf> = std::fs::read_dir(input)
-        .with_context(|| format!("cannot list {}", input.display()))?
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            p.is_file()
-                && p.extension().is_some_and(|e| {
-                    PHOTO_EXTENSIONS.contains(&e.to_string_lossy().to_lowercase().as_str())
-                })
-        })
-        .collect();
-    photos.sort();
+    let photos = unmask_core::listing::files_with_extensions(input, &PHOTO_EXTENSIONS)
+        .with_context(|| format!("cannot list {}", input.display()))?;
     if photos.is_empty() {
         bail!(
             "{} holds no photos ({})",

@@ -1,11 +1,13 @@
 //! Types and utilities shared by the unmask crates.
 //!
 //! Only what two or more crates need lives here: the 68-point landmark layout, atomic file
-//! writes, parquet manifests, progress reporting, deterministic per-sample random streams and
-//! the anti-aliased rasteriser that both the face generator and the mask renderer draw with.
+//! writes, parquet manifests, progress reporting, folder listings, deterministic per-sample
+//! random streams and the anti-aliased rasteriser that both the face generator and the mask
+//! renderer draw with.
 
 pub mod atomic;
 pub mod landmarks;
+pub mod listing;
 pub mod logging;
 pub mod manifest;
 pub mod preview;

@@ -23,19 +23,8 @@ pub struct FolderFace {
 
 /// The images of `dir`, sorted by file name.
 pub fn list_images(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .with_context(|| format!("cannot read the face folder {}", dir.display()))?
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            p.is_file()
-                && p.extension()
-                    .and_then(|e| e.to_str())
-                    .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
-        })
-        .collect();
-    files.sort();
-    Ok(files)
+    unmask_core::listing::files_with_extensions(dir, IMAGE_EXTENSIONS)
+        .with_context(|| format!("cannot read the face folder {}", dir.display()))
 }
 
 /// A table of text cells with a header, from CSV or parquet.
