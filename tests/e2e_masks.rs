@@ -153,11 +153,17 @@ struct UserFolder {
 impl UserFolder {
     /// Runs the folder's pipeline with `faces.dir` and `faces.landmarks` pointing at it.
     fn run(&self) -> unmask_pipeline::RunSummary {
+        self.run_with(&[])
+    }
+
+    /// [`Self::run`] with more `--set` overrides.
+    fn run_with(&self, more: &[&str]) -> unmask_pipeline::RunSummary {
         let runner = Runner::new(&self.root, self.root.join("out"));
-        let sets = [
+        let mut sets = vec![
             format!("faces.dir={}", self.images.display()),
             format!("faces.landmarks={}", self.csv.display()),
         ];
+        sets.extend(more.iter().map(|s| s.to_string()));
         let sets: Vec<&str> = sets.iter().map(String::as_str).collect();
         runner.run("p", &opts(&sets)).unwrap()
     }
@@ -169,7 +175,7 @@ fn user_folder(rows: &[(&str, Option<usize>)]) -> UserFolder {
     std::fs::create_dir_all(root.join("pipelines")).unwrap();
     std::fs::write(
         root.join("pipelines/p.yaml"),
-        "description: t\nstages:\n  faces:\n    kind: faces\n    params: {size: 96}\n  masks:\n    kind: masks\n    needs: [faces]\n    params: {preview_per_type: 1}\n",
+        "description: t\nstages:\n  faces:\n    kind: faces\n    params: {size: 96}\n  masks:\n    kind: masks\n    needs: [faces]\n    params: {preview_per_type: 1, max_reject_fraction: 0.5}\n",
     )
     .unwrap();
     let images = root.join("photos");
@@ -264,6 +270,60 @@ fn user_folder_with_bad_samples_records_rejects_and_converts_formats() {
         "{}",
         summary.table()
     );
+}
+
+#[test]
+fn a_changed_user_photo_makes_the_faces_stage_run_again() {
+    let f = user_folder(&[("a.png", None), ("b.png", None)]);
+    let first = f.run();
+    assert!(first.failure().is_none(), "{}", first.table());
+    // The manifest names the user's photos where they are: the stamp keeps them too.
+    let photo = f.images.join("b.png");
+    image::RgbImage::from_pixel(96, 96, image::Rgb([1, 2, 3]))
+        .save(&photo)
+        .unwrap();
+    let runner = Runner::new(&f.root, f.root.join("out"));
+    let sets = [
+        format!("faces.dir={}", f.images.display()),
+        format!("faces.landmarks={}", f.csv.display()),
+    ];
+    let sets: Vec<&str> = sets.iter().map(String::as_str).collect();
+    let dry = unmask_pipeline::RunOptions {
+        dry_run: true,
+        ..opts(&sets)
+    };
+    let plan = runner.run("p", &dry).unwrap();
+    match plan.status_of("faces") {
+        Some(StageStatus::WouldRun(why)) => {
+            assert!(why.contains(&photo.display().to_string()), "{why}")
+        }
+        other => panic!("faces: {other:?}"),
+    }
+    // And masks, whose manifest names the same photos as its targets.
+    assert!(matches!(plan.status_of("masks"), Some(StageStatus::WouldRun(_))));
+}
+
+#[test]
+fn a_stage_that_rejects_too_many_faces_fails_naming_the_reasons() {
+    let f = user_folder(&[
+        ("a_good.png", None),
+        ("b_broken.png", None),
+        ("c_nan.png", Some(30)),
+    ]);
+    let summary = f.run_with(&["masks.max_reject_fraction=0.1"]);
+    match summary.status_of("masks") {
+        Some(StageStatus::Failed(e)) => assert!(
+            e.contains("2 of 3 masked samples rejected")
+                && e.contains("masks.max_reject_fraction = 0.1")
+                && e.contains("unreadable image x1")
+                && e.contains("missing or NaN landmark x1"),
+            "{e}"
+        ),
+        other => panic!("expected a failure, got {other:?}: {}", summary.table()),
+    }
+    // Nothing of the failed stage is left to pass as finished.
+    assert!(!f.root.join("out/p/masks").exists());
+    assert!(!f.root.join("out/p/masks.partial").exists());
 }
 
 #[test]

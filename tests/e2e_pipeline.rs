@@ -87,23 +87,14 @@ fn dataset_runs_then_skips_then_reruns_when_an_output_is_deleted() {
 }
 
 fn read_tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut files = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(d) = pending.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                pending.push(p);
-            } else if !p.ends_with(".stamp.json") {
-                files.push((
-                    p.strip_prefix(dir).unwrap().display().to_string(),
-                    std::fs::read(&p).unwrap(),
-                ));
-            }
-        }
-    }
-    files.sort();
-    files
+    common::files_under(dir)
+        .into_iter()
+        .filter(|rel| !rel.ends_with(".stamp.json"))
+        .map(|rel| {
+            let bytes = std::fs::read(dir.join(&rel)).unwrap();
+            (rel, bytes)
+        })
+        .collect()
 }
 
 #[test]

@@ -25,3 +25,21 @@ pub fn opts(sets: &[&str]) -> RunOptions {
         ..Default::default()
     }
 }
+
+/// Every file under `dir` (recursively), as paths relative to it, sorted.
+pub fn files_under(dir: &std::path::Path) -> Vec<String> {
+    let mut files = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(d) = pending.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                pending.push(p);
+            } else {
+                files.push(p.strip_prefix(dir).unwrap().display().to_string());
+            }
+        }
+    }
+    files.sort();
+    files
+}

@@ -46,6 +46,9 @@ enum Command {
         /// Show what would run, with resolved parameters, and write nothing.
         #[arg(long)]
         dry_run: bool,
+        /// If another run holds the output folder, wait for it to end instead of stopping.
+        #[arg(long)]
+        wait: bool,
     },
     /// List pipelines, datasets, experiments and stage kinds.
     List,
@@ -117,6 +120,7 @@ fn real_main() -> Result<ExitCode> {
             only,
             from,
             dry_run,
+            wait,
         } => {
             let out = out.unwrap_or_else(|| root.join("runs"));
             let runner = Runner::new(&root, &out);
@@ -127,6 +131,7 @@ fn real_main() -> Result<ExitCode> {
                 from,
                 dry_run,
                 preset,
+                wait,
             };
             let summary = runner.run(&pipeline, &opts)?;
             println!("{}", summary.table());

@@ -7,16 +7,28 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use image::DynamicImage;
 use serde_json::json;
+use unmask_core::lock::{FolderLock, Wait};
 
 const PHOTO_EXTENSIONS: [&str; 8] = ["jpg", "jpeg", "png", "bmp", "webp", "tif", "tiff", "gif"];
 
-/// `(input, output)` pairs: one photo, or every photo of a folder into a folder.
-pub(crate) fn plan(input: &Path, output: &Path) -> Result<Vec<(PathBuf, PathBuf)>> {
+/// The photos to process, and the output folder's lock while they are.
+pub(crate) struct Plan {
+    /// `(input, output)` pairs.
+    pub jobs: Vec<(PathBuf, PathBuf)>,
+    /// A folder of outputs has one writer at a time, as pipeline folders do.
+    _lock: Option<FolderLock>,
+}
+
+/// One photo, or every photo of a folder into a folder (locked for this process).
+pub(crate) fn plan(input: &Path, output: &Path) -> Result<Plan> {
     if !input.is_dir() {
         if !input.exists() {
             bail!("{}: no such file or folder", input.display());
         }
-        return Ok(vec![(input.to_path_buf(), output.to_path_buf())]);
+        return Ok(Plan {
+            jobs: vec![(input.to_path_buf(), output.to_path_buf())],
+            _lock: None,
+        });
     }
     if output.is_file() {
         bail!(
@@ -34,17 +46,20 @@ pub(crate) fn plan(input: &Path, output: &Path) -> Result<Vec<(PathBuf, PathBuf)
             PHOTO_EXTENSIONS.join(", ")
         );
     }
-    std::fs::create_dir_all(output)
-        .with_context(|| format!("cannot create {}", output.display()))?;
+    let lock = FolderLock::acquire(output, Wait::No)?;
     // PNG out, whatever came in: a lossy format would change every pixel, not just the faces.
-    Ok(photos
+    let jobs = photos
         .into_iter()
         .map(|p| {
             let stem = p.file_stem().expect("a listed file has a name").to_owned();
             let out = output.join(stem).with_extension("png");
             (p, out)
         })
-        .collect())
+        .collect();
+    Ok(Plan {
+        jobs,
+        _lock: Some(lock),
+    })
 }
 
 /// Runs `work` on each `(input, output)` pair and prints each summary (`describe`d, or all
@@ -73,7 +88,11 @@ pub(crate) fn for_each_photo(
                 if !batch {
                     return Err(e);
                 }
-                failures.push((input.clone(), format!("{e:#}")));
+                // Most errors already start with the file; it is listed once.
+                let msg = format!("{e:#}");
+                let shown = format!("{}: ", input.display());
+                let msg = msg.strip_prefix(&shown).map_or(msg.clone(), str::to_string);
+                failures.push((input.clone(), msg));
             }
         }
         if let Some(p) = &progress {

@@ -17,7 +17,7 @@ use unmask_seg::{inference::binarize, Segmenter};
 use unmask_train::{backend::infer_on, InferJob};
 use unmask_weights::WeightStore;
 
-use crate::files::{for_each_photo, mask_path, plan, write_image};
+use crate::files::{for_each_photo, mask_path, plan, write_image, Plan};
 
 use crate::options::{DetectorOptions, ModelOptions};
 
@@ -106,7 +106,7 @@ struct Job<'a> {
     seg: PathBuf,
     detector: Detector,
     store: WeightStore,
-    jobs: Vec<(PathBuf, PathBuf)>,
+    jobs: Plan,
 }
 
 struct Models<B: Backend> {
@@ -125,7 +125,7 @@ impl InferJob for Job<'_> {
         };
         for_each_photo(
             "unmask",
-            &self.jobs,
+            &self.jobs.jobs,
             self.args.options.json,
             describe,
             |input, output| unmask_photo(&models, input, output, self.args),

@@ -52,8 +52,8 @@ pub fn run(args: &WearArgs) -> Result<()> {
     }
     let detector = args.detection.detector()?;
     let finder = FaceFinder::<Cpu>::load(&WeightStore::from_env()?, detector, &Default::default())?;
-    let jobs = plan(&args.input, &args.output)?;
-    for_each_photo("wear-mask", &jobs, args.json, describe, |input, output| {
+    let planned = plan(&args.input, &args.output)?;
+    for_each_photo("wear-mask", &planned.jobs, args.json, describe, |input, output| {
         wear_photo(&finder, &styles, args, input, output)
     })
 }

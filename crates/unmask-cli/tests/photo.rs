@@ -45,7 +45,7 @@ fn a_folder_of_photos_changes_only_the_faces_and_lists_bad_files() {
     assert!(!run.status.success(), "bad files must fail the batch");
     for (file, why) in [
         ("cut.jpg", "truncated"),
-        ("notes.png", "not an image"),
+        ("notes.png", "not a PNG (starts with \"not an i\")"),
         ("huge.png", "megapixels"),
     ] {
         assert!(

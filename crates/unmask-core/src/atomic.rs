@@ -27,9 +27,92 @@ pub fn write_with(path: &Path, fill: impl FnOnce(&mut std::fs::File) -> Result<(
     share_readable(tmp.as_file())?;
     fill(tmp.as_file_mut()).with_context(|| format!("while writing {}", path.display()))?;
     tmp.as_file_mut().flush()?;
+    crate::faults::before_write(path).with_context(|| format!("while writing {}", path.display()))?;
     tmp.persist(path)
         .map_err(|e| e.error)
         .with_context(|| format!("cannot move the finished file to {}", path.display()))?;
+    Ok(())
+}
+
+/// `NAME.SUFFIX` next to the folder `dir` (`runs/p/masks` -> `runs/p/masks.partial`).
+pub fn sibling(dir: &Path, suffix: &str) -> std::path::PathBuf {
+    let mut name = dir.file_name().unwrap_or_default().to_os_string();
+    name.push(".");
+    name.push(suffix);
+    dir.with_file_name(name)
+}
+
+/// Puts the finished folder `new` in the place of `dir`: `dir` is moved aside to `dir.old`,
+/// `new` renamed to `dir`, and the old one removed. A kill between the two renames leaves
+/// `dir.old`, which [`recover_dir`] (and [`readable_dir`]) put back.
+pub fn replace_dir(new: &Path, dir: &Path) -> Result<()> {
+    let old = sibling(dir, "old");
+    crate::faults::before_write(dir).with_context(|| format!("cannot replace {}", dir.display()))?;
+    if dir.exists() {
+        if old.exists() {
+            std::fs::remove_dir_all(&old)
+                .with_context(|| format!("cannot clear {}", old.display()))?;
+        }
+        std::fs::rename(dir, &old)
+            .with_context(|| format!("cannot move {} aside", dir.display()))?;
+    }
+    std::fs::rename(new, dir)
+        .with_context(|| format!("cannot move {} into place", dir.display()))?;
+    if old.exists() {
+        std::fs::remove_dir_all(&old)
+            .with_context(|| format!("cannot remove {}", old.display()))?;
+    }
+    Ok(())
+}
+
+/// The folder to read for `dir`: itself, or `dir.old` when a kill came between the two
+/// renames of [`replace_dir`].
+pub fn readable_dir(dir: &Path) -> Option<std::path::PathBuf> {
+    if dir.is_dir() {
+        return Some(dir.to_path_buf());
+    }
+    let old = sibling(dir, "old");
+    old.is_dir().then_some(old)
+}
+
+/// Finishes what a killed [`replace_dir`] left: `dir.old` without `dir` is moved back; a
+/// `dir.old` beside a complete `dir` is removed.
+pub fn recover_dir(dir: &Path) -> Result<()> {
+    let old = sibling(dir, "old");
+    if !old.exists() {
+        return Ok(());
+    }
+    if dir.exists() {
+        std::fs::remove_dir_all(&old).with_context(|| format!("cannot remove {}", old.display()))
+    } else {
+        std::fs::rename(&old, dir)
+            .with_context(|| format!("cannot move {} back to {}", old.display(), dir.display()))
+    }
+}
+
+/// Clears what killed writes left anywhere under `dir`: temporary files (`.tmp-*`), folders
+/// being filled (`*.tmp`), and half-swapped folders (`*.old`, put back or removed by
+/// [`recover_dir`]). For folders whose writers work in place (training).
+pub fn tidy_dir(dir: &Path) -> Result<()> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(());
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+        if !is_dir && name.starts_with(".tmp-") {
+            std::fs::remove_file(&path)
+                .with_context(|| format!("cannot remove {}", path.display()))?;
+        } else if is_dir && name.ends_with(".tmp") {
+            std::fs::remove_dir_all(&path)
+                .with_context(|| format!("cannot remove {}", path.display()))?;
+        } else if is_dir && name.ends_with(".old") {
+            recover_dir(&path.with_file_name(name.trim_end_matches(".old")))?;
+        } else if is_dir {
+            tidy_dir(&path)?;
+        }
+    }
     Ok(())
 }
 
@@ -91,6 +174,58 @@ mod tests {
         assert!(!target.exists());
         let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("sub")).unwrap().collect();
         assert!(leftovers.is_empty(), "temporary file left behind");
+    }
+
+    #[test]
+    fn replaced_folder_swaps_whole_and_a_half_swap_is_recovered() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("stage");
+        let new = root.path().join("stage.partial");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("a"), b"old").unwrap();
+        std::fs::create_dir_all(&new).unwrap();
+        std::fs::write(new.join("b"), b"new").unwrap();
+        replace_dir(&new, &dir).unwrap();
+        assert!(!new.exists() && !sibling(&dir, "old").exists());
+        assert!(!dir.join("a").exists());
+        assert_eq!(std::fs::read(dir.join("b")).unwrap(), b"new");
+        // A kill between the renames: only `stage.old` is there.
+        std::fs::rename(&dir, sibling(&dir, "old")).unwrap();
+        assert_eq!(readable_dir(&dir), Some(sibling(&dir, "old")));
+        recover_dir(&dir).unwrap();
+        assert_eq!(std::fs::read(dir.join("b")).unwrap(), b"new");
+        assert_eq!(readable_dir(&dir), Some(dir.clone()));
+    }
+
+    #[test]
+    fn tidying_clears_what_killed_writes_left() {
+        let root = tempfile::tempdir().unwrap();
+        let d = root.path();
+        std::fs::create_dir_all(d.join("checkpoint.tmp")).unwrap();
+        std::fs::create_dir_all(d.join("best.old")).unwrap();
+        std::fs::write(d.join("best.old/w"), b"w").unwrap();
+        std::fs::create_dir_all(d.join("samples")).unwrap();
+        std::fs::write(d.join("samples/.tmp-x.part"), b"half").unwrap();
+        std::fs::write(d.join("samples/step-1.png"), b"png").unwrap();
+        tidy_dir(d).unwrap();
+        let mut left: Vec<String> = Vec::new();
+        for e in walk(d) {
+            left.push(e.strip_prefix(d).unwrap().display().to_string());
+        }
+        left.sort();
+        assert_eq!(left, vec!["best/w", "samples/step-1.png"]);
+    }
+
+    fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+        let mut out = Vec::new();
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            if e.path().is_dir() {
+                out.extend(walk(&e.path()));
+            } else {
+                out.push(e.path());
+            }
+        }
+        out
     }
 
     #[test]

@@ -6,13 +6,17 @@
 //! renderer draw with.
 
 pub mod atomic;
+pub mod faults;
 pub mod landmarks;
 pub mod listing;
+pub mod lock;
 pub mod logging;
 pub mod manifest;
+pub mod photo;
 pub mod preview;
 pub mod progress;
 pub mod raster;
+pub mod rejects;
 pub mod rng;
 
 pub use landmarks::{Landmarks, Point, N_LANDMARKS};

@@ -15,12 +15,39 @@ pub fn write_parquet(df: &mut DataFrame, path: &Path) -> Result<()> {
     })
 }
 
+/// `df` as zstd-compressed parquet bytes (for files that travel inside a checkpoint).
+pub fn parquet_bytes(df: &mut DataFrame) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    ParquetWriter::new(&mut bytes)
+        .with_compression(ParquetCompression::Zstd(None))
+        .finish(df)?;
+    Ok(bytes)
+}
+
 pub fn read_parquet(path: &Path) -> Result<DataFrame> {
     let file = std::fs::File::open(path)
         .with_context(|| format!("cannot open manifest {}", path.display()))?;
-    ParquetReader::new(file)
-        .finish()
-        .map_err(|e| anyhow!("cannot read parquet file {}: {e}", path.display()))
+    // polars' parquet reader panics on some corrupt files (indexing past its metadata)
+    // instead of returning an error; a damaged manifest must be an error naming the file.
+    let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        ParquetReader::new(file).finish()
+    }));
+    match read {
+        Ok(frame) => {
+            frame.map_err(|e| anyhow!("cannot read parquet file {}: {e}", path.display()))
+        }
+        Err(panic) => {
+            let why = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            Err(anyhow!(
+                "cannot read parquet file {}: the file is corrupt ({why})",
+                path.display()
+            ))
+        }
+    }
 }
 
 /// A string column of `df` as owned values; nulls are an error naming the row.

@@ -8,21 +8,20 @@
 //! - [`landmarks`]: the 68-point landmark net on each face's crop.
 //! - [`faces`]: a detector and the landmark net loaded from the weights store, run together.
 //! - [`align`]: FFHQ-style aligned crops from the landmarks, and pasting results back.
-//! - [`photo`]: reading photos upright as RGB, refusing cut-off or huge ones.
 
 pub mod align;
 pub mod detector;
 pub mod faces;
 pub mod input;
 pub mod landmarks;
-pub mod photo;
 pub mod ssd;
 
 pub use align::{feathered, mouth_and_chin, Alignment};
 pub use detector::{FaceBox, TinyFaceDetector, DEFAULT_INPUT_SIZE, DEFAULT_SCORE_THRESHOLD};
 pub use faces::{Detector, DetectorKind, FaceFinder};
 pub use landmarks::{LandmarkNet, Landmarks68};
-pub use photo::{read_photo, MAX_PIXELS};
+// Photos are read where every crate can (unmask-core), with the same checks.
+pub use unmask_core::photo::{read_photo, MAX_PIXELS};
 pub use ssd::{SsdMobilenetV1, SSD_DEFAULT_MIN_CONFIDENCE, SSD_INPUT_SIZE};
 
 /// A TF.js kernel (`[h, w, in, out]`, or `[h, w, C, 1]` for a depthwise one) in burn's

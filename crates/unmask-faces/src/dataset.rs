@@ -38,6 +38,9 @@ pub struct FacesConfig {
     /// The face detector for photos without landmarks (`dir` alone, `demo_photos`): `ssd`
     /// (finds more faces) or `tiny` (about five times faster).
     pub detector: DetectorKind,
+    /// The stage fails when more than this share of the photos of `dir` (or the demo photos)
+    /// is rejected: unreadable, or without a face.
+    pub max_reject_fraction: f64,
 }
 
 impl Default for FacesConfig {
@@ -54,6 +57,7 @@ impl Default for FacesConfig {
             landmarks: None,
             demo_photos: false,
             detector: DetectorKind::default(),
+            max_reject_fraction: unmask_core::rejects::DEFAULT_MAX_REJECT_FRACTION,
         }
     }
 }
@@ -154,6 +158,7 @@ impl FacesConfig {
                 && self.val_fraction + self.test_fraction < 1.0,
             "val_fraction and test_fraction must be in [0, 1) and sum to less than 1"
         );
+        unmask_core::rejects::check_fraction("max_reject_fraction", self.max_reject_fraction)?;
         Ok(())
     }
 }

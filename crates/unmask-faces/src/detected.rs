@@ -61,7 +61,11 @@ fn detect_photos(
         let (img, boxes, points) = match found {
             Ok(f) => f,
             Err(e) => {
-                rejects.push((path.display().to_string(), format!("{e:#}")));
+                // The path is a column of its own; the reason starts with what went wrong.
+                let shown = format!("{}: ", path.display());
+                let reason = format!("{e:#}");
+                let reason = reason.strip_prefix(&shown).unwrap_or(&reason).to_string();
+                rejects.push((path.display().to_string(), reason));
                 continue;
             }
         };
@@ -104,6 +108,16 @@ fn detect_photos(
         }
     }
     progress.finish();
+    unmask_core::rejects::ensure_few_rejected(
+        &rejects,
+        rejects.len(),
+        photos.len(),
+        unmask_core::rejects::RejectLimit {
+            max_fraction: cfg.max_reject_fraction,
+            what: "photos",
+            field: "faces.max_reject_fraction",
+        },
+    )?;
     anyhow::ensure!(
         !crops.is_empty(),
         "no face found in any photo of {} ({} rejected)",

@@ -28,6 +28,8 @@ fn photos_without_landmarks_become_aligned_crops_with_landmarks() {
             size: 128,
             preview_count: 4,
             detector,
+            // Two of the four photos are rejected on purpose.
+            max_reject_fraction: 0.5,
             ..Default::default()
         };
         let _ = std::fs::remove_dir_all(&out);
@@ -61,7 +63,25 @@ fn photos_without_landmarks_become_aligned_crops_with_landmarks() {
         reasons.iter().any(|r| r.contains("no face found")),
         "{reasons:?}"
     );
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.starts_with("not a PNG (starts with \"not an i\")")),
+        "{reasons:?}"
+    );
     assert!(out.join("preview.png").is_file());
+    // At the default limit (10%) losing half the photos fails the source, naming why.
+    let strict = FacesConfig {
+        dir: Some(photos.clone()),
+        size: 128,
+        detector: DetectorKind::Tiny,
+        ..Default::default()
+    };
+    let err = format!("{:#}", generate(&strict, &out).unwrap_err());
+    assert!(
+        err.contains("2 of 4 photos rejected") && err.contains("no face found x1"),
+        "{err}"
+    );
 }
 
 #[test]

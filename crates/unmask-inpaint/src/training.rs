@@ -288,6 +288,7 @@ impl TrainJob for Job {
             throughput: Default::default(),
         };
         let mut resumed_from = None;
+        let mut resumed_dir = None;
         if let Some((dir, saved)) = checkpoint::resume_state(
             &ckpt_dir,
             |s: &TrainState| s.config.identity(),
@@ -311,6 +312,7 @@ impl TrainJob for Job {
                 ..saved
             };
             resumed_from = Some(state.step);
+            resumed_dir = Some(dir.clone());
             tracing::info!(
                 "resuming GAN training from step {} ({})",
                 state.step,
@@ -327,8 +329,9 @@ impl TrainJob for Job {
             )?),
             None => None,
         };
-        let mut step_log = MetricLog::load(&out_dir.join(STEP_LOG), state.step)?;
-        let mut val_log = MetricLog::load(&out_dir.join(VAL_LOG), state.step)?;
+        let ckpt_logs = resumed_dir.as_deref();
+        let mut step_log = MetricLog::resume(ckpt_logs, &out_dir, STEP_LOG, state.step)?;
+        let mut val_log = MetricLog::resume(ckpt_logs, &out_dir, VAL_LOG, state.step)?;
 
         let size = config.generator.image_size as u32;
         let schedule = order::Schedule::new(
@@ -494,6 +497,10 @@ impl TrainJob for Job {
                         record_bytes::<B, _>(optim_d.to_record())?,
                     ),
                     ("state.json", to_json(&state)?),
+                    // The logs as of this step travel with the weights (see
+                    // `MetricLog::resume`).
+                    (STEP_LOG, step_log.to_bytes()?),
+                    (VAL_LOG, val_log.to_bytes()?),
                 ];
                 let refs: Vec<(&str, &[u8])> =
                     files.iter().map(|(n, b)| (*n, b.as_slice())).collect();

@@ -33,6 +33,10 @@ pub struct MasksParams {
     pub style: MaskConfig,
     /// Examples of each mask type in `preview.png`.
     pub preview_per_type: usize,
+    /// The stage fails when more than this share of the masked samples could not be made
+    /// (unreadable faces, impossible placements): a dataset that lost most of its faces is
+    /// broken, not small.
+    pub max_reject_fraction: f64,
 }
 
 impl Default for MasksParams {
@@ -43,6 +47,7 @@ impl Default for MasksParams {
             size: None,
             style: MaskConfig::default(),
             preview_per_type: 4,
+            max_reject_fraction: unmask_core::rejects::DEFAULT_MAX_REJECT_FRACTION,
         }
     }
 }
@@ -83,14 +88,7 @@ impl MasksSummary {
 
     /// `reason kind x count`, most frequent first.
     pub fn reject_reasons(&self) -> Vec<String> {
-        let mut by: BTreeMap<&str, usize> = BTreeMap::new();
-        for (_, reason) in &self.rejected {
-            *by.entry(reason.split(':').next().unwrap_or(reason))
-                .or_default() += 1;
-        }
-        let mut v: Vec<(&str, usize)> = by.into_iter().collect();
-        v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-        v.into_iter().map(|(r, n)| format!("{r} x{n}")).collect()
+        unmask_core::rejects::grouped_reasons(self.rejected.iter().map(|r| r.1.as_str()))
     }
 }
 
@@ -118,9 +116,9 @@ fn prepare(
     face: &FaceRecord,
     size: Option<u32>,
 ) -> std::result::Result<(RgbImage, Landmarks, bool), String> {
-    let img = image::open(&face.path)
-        .map_err(|e| format!("unreadable image: {}: {e}", face.path.display()))?
-        .to_rgb8();
+    // The error names the file itself.
+    let img = unmask_core::photo::read_image(&face.path)
+        .map_err(|e| format!("unreadable image: {e:#}"))?;
     let (w, h) = img.dimensions();
     for (i, p) in face.landmarks.0.iter().enumerate() {
         if !(p[0].is_finite() && p[1].is_finite()) {
@@ -240,6 +238,7 @@ pub fn synthesize(
             bail!("size must be between 32 and 2048, got {s}");
         }
     }
+    unmask_core::rejects::check_fraction("max_reject_fraction", params.max_reject_fraction)?;
     let progress = Progress::new("masks", faces.len() as u64);
     let outcomes: Vec<FaceOutcome> = faces
         .par_iter()
@@ -268,6 +267,17 @@ pub fn synthesize(
         *summary.per_type.entry(s.style.mask_type).or_default() += 1;
     }
     summary.written = samples.len();
+    let attempted = faces.len() * params.masks_per_face;
+    unmask_core::rejects::ensure_few_rejected(
+        &summary.rejected,
+        attempted - summary.written,
+        attempted,
+        unmask_core::rejects::RejectLimit {
+            max_fraction: params.max_reject_fraction,
+            what: "masked samples",
+            field: "masks.max_reject_fraction",
+        },
+    )?;
     write_rejects(&summary.rejected, faces, out_dir)?;
     let mut df = manifest_frame(&samples)?;
     manifest::write_parquet(&mut df, &out_dir.join(MANIFEST))?;

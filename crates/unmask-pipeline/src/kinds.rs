@@ -88,6 +88,12 @@ pub trait Stage {
     fn external_inputs(_params: &Self::Params) -> Vec<PathBuf> {
         Vec::new()
     }
+    /// The files that the outputs written into `dir` name (the images of a manifest): each
+    /// must exist before the stage is stamped, and those outside `dir` are re-checked on every
+    /// later run.
+    fn referenced_files(_dir: &Path) -> Result<Vec<PathBuf>> {
+        Ok(Vec::new())
+    }
     /// Checks values the types cannot (ranges, combinations, agreement with the stages in
     /// `needs`) before anything runs.
     fn check(_params: &Self::Params, _needs: &[Needed]) -> Result<()> {
@@ -158,6 +164,16 @@ macro_rules! stage_kinds {
                 if kind == <$ty as Stage>::KIND {
                     let typed: <$ty as Stage>::Params = serde_yaml::from_value(params.clone())?;
                     return Ok(<$ty as Stage>::external_inputs(&typed));
+                }
+            )*
+            anyhow::bail!("unknown stage kind `{kind}`")
+        }
+
+        /// The files a finished stage's outputs name (see [`Stage::referenced_files`]).
+        pub fn referenced_files(kind: &str, dir: &Path) -> Result<Vec<PathBuf>> {
+            $(
+                if kind == <$ty as Stage>::KIND {
+                    return <$ty as Stage>::referenced_files(dir);
                 }
             )*
             anyhow::bail!("unknown stage kind `{kind}`")

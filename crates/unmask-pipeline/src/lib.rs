@@ -15,6 +15,7 @@ pub mod spec;
 pub mod stages;
 pub mod stamp;
 pub mod variants;
+pub mod verify;
 
 pub use runner::{RunOptions, RunSummary, Runner, StageStatus};
 

@@ -5,7 +5,9 @@ use crate::kinds::{self, Input, StageContext, StageReport};
 use crate::overrides::{self, Override};
 use crate::spec::{DatasetSpec, PipelineSpec};
 use crate::stamp::{self, Freshness, Stamp};
+use crate::verify::{self, InputsSnapshot};
 use crate::{plan, variants, CODE_VERSION};
+use unmask_core::lock::{FolderLock, Wait};
 use anyhow::{anyhow, bail, Context, Result};
 use indexmap::IndexMap;
 use serde_yaml::{Mapping, Value};
@@ -28,6 +30,8 @@ pub struct RunOptions {
     pub dry_run: bool,
     /// A preset of the pipeline file; `None` uses its `default_preset`.
     pub preset: Option<String>,
+    /// When another process holds the output folder: wait for it instead of stopping.
+    pub wait: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -457,6 +461,14 @@ impl Runner {
             _ => Vec::new(),
         };
         let base = self.out.join(&pipeline);
+        // One run per output folder: a second one would clear the first one's work folders
+        // and stamp what it half-wrote. A dry run writes nothing and takes no lock.
+        let _lock = if opts.dry_run {
+            None
+        } else {
+            let wait = if opts.wait { Wait::Yes } else { Wait::No };
+            Some(FolderLock::acquire(&base, wait)?)
+        };
         let mut stamps: BTreeMap<String, String> = BTreeMap::new();
         let mut outcomes: Vec<StageOutcome> = Vec::new();
         let mut failed = false;
@@ -484,6 +496,10 @@ impl Runner {
                 summary: String::new(),
                 alert: None,
             };
+            if !opts.dry_run {
+                // A kill between the two renames of a folder swap left `STAGE.old` alone.
+                unmask_core::atomic::recover_dir(&dir)?;
+            }
             let fresh = stamp::freshness(&dir, &expected)?;
             let selected = opts.only.is_none() || only.contains(stage);
             if failed {
@@ -613,7 +629,10 @@ impl Runner {
             .with_context(|| format!("cannot create {}", work.display()))?;
         if resumable {
             let _ = std::fs::remove_file(work.join(stamp::STAMP_FILE));
+            // A killed run may have left temporary files and half-swapped checkpoints.
+            unmask_core::atomic::tidy_dir(&work)?;
         }
+        let snapshot = InputsSnapshot::take(inputs)?;
         let ctx = StageContext {
             pipeline,
             name: stage,
@@ -634,8 +653,15 @@ impl Runner {
                 .unwrap_or_else(|| "unknown panic".into());
             Err(anyhow!("stage panicked: {msg}"))
         });
-        let report = match ran {
-            Ok(report) => report,
+        // Nothing is stamped unless the stage succeeded, what it read stayed as it was, and
+        // every file its outputs name is there.
+        let checked = ran.and_then(|report| {
+            snapshot.ensure_unchanged(stage)?;
+            let references = verify::referenced_outside(&r.kind, &work)?;
+            Ok((report, references))
+        });
+        let (report, references) = match checked {
+            Ok(done) => done,
             Err(e) => {
                 if !resumable {
                     let _ = std::fs::remove_dir_all(&work);
@@ -643,31 +669,34 @@ impl Runner {
                 return Err(e);
             }
         };
-        if !resumable {
-            if dir.exists() {
-                let old = dir.with_extension("old");
-                let _ = std::fs::remove_dir_all(&old);
-                std::fs::rename(dir, &old)?;
-                std::fs::rename(&work, dir)?;
-                std::fs::remove_dir_all(&old)?;
-            } else {
-                std::fs::rename(&work, dir)?;
+        // The summary is an output too, so it is written before the outputs are listed; the
+        // stamp goes into the work folder, so the swap below brings outputs and stamp at once.
+        let stamped = (|| {
+            unmask_core::atomic::write_bytes(
+                &work.join("summary.txt"),
+                format!("{}\n", report.summary).as_bytes(),
+            )?;
+            let st = Stamp {
+                stamp: expected.to_string(),
+                kind: r.kind.clone(),
+                params: params_json.clone(),
+                needs: needs.clone(),
+                code_version: CODE_VERSION.to_string(),
+                outputs: stamp::list_outputs(&work)?,
+                references,
+            };
+            stamp::save(&work, &st)?;
+            if !resumable {
+                unmask_core::atomic::replace_dir(&work, dir)?;
             }
+            Ok::<(), anyhow::Error>(())
+        })();
+        if let Err(e) = stamped {
+            if !resumable {
+                let _ = std::fs::remove_dir_all(&work);
+            }
+            return Err(e);
         }
-        // The summary is an output too, so it is written before the outputs are listed.
-        unmask_core::atomic::write_bytes(
-            &dir.join("summary.txt"),
-            format!("{}\n", report.summary).as_bytes(),
-        )?;
-        let st = Stamp {
-            stamp: expected.to_string(),
-            kind: r.kind.clone(),
-            params: params_json.clone(),
-            needs: needs.clone(),
-            code_version: CODE_VERSION.to_string(),
-            outputs: stamp::list_outputs(dir)?,
-        };
-        stamp::save(dir, &st)?;
         Ok(report)
     }
 }

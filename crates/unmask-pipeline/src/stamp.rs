@@ -25,6 +25,11 @@ pub struct Stamp {
     pub needs: BTreeMap<String, String>,
     pub code_version: String,
     pub outputs: Vec<OutputFile>,
+    /// Files outside the stage's folder that its outputs name (the face images a masks
+    /// manifest points at, a user's photos): paths relative to the stage's folder, or
+    /// absolute. Checked like the outputs on every run.
+    #[serde(default)]
+    pub references: Vec<OutputFile>,
 }
 
 /// Why a stage must run, or that it need not.
@@ -77,6 +82,27 @@ pub fn fingerprint(path: &Path) -> Result<String> {
     Ok(hex::encode(Sha256::digest(listing.as_bytes())))
 }
 
+/// `path`'s size and modification time, recorded under the name `name`; `None` when it is not
+/// a readable file.
+pub fn stat(path: &Path, name: String) -> Option<OutputFile> {
+    let meta = std::fs::metadata(path).ok()?;
+    if !meta.is_file() {
+        return None;
+    }
+    Some(OutputFile {
+        path: name,
+        size: meta.len(),
+        modified_ns: modified_ns(&meta),
+    })
+}
+
+fn modified_ns(meta: &std::fs::Metadata) -> u128 {
+    meta.modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos())
+}
+
 /// Every file under `dir` except the stamp and temporary files, sorted by path.
 pub fn list_outputs(dir: &Path) -> Result<Vec<OutputFile>> {
     let mut out = Vec::new();
@@ -102,15 +128,10 @@ pub fn list_outputs(dir: &Path) -> Result<Vec<OutputFile>> {
                 .unwrap_or(&path)
                 .to_string_lossy()
                 .replace('\\', "/");
-            let modified_ns = meta
-                .modified()
-                .ok()
-                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                .map_or(0, |d| d.as_nanos());
             out.push(OutputFile {
                 path: rel,
                 size: meta.len(),
-                modified_ns,
+                modified_ns: modified_ns(&meta),
             });
         }
     }
@@ -144,6 +165,11 @@ pub fn freshness(dir: &Path, expected: &str) -> Result<Freshness> {
     }
     if let Some(extra) = now.iter().find(|f| !stored.outputs.contains(f)) {
         return Ok(Freshness::OutputsChanged(extra.path.clone()));
+    }
+    for referenced in &stored.references {
+        if stat(&dir.join(&referenced.path), referenced.path.clone()).as_ref() != Some(referenced) {
+            return Ok(Freshness::OutputsChanged(referenced.path.clone()));
+        }
     }
     Ok(Freshness::UpToDate)
 }

@@ -225,10 +225,7 @@ pub fn run(
         &metrics,
     );
     unmask_core::atomic::write_bytes(&work.join(NIGHTLY_MD), md.as_bytes())?;
-    if outcome_dir.exists() {
-        std::fs::remove_dir_all(&outcome_dir)?;
-    }
-    std::fs::rename(&work, &outcome_dir)?;
+    unmask_core::atomic::replace_dir(&work, &outcome_dir)?;
     unmask_core::atomic::write_bytes(&out_dir.join(LATEST_MD), md.as_bytes())?;
     Ok(NightlyOutcome {
         report_dir: outcome_dir,
@@ -243,8 +240,12 @@ fn previous_report(reports: &Path, label: &str) -> Result<Option<PathBuf>> {
         Ok(entries) => entries
             .flatten()
             .filter(|e| e.path().join(NIGHTLY_PARQUET).is_file())
-            // A run that crashed leaves its `.partial` folder, never a report.
-            .filter(|e| !e.file_name().to_string_lossy().ends_with(".partial"))
+            // A run that crashed leaves its `.partial` (or a half-swapped `.old`) folder, never
+            // a report.
+            .filter(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                !name.ends_with(".partial") && !name.ends_with(".old")
+            })
             .map(|e| e.file_name().to_string_lossy().into_owned())
             .filter(|n| n.as_str() < label)
             .collect(),

@@ -296,6 +296,7 @@ impl TrainJob for Job {
             format: STATE_FORMAT,
         };
         let mut resumed_from = None;
+        let mut resumed_dir = None;
         if let Some((dir, saved)) = checkpoint::resume_state(
             &ckpt_dir,
             |s: &TrainState| s.config.identity(),
@@ -308,14 +309,16 @@ impl TrainJob for Job {
                 ..saved
             };
             resumed_from = Some(state.step);
+            resumed_dir = Some(dir.clone());
             tracing::info!(
                 "resuming segmenter training from step {} ({})",
                 state.step,
                 dir.display()
             );
         }
-        let mut step_log = MetricLog::load(&out_dir.join(STEP_LOG), state.step)?;
-        let mut val_log = MetricLog::load(&out_dir.join(VAL_LOG), state.step)?;
+        let ckpt_logs = resumed_dir.as_deref();
+        let mut step_log = MetricLog::resume(ckpt_logs, &out_dir, STEP_LOG, state.step)?;
+        let mut val_log = MetricLog::resume(ckpt_logs, &out_dir, VAL_LOG, state.step)?;
 
         let size = config.model.image_size as u32;
         let schedule = order::Schedule::new(
@@ -415,7 +418,7 @@ impl TrainJob for Job {
             }
             state.step = done;
             if epoch_end || done % config.checkpoint_every == 0 {
-                save_checkpoint(&model, &optim, &state, &ckpt_dir)?;
+                save_checkpoint(&model, &optim, &state, [&step_log, &val_log], &ckpt_dir)?;
                 step_log.save(&out_dir.join(STEP_LOG))?;
                 val_log.save(&out_dir.join(VAL_LOG))?;
             }
@@ -443,6 +446,7 @@ fn save_checkpoint<B: AutodiffBackend, O: Optimizer<UNet<B>, B>>(
     model: &UNet<B>,
     optim: &O,
     state: &TrainState,
+    [step_log, val_log]: [&MetricLog; 2],
     dir: &Path,
 ) -> Result<()> {
     let model_bytes = record_bytes::<B, _>(model.clone().into_record())?;
@@ -453,6 +457,9 @@ fn save_checkpoint<B: AutodiffBackend, O: Optimizer<UNet<B>, B>>(
             ("model.mpk", &model_bytes),
             ("optimizer.mpk", &optim_bytes),
             ("state.json", &to_json(state)?),
+            // The logs as of this step travel with the weights (see `MetricLog::resume`).
+            (STEP_LOG, &step_log.to_bytes()?),
+            (VAL_LOG, &val_log.to_bytes()?),
         ],
     )
 }

@@ -6,6 +6,7 @@ use burn::record::{FullPrecisionSettings, NamedMpkBytesRecorder, Record, Recorde
 use burn::tensor::backend::Backend;
 use serde::{de::DeserializeOwned, Serialize};
 use std::path::{Path, PathBuf};
+use unmask_core::atomic::sibling;
 
 type Bytes = NamedMpkBytesRecorder<FullPrecisionSettings>;
 
@@ -30,7 +31,6 @@ pub fn load_record<B: Backend, R: Record<B>>(path: &Path, device: &B::Device) ->
 /// Writes the files of a checkpoint into `dir`, replacing any previous content atomically.
 pub fn save_dir(dir: &Path, files: &[(&str, &[u8])]) -> Result<()> {
     let tmp = sibling(dir, "tmp");
-    let old = sibling(dir, "old");
     if tmp.exists() {
         std::fs::remove_dir_all(&tmp).with_context(|| format!("cannot clear {}", tmp.display()))?;
     }
@@ -40,24 +40,12 @@ pub fn save_dir(dir: &Path, files: &[(&str, &[u8])]) -> Result<()> {
         std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
         std::fs::File::open(&path)?.sync_all()?;
     }
-    if dir.exists() {
-        let _ = std::fs::remove_dir_all(&old);
-        std::fs::rename(dir, &old)
-            .with_context(|| format!("cannot move {} aside", dir.display()))?;
-    }
-    std::fs::rename(&tmp, dir)
-        .with_context(|| format!("cannot move {} into place", dir.display()))?;
-    let _ = std::fs::remove_dir_all(&old);
-    Ok(())
+    unmask_core::atomic::replace_dir(&tmp, dir)
 }
 
 /// The checkpoint folder to read: `dir`, or the previous one if a kill came mid-swap.
 pub fn existing_dir(dir: &Path) -> Option<PathBuf> {
-    if dir.is_dir() {
-        return Some(dir.to_path_buf());
-    }
-    let old = sibling(dir, "old");
-    old.is_dir().then_some(old)
+    unmask_core::atomic::readable_dir(dir)
 }
 
 /// Removes a checkpoint folder and its swap leftovers.
@@ -138,13 +126,6 @@ fn first_difference(
     }
 }
 
-fn sibling(dir: &Path, suffix: &str) -> PathBuf {
-    let name = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    dir.with_file_name(format!("{name}.{suffix}"))
-}
 
 #[cfg(test)]
 mod tests {

@@ -1,7 +1,7 @@
 //! Images on disk to tensors and back. Images are `[N, 3, H, W]` in `[0, 1]`; masks are
 //! `[N, 1, H, W]` with 1 inside the mask (the hole) and 0 elsewhere.
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, Result};
 use burn::tensor::{backend::Backend, Tensor, TensorData};
 use image::imageops::FilterType;
 use image::{GrayImage, RgbImage};
@@ -9,18 +9,14 @@ use rayon::prelude::*;
 use std::path::Path;
 use std::sync::mpsc::{sync_channel, Receiver};
 
-/// Reads any image as RGB; the error names the file.
+/// Reads any image as RGB; the error names the file and what is wrong with it.
 pub fn read_rgb(path: &Path) -> Result<RgbImage> {
-    Ok(image::open(path)
-        .with_context(|| format!("cannot read image {}", path.display()))?
-        .into_rgb8())
+    unmask_core::photo::read_image(path)
 }
 
 /// Reads a mask image: any pixel above mid-grey is inside.
 pub fn read_mask(path: &Path) -> Result<GrayImage> {
-    Ok(image::open(path)
-        .with_context(|| format!("cannot read mask {}", path.display()))?
-        .into_luma8())
+    unmask_core::photo::read_mask(path)
 }
 
 /// `img` at `size`x`size` (bilinear), unchanged when it already has that size.

@@ -54,6 +54,29 @@ impl MetricLog {
     }
 
     pub fn save(&self, path: &Path) -> Result<()> {
+        unmask_core::manifest::write_parquet(&mut self.frame()?, path)
+    }
+
+    /// The log as parquet bytes, for a copy inside a checkpoint folder.
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        unmask_core::manifest::parquet_bytes(&mut self.frame()?)
+    }
+
+    /// The log `name` of a run resumed from the checkpoint folder `checkpoint` at `step`:
+    /// the checkpoint's own copy (swapped in with the weights, so it always matches them),
+    /// else `out_dir/name` from before copies were kept. `out_dir/name` is rewritten to
+    /// match, since a kill may have come between the checkpoint and its logs.
+    pub fn resume(checkpoint: Option<&Path>, out_dir: &Path, name: &str, step: u64) -> Result<Self> {
+        let Some(ckpt) = checkpoint else {
+            return Self::load(&out_dir.join(name), step);
+        };
+        let (own, top) = (ckpt.join(name), out_dir.join(name));
+        let log = Self::load(if own.is_file() { &own } else { &top }, step)?;
+        log.save(&top)?;
+        Ok(log)
+    }
+
+    fn frame(&self) -> Result<DataFrame> {
         let mut cols: Vec<Column> = vec![
             Column::new("step".into(), &self.steps),
             Column::new("epoch".into(), &self.epochs),
@@ -61,8 +84,7 @@ impl MetricLog {
         for (name, values) in &self.columns {
             cols.push(Column::new(name.as_str().into(), values));
         }
-        let mut df = DataFrame::new(self.steps.len(), cols)?;
-        unmask_core::manifest::write_parquet(&mut df, path)
+        Ok(DataFrame::new(self.steps.len(), cols)?)
     }
 
     /// Reads a saved log, keeping only rows up to `max_step` (a resumed run drops the rows

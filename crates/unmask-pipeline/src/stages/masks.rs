@@ -2,6 +2,7 @@
 
 use crate::kinds::{Stage, StageContext, StageReport};
 use anyhow::Result;
+use std::path::{Path, PathBuf};
 use unmask_masks::dataset::{synthesize, MasksParams};
 
 pub struct MasksStage;
@@ -10,6 +11,17 @@ impl Stage for MasksStage {
     const KIND: &'static str = "masks";
     const SUMMARY: &'static str = "render surgical, N95, KN95, cloth and gas masks onto faces";
     type Params = MasksParams;
+
+    fn referenced_files(dir: &Path) -> Result<Vec<PathBuf>> {
+        Ok(unmask_masks::pairs::read_pairs(dir)?
+            .into_iter()
+            .flat_map(|p| [p.masked, p.mask, p.target])
+            .collect())
+    }
+
+    fn check(params: &MasksParams, _needs: &[crate::kinds::Needed]) -> Result<()> {
+        unmask_core::rejects::check_fraction("max_reject_fraction", params.max_reject_fraction)
+    }
 
     fn run(params: &MasksParams, ctx: &StageContext) -> Result<StageReport> {
         let faces_dir = &ctx.input("faces")?.dir;
