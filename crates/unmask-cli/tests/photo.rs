@@ -29,6 +29,23 @@ fn a_folder_of_photos_changes_only_the_faces_and_lists_bad_files() {
         .unwrap();
 
     let out = tmp.path().join("out");
+    let args = [
+        photos.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--json",
+        "--min-coverage",
+        "0",
+    ];
+    // One writer per output folder, as for pipeline folders.
+    let held = unmask_core::lock::FolderLock::acquire(&out, unmask_core::lock::Wait::No).unwrap();
+    let refused = unmask(&args, &runs);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        !refused.status.success() && stderr.contains("is in use by process"),
+        "{stderr}"
+    );
+    drop(held);
     let run = unmask(
         &[
             photos.to_str().unwrap(),
