@@ -44,7 +44,7 @@ pub fn sibling(dir: &Path, suffix: &str) -> std::path::PathBuf {
 
 /// Puts the finished folder `new` in the place of `dir`: `dir` is moved aside to `dir.old`,
 /// `new` renamed to `dir`, and the old one removed. A kill between the two renames leaves
-/// `dir.old`, which [`recover_dir`] (and [`readable_dir`]) put back.
+/// `dir.old`, which [`readable_dir`] reads and [`recover_dir`] puts back.
 pub fn replace_dir(new: &Path, dir: &Path) -> Result<()> {
     let old = sibling(dir, "old");
     crate::faults::before_write(dir).with_context(|| format!("cannot replace {}", dir.display()))?;
@@ -56,11 +56,23 @@ pub fn replace_dir(new: &Path, dir: &Path) -> Result<()> {
         std::fs::rename(dir, &old)
             .with_context(|| format!("cannot move {} aside", dir.display()))?;
     }
-    std::fs::rename(new, dir)
-        .with_context(|| format!("cannot move {} into place", dir.display()))?;
+    // The moment between the renames is a fault point of its own; an error here (or in the
+    // rename) puts the old folder back.
+    let moved = crate::faults::before_write(dir)
+        .map_err(anyhow::Error::from)
+        .and_then(|()| Ok(std::fs::rename(new, dir)?))
+        .with_context(|| format!("cannot move {} into place", dir.display()));
+    if let Err(e) = moved {
+        if old.exists() && !dir.exists() {
+            let _ = std::fs::rename(&old, dir);
+        }
+        return Err(e);
+    }
+    // The swap is done; a leftover `dir.old` is removed by the next `recover_dir`.
     if old.exists() {
-        std::fs::remove_dir_all(&old)
-            .with_context(|| format!("cannot remove {}", old.display()))?;
+        if let Err(e) = std::fs::remove_dir_all(&old) {
+            tracing::warn!("cannot remove {}: {e}", old.display());
+        }
     }
     Ok(())
 }
@@ -108,7 +120,8 @@ pub fn tidy_dir(dir: &Path) -> Result<()> {
             std::fs::remove_dir_all(&path)
                 .with_context(|| format!("cannot remove {}", path.display()))?;
         } else if is_dir && name.ends_with(".old") {
-            recover_dir(&path.with_file_name(name.trim_end_matches(".old")))?;
+            let stem = name.strip_suffix(".old").unwrap_or(&name);
+            recover_dir(&path.with_file_name(stem))?;
         } else if is_dir {
             tidy_dir(&path)?;
         }

@@ -22,6 +22,9 @@ pub const ENV: &str = "UNMASK_FAULTS";
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Fault {
     None,
+    /// A mistyped `UNMASK_FAULTS`: every write fails with this message, so a test never runs
+    /// silently without its fault.
+    Invalid(String),
     KillAt(u64),
     FailAt(u64),
     Record(PathBuf),
@@ -56,8 +59,7 @@ fn configured() -> &'static Fault {
     static FAULT: OnceLock<Fault> = OnceLock::new();
     FAULT.get_or_init(|| {
         let spec = std::env::var(ENV).unwrap_or_default();
-        // A mistyped fault must not silently run the test without it.
-        parse(&spec).unwrap_or_else(|e| panic!("{e}"))
+        parse(&spec).unwrap_or_else(Fault::Invalid)
     })
 }
 
@@ -75,6 +77,7 @@ pub fn before_write(path: &Path) -> std::io::Result<()> {
     let n = WRITES.fetch_add(1, Ordering::SeqCst) + 1;
     match configured() {
         Fault::None => Ok(()),
+        Fault::Invalid(why) => Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, why.clone())),
         Fault::KillAt(k) if n == *k => {
             kill_self();
             Ok(())

@@ -52,7 +52,7 @@ pub enum Wait {
 /// A held folder lock; dropping it releases the folder.
 #[derive(Debug)]
 pub struct FolderLock {
-    _file: File,
+    file: File,
     folder: PathBuf,
 }
 
@@ -96,7 +96,7 @@ impl FolderLock {
         write_holder(&mut file, &Holder::this_process())
             .with_context(|| format!("cannot write {}", path.display()))?;
         Ok(Self {
-            _file: file,
+            file,
             folder: folder.to_path_buf(),
         })
     }
@@ -106,21 +106,38 @@ impl FolderLock {
     }
 }
 
-/// Who holds `folder` now, if anyone (a folder nobody holds answers `None`).
+impl Drop for FolderLock {
+    fn drop(&mut self) {
+        // Cleared before the lock goes (on close), so no later message names a finished run.
+        let _ = self.file.set_len(0);
+    }
+}
+
+/// Who holds `folder` now, as its lock file says, if that process is alive. Only reads: taking
+/// even a shared lock here could make a starting run think the folder is taken.
 pub fn holder_of(folder: &Path) -> Option<Holder> {
     let mut file = File::open(folder.join(LOCK_FILE)).ok()?;
-    match file.try_lock_shared() {
-        // Nobody holds it: what the file says is from an earlier, finished run.
-        Ok(()) => None,
-        Err(_) => read_holder(&mut file),
-    }
+    read_holder(&mut file)
 }
 
 fn read_holder(file: &mut File) -> Option<Holder> {
     let mut text = String::new();
     file.seek(SeekFrom::Start(0)).ok()?;
     file.read_to_string(&mut text).ok()?;
-    serde_json::from_str(text.trim()).ok()
+    let holder: Holder = serde_json::from_str(text.trim()).ok()?;
+    // A holder killed before its lock file was cleared is not named.
+    is_alive(holder.pid).then_some(holder)
+}
+
+#[cfg(unix)]
+fn is_alive(pid: u32) -> bool {
+    // Signal 0 checks that the process exists without sending anything.
+    unsafe { libc::kill(pid as libc::pid_t, 0) == 0 }
+}
+
+#[cfg(not(unix))]
+fn is_alive(_pid: u32) -> bool {
+    true
 }
 
 fn write_holder(file: &mut File, holder: &Holder) -> std::io::Result<()> {

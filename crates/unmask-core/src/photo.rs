@@ -2,7 +2,7 @@
 //! that say what the file really is: empty, another format than its name says, a format we do
 //! not read, cut off, or too large to decode.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use image::{DynamicImage, GrayImage, ImageDecoder, ImageFormat, ImageReader, RgbImage};
 use std::io::Cursor;
 use std::path::Path;
@@ -47,7 +47,7 @@ pub fn decode_photo(bytes: &[u8], name: &Path) -> Result<RgbImage> {
 }
 
 fn read_file(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+    std::fs::read(path).map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", path.display()))
 }
 
 fn decode(bytes: &[u8], name: &Path, upright: bool) -> Result<DynamicImage> {

@@ -500,7 +500,13 @@ impl Runner {
                 // A kill between the two renames of a folder swap left `STAGE.old` alone.
                 unmask_core::atomic::recover_dir(&dir)?;
             }
-            let fresh = stamp::freshness(&dir, &expected)?;
+            // A dry run leaves a half-done swap alone, so it reads what the real run would.
+            let read_dir = if opts.dry_run {
+                unmask_core::atomic::readable_dir(&dir).unwrap_or_else(|| dir.clone())
+            } else {
+                dir.clone()
+            };
+            let fresh = stamp::freshness(&read_dir, &expected)?;
             let selected = opts.only.is_none() || only.contains(stage);
             if failed {
                 outcomes.push(outcome);
@@ -616,6 +622,7 @@ impl Runner {
         // A non-resumable stage writes into a fresh folder that replaces the old one only when
         // it succeeds, so a failure never leaves half a dataset under the stage's name.
         let resumable = kinds::resumable(&r.kind);
+        let snapshot = InputsSnapshot::take(inputs)?;
         let work = if resumable {
             dir.to_path_buf()
         } else {
@@ -632,7 +639,6 @@ impl Runner {
             // A killed run may have left temporary files and half-swapped checkpoints.
             unmask_core::atomic::tidy_dir(&work)?;
         }
-        let snapshot = InputsSnapshot::take(inputs)?;
         let ctx = StageContext {
             pipeline,
             name: stage,

@@ -39,6 +39,8 @@ pub enum Freshness {
     NeverRan,
     InputsChanged,
     OutputsChanged(String),
+    /// A file outside the stage's folder that its outputs name (an input image).
+    ReferenceChanged(String),
 }
 
 impl Freshness {
@@ -48,6 +50,9 @@ impl Freshness {
             Freshness::NeverRan => "no previous run".into(),
             Freshness::InputsChanged => "parameters, inputs or code changed".into(),
             Freshness::OutputsChanged(p) => format!("output {p} missing or changed"),
+            Freshness::ReferenceChanged(p) => {
+                format!("{p}, named by the outputs, missing or changed")
+            }
         }
     }
 }
@@ -168,7 +173,7 @@ pub fn freshness(dir: &Path, expected: &str) -> Result<Freshness> {
     }
     for referenced in &stored.references {
         if stat(&dir.join(&referenced.path), referenced.path.clone()).as_ref() != Some(referenced) {
-            return Ok(Freshness::OutputsChanged(referenced.path.clone()));
+            return Ok(Freshness::ReferenceChanged(referenced.path.clone()));
         }
     }
     Ok(Freshness::UpToDate)

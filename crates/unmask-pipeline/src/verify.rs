@@ -69,29 +69,31 @@ fn first_difference(before: &[OutputFile], now: &[OutputFile]) -> Option<String>
         .map(|f| f.path.clone())
 }
 
-/// Checks that every file the outputs of a `kind` stage in `work` name exists and is not
-/// empty, and returns those outside `work` (to be re-checked on later runs), named relative
+/// Checks that every file the outputs of a `kind` stage in `work` name exists (and, inside
+/// `work`, is not empty), and returns those outside `work` (to be re-checked on later runs), named relative
 /// to `work` (`../faces/images/x.png`) or absolute (a user's photos).
 pub fn referenced_outside(kind: &str, work: &Path) -> Result<Vec<OutputFile>> {
     let mut outside = Vec::new();
     for path in kinds::referenced_files(kind, work)? {
         let name = relative_name(&path, work);
+        let inside = matches!(
+            Path::new(&name).components().next(),
+            Some(std::path::Component::Normal(_))
+        );
         let Some(found) = stamp::stat(&path, name.clone()) else {
             bail!(
                 "the outputs name {}, which does not exist: the stage's outputs are incomplete and were not stamped",
                 path.display()
             );
         };
-        if found.size == 0 {
+        // An empty file of the stage's own is a write that did not finish; an empty input
+        // (a user's photo) is the later stages' per-sample rejection to make.
+        if inside && found.size == 0 {
             bail!(
                 "the outputs name {}, which is empty: the stage's outputs are incomplete and were not stamped",
                 path.display()
             );
         }
-        let inside = matches!(
-            Path::new(&name).components().next(),
-            Some(std::path::Component::Normal(_))
-        );
         if !inside {
             outside.push(found);
         }
