@@ -34,6 +34,7 @@ fn a_folder_of_photos_changes_only_the_faces_and_lists_bad_files() {
         "-o",
         out.to_str().unwrap(),
         "--json",
+        // The tiny segmenter marks anything; take its marks so the paste path runs.
         "--min-coverage",
         "0",
     ];
@@ -46,18 +47,7 @@ fn a_folder_of_photos_changes_only_the_faces_and_lists_bad_files() {
         "{stderr}"
     );
     drop(held);
-    let run = unmask(
-        &[
-            photos.to_str().unwrap(),
-            "-o",
-            out.to_str().unwrap(),
-            "--json",
-            // The tiny segmenter marks anything; take its marks so the paste path runs.
-            "--min-coverage",
-            "0",
-        ],
-        &runs,
-    );
+    let run = unmask(&args, &runs);
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(!run.status.success(), "bad files must fail the batch");
     for (file, why) in [
