@@ -65,7 +65,12 @@ fn real_images() -> Vec<(&'static str, Vec<u8>)> {
 }
 
 fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(project_root().join("crates/unmask-weights/tests/fixtures").join(name)).unwrap()
+    std::fs::read(
+        project_root()
+            .join("crates/unmask-weights/tests/fixtures")
+            .join(name),
+    )
+    .unwrap()
 }
 
 /// A faces manifest and a masks manifest written by the real stages, once per test binary.
@@ -185,6 +190,9 @@ fn a_truncated_or_corrupt_manifest_is_an_error_naming_the_file() {
         *b ^= 0x5a;
     }
     let bad = in_folder("manifest.parquet", &garbage);
-    let err = format!("{:#}", unmask_masks::pairs::read_pairs(bad.path()).unwrap_err());
+    let err = format!(
+        "{:#}",
+        unmask_masks::pairs::read_pairs(bad.path()).unwrap_err()
+    );
     assert!(err.contains("manifest.parquet"), "{err}");
 }

@@ -186,7 +186,12 @@ fn stage_of(path: &str, out: &Path) -> String {
     let rel = Path::new(path)
         .strip_prefix(out.join(PIPELINE))
         .unwrap_or_else(|_| panic!("{path} is outside the run"));
-    let first = rel.components().next().unwrap().as_os_str().to_string_lossy();
+    let first = rel
+        .components()
+        .next()
+        .unwrap()
+        .as_os_str()
+        .to_string_lossy();
     first
         .trim_end_matches(".partial")
         .trim_end_matches(".old")
@@ -273,8 +278,18 @@ fn compare(reference: &Reference, out: &Path, what: &str) {
 fn a_run_killed_at_a_write_of_every_stage_kind_resumes_to_the_same_outputs() {
     let reference = Reference::make();
     let stages = reference.stages();
-    for kind in ["faces", "masks", "train-seg", "eval-seg", "train-inpaint", "report"] {
-        assert!(stages.iter().any(|s| s == kind), "{kind} wrote nothing: {stages:?}");
+    for kind in [
+        "faces",
+        "masks",
+        "train-seg",
+        "eval-seg",
+        "train-inpaint",
+        "report",
+    ] {
+        assert!(
+            stages.iter().any(|s| s == kind),
+            "{kind} wrote nothing: {stages:?}"
+        );
     }
     // Two uninterrupted runs agree, or the comparison below would mean nothing.
     let again = tempfile::tempdir().unwrap();
@@ -325,9 +340,16 @@ fn a_full_disk_keeps_the_previous_outputs_and_a_failed_training_resumes() {
     let mut injected = 0;
     // Stages that are replaced whole: a forced rerun that hits a full disk leaves the
     // previous outputs and stamps exactly as they were.
-    for (k, stage) in ["faces", "masks", "eval-seg", "eval-inpaint", "baseline", "report"]
-        .iter()
-        .enumerate()
+    for (k, stage) in [
+        "faces",
+        "masks",
+        "eval-seg",
+        "eval-inpaint",
+        "baseline",
+        "report",
+    ]
+    .iter()
+    .enumerate()
     {
         let count = reference.writes_of(stage).len() as u64;
         let point = pick(&(1..=count).collect::<Vec<_>>(), "disk", k as u64);
@@ -345,12 +367,17 @@ fn a_full_disk_keeps_the_previous_outputs_and_a_failed_training_resumes() {
             .chain(after.keys())
             .filter(|k| before.get(*k) != after.get(*k))
             .collect();
-        assert!(changed.is_empty(), "{stage} at write {point}: changed {changed:?}");
+        assert!(
+            changed.is_empty(),
+            "{stage} at write {point}: changed {changed:?}"
+        );
         injected += 1;
     }
     // Nothing was lost, so nothing runs again.
     let runner = Runner::new(project_root(), &reference.out);
-    let summary = runner.run(&pipeline_file(), &RunOptions::default()).unwrap();
+    let summary = runner
+        .run(&pipeline_file(), &RunOptions::default())
+        .unwrap();
     for s in &summary.stages {
         assert_eq!(s.status, StageStatus::Skipped, "{}", summary.table());
     }
@@ -372,7 +399,9 @@ fn a_full_disk_keeps_the_previous_outputs_and_a_failed_training_resumes() {
     let train_seg = reference.out.join(PIPELINE).join("train-seg");
     std::fs::write(train_seg.join("checkpoint/model.mpk"), b"not a checkpoint").unwrap();
     std::fs::remove_dir_all(train_seg.join("best")).unwrap();
-    let summary = runner.run(&pipeline_file(), &RunOptions::default()).unwrap();
+    let summary = runner
+        .run(&pipeline_file(), &RunOptions::default())
+        .unwrap();
     match summary.status_of("train-seg") {
         Some(StageStatus::Failed(e)) => assert!(
             e.contains("checkpoint/model.mpk") && e.contains("corrupt"),
@@ -397,7 +426,10 @@ fn two_runs_on_one_folder_one_finishes_one_stops_and_the_folder_stays_whole() {
             first.try_wait().unwrap().is_none(),
             "the first run ended before it was seen holding the folder"
         );
-        assert!(started.elapsed().as_secs() < 120, "the first run never took the lock");
+        assert!(
+            started.elapsed().as_secs() < 120,
+            "the first run never took the lock"
+        );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     let runner = Runner::new(project_root(), &out);
@@ -435,7 +467,9 @@ fn two_runs_on_one_folder_one_finishes_one_stops_and_the_folder_stays_whole() {
         Some(StageStatus::WouldRun(why)) => assert!(why.contains("images/"), "{why}"),
         other => panic!("faces: {other:?}"),
     }
-    let rerun = runner.run(&pipeline_file(), &RunOptions::default()).unwrap();
+    let rerun = runner
+        .run(&pipeline_file(), &RunOptions::default())
+        .unwrap();
     assert_eq!(rerun.status_of("faces"), Some(&StageStatus::Ran));
     assert!(faces[3].path.is_file());
 }

@@ -300,7 +300,10 @@ fn a_changed_user_photo_makes_the_faces_stage_run_again() {
         other => panic!("faces: {other:?}"),
     }
     // And masks, whose manifest names the same photos as its targets.
-    assert!(matches!(plan.status_of("masks"), Some(StageStatus::WouldRun(_))));
+    assert!(matches!(
+        plan.status_of("masks"),
+        Some(StageStatus::WouldRun(_))
+    ));
 }
 
 #[test]

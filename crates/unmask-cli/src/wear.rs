@@ -53,9 +53,13 @@ pub fn run(args: &WearArgs) -> Result<()> {
     let detector = args.detection.detector()?;
     let finder = FaceFinder::<Cpu>::load(&WeightStore::from_env()?, detector, &Default::default())?;
     let planned = plan(&args.input, &args.output)?;
-    for_each_photo("wear-mask", &planned.jobs, args.json, describe, |input, output| {
-        wear_photo(&finder, &styles, args, input, output)
-    })
+    for_each_photo(
+        "wear-mask",
+        &planned.jobs,
+        args.json,
+        describe,
+        |input, output| wear_photo(&finder, &styles, args, input, output),
+    )
 }
 
 /// Draws masks on the faces of one photo into `output`; returns its JSON summary.

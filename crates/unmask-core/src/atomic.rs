@@ -27,7 +27,8 @@ pub fn write_with(path: &Path, fill: impl FnOnce(&mut std::fs::File) -> Result<(
     share_readable(tmp.as_file())?;
     fill(tmp.as_file_mut()).with_context(|| format!("while writing {}", path.display()))?;
     tmp.as_file_mut().flush()?;
-    crate::faults::before_write(path).with_context(|| format!("while writing {}", path.display()))?;
+    crate::faults::before_write(path)
+        .with_context(|| format!("while writing {}", path.display()))?;
     tmp.persist(path)
         .map_err(|e| e.error)
         .with_context(|| format!("cannot move the finished file to {}", path.display()))?;
@@ -47,7 +48,8 @@ pub fn sibling(dir: &Path, suffix: &str) -> std::path::PathBuf {
 /// `dir.old`, which [`readable_dir`] reads and [`recover_dir`] puts back.
 pub fn replace_dir(new: &Path, dir: &Path) -> Result<()> {
     let old = sibling(dir, "old");
-    crate::faults::before_write(dir).with_context(|| format!("cannot replace {}", dir.display()))?;
+    crate::faults::before_write(dir)
+        .with_context(|| format!("cannot replace {}", dir.display()))?;
     if dir.exists() {
         if old.exists() {
             std::fs::remove_dir_all(&old)

@@ -77,7 +77,10 @@ pub fn before_write(path: &Path) -> std::io::Result<()> {
     let n = WRITES.fetch_add(1, Ordering::SeqCst) + 1;
     match configured() {
         Fault::None => Ok(()),
-        Fault::Invalid(why) => Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, why.clone())),
+        Fault::Invalid(why) => Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            why.clone(),
+        )),
         Fault::KillAt(k) if n == *k => {
             kill_self();
             Ok(())

@@ -160,7 +160,9 @@ mod tests {
         let holder = holder_of(&folder).expect("held");
         assert_eq!(holder.pid, std::process::id());
         // flock conflicts between two opens of the file, also within one process.
-        let err = FolderLock::acquire(&folder, Wait::No).unwrap_err().to_string();
+        let err = FolderLock::acquire(&folder, Wait::No)
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("in use by process") && err.contains(&std::process::id().to_string()),
             "{err}"

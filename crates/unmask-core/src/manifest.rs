@@ -33,9 +33,7 @@ pub fn read_parquet(path: &Path) -> Result<DataFrame> {
         ParquetReader::new(file).finish()
     }));
     match read {
-        Ok(frame) => {
-            frame.map_err(|e| anyhow!("cannot read parquet file {}: {e}", path.display()))
-        }
+        Ok(frame) => frame.map_err(|e| anyhow!("cannot read parquet file {}: {e}", path.display())),
         Err(panic) => {
             let why = panic
                 .downcast_ref::<String>()

@@ -200,7 +200,8 @@ mod tests {
     #[test]
     fn webp_bmp_and_tiff_photos_are_read() {
         let dir = tempfile::tempdir().unwrap();
-        let img = image::RgbImage::from_fn(9, 7, |x, y| image::Rgb([x as u8 * 20, y as u8 * 30, 77]));
+        let img =
+            image::RgbImage::from_fn(9, 7, |x, y| image::Rgb([x as u8 * 20, y as u8 * 30, 77]));
         for ext in ["webp", "bmp", "tiff"] {
             let path = dir.path().join(format!("photo.{ext}"));
             img.save(&path).unwrap();
@@ -215,12 +216,19 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let empty = dir.path().join("empty.jpg");
         std::fs::write(&empty, b"").unwrap();
-        assert!(error_of(&empty).contains("empty.jpg: empty file"), "{}", error_of(&empty));
+        assert!(
+            error_of(&empty).contains("empty.jpg: empty file"),
+            "{}",
+            error_of(&empty)
+        );
 
         let text = dir.path().join("notes.jpg");
         std::fs::write(&text, b"hello, this is text").unwrap();
         let err = error_of(&text);
-        assert!(err.contains("not a JPEG (starts with \"hello, t\")"), "{err}");
+        assert!(
+            err.contains("not a JPEG (starts with \"hello, t\")"),
+            "{err}"
+        );
         assert!(!err.contains("truncated"), "{err}");
 
         let binary = dir.path().join("blob.png");

@@ -85,7 +85,9 @@ mod tests {
     use super::*;
 
     fn rejects(n: usize, reason: &str) -> Vec<(String, String)> {
-        (0..n).map(|i| (format!("face_{i}"), reason.to_string())).collect()
+        (0..n)
+            .map(|i| (format!("face_{i}"), reason.to_string()))
+            .collect()
     }
 
     #[test]
@@ -114,7 +116,10 @@ mod tests {
         let err = ensure_few_rejected(&many, many.len(), 2000, limit(0.1))
             .unwrap_err()
             .to_string();
-        assert!(err.starts_with("1965 of 2000 faces rejected (98.2%"), "{err}");
+        assert!(
+            err.starts_with("1965 of 2000 faces rejected (98.2%"),
+            "{err}"
+        );
         assert!(err.contains("masks.max_reject_fraction = 0.1"), "{err}");
         assert!(
             err.contains("unreadable image x1963, mask placement failed x2"),

@@ -21,8 +21,8 @@ pub use detector::{FaceBox, TinyFaceDetector, DEFAULT_INPUT_SIZE, DEFAULT_SCORE_
 pub use faces::{Detector, DetectorKind, FaceFinder};
 pub use landmarks::{LandmarkNet, Landmarks68};
 // Photos are read where every crate can (unmask-core), with the same checks.
-pub use unmask_core::photo::{read_photo, MAX_PIXELS};
 pub use ssd::{SsdMobilenetV1, SSD_DEFAULT_MIN_CONFIDENCE, SSD_INPUT_SIZE};
+pub use unmask_core::photo::{read_photo, MAX_PIXELS};
 
 /// A TF.js kernel (`[h, w, in, out]`, or `[h, w, C, 1]` for a depthwise one) in burn's
 /// `[out, in, h, w]` layout, stored that way: a permuted view would be copied again by every

@@ -7,13 +7,13 @@ use crate::spec::{DatasetSpec, PipelineSpec};
 use crate::stamp::{self, Freshness, Stamp};
 use crate::verify::{self, InputsSnapshot};
 use crate::{plan, variants, CODE_VERSION};
-use unmask_core::lock::{FolderLock, Wait};
 use anyhow::{anyhow, bail, Context, Result};
 use indexmap::IndexMap;
 use serde_yaml::{Mapping, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
+use unmask_core::lock::{FolderLock, Wait};
 
 /// Where pipelines, datasets and experiments are read from and outputs written to.
 pub struct Runner {

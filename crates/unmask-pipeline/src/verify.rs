@@ -154,7 +154,13 @@ mod tests {
             relative_name(&dir.join("../faces/images/a.png"), dir),
             "../faces/images/a.png"
         );
-        assert_eq!(relative_name(&dir.join("masked/a.png"), dir), "masked/a.png");
-        assert_eq!(relative_name(Path::new("/photos/a.jpg"), dir), "/photos/a.jpg");
+        assert_eq!(
+            relative_name(&dir.join("masked/a.png"), dir),
+            "masked/a.png"
+        );
+        assert_eq!(
+            relative_name(Path::new("/photos/a.jpg"), dir),
+            "/photos/a.jpg"
+        );
     }
 }

@@ -126,7 +126,6 @@ fn first_difference(
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

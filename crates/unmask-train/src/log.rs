@@ -66,7 +66,12 @@ impl MetricLog {
     /// the checkpoint's own copy (swapped in with the weights, so it always matches them),
     /// else `out_dir/name` from before copies were kept. `out_dir/name` is rewritten to
     /// match, since a kill may have come between the checkpoint and its logs.
-    pub fn resume(checkpoint: Option<&Path>, out_dir: &Path, name: &str, step: u64) -> Result<Self> {
+    pub fn resume(
+        checkpoint: Option<&Path>,
+        out_dir: &Path,
+        name: &str,
+        step: u64,
+    ) -> Result<Self> {
         let Some(ckpt) = checkpoint else {
             return Self::load(&out_dir.join(name), step);
         };
