@@ -156,13 +156,18 @@ impl UserFolder {
         self.run_with(&[])
     }
 
+    /// `faces.dir` and `faces.landmarks` pointing at the folder.
+    fn sets(&self) -> Vec<String> {
+        vec![
+            format!("faces.dir={}", self.images.display()),
+            format!("faces.landmarks={}", self.csv.display()),
+        ]
+    }
+
     /// [`Self::run`] with more `--set` overrides.
     fn run_with(&self, more: &[&str]) -> unmask_pipeline::RunSummary {
         let runner = Runner::new(&self.root, self.root.join("out"));
-        let mut sets = vec![
-            format!("faces.dir={}", self.images.display()),
-            format!("faces.landmarks={}", self.csv.display()),
-        ];
+        let mut sets = self.sets();
         sets.extend(more.iter().map(|s| s.to_string()));
         let sets: Vec<&str> = sets.iter().map(String::as_str).collect();
         runner.run("p", &opts(&sets)).unwrap()
@@ -283,10 +288,7 @@ fn a_changed_user_photo_makes_the_faces_stage_run_again() {
         .save(&photo)
         .unwrap();
     let runner = Runner::new(&f.root, f.root.join("out"));
-    let sets = [
-        format!("faces.dir={}", f.images.display()),
-        format!("faces.landmarks={}", f.csv.display()),
-    ];
+    let sets = f.sets();
     let sets: Vec<&str> = sets.iter().map(String::as_str).collect();
     let dry = unmask_pipeline::RunOptions {
         dry_run: true,

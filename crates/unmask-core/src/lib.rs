@@ -20,3 +20,12 @@ pub mod rejects;
 pub mod rng;
 
 pub use landmarks::{Landmarks, Point, N_LANDMARKS};
+
+/// The message of a caught panic (`std::panic::catch_unwind`'s payload).
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "unknown panic".into())
+}

@@ -7,12 +7,7 @@ use std::path::Path;
 
 /// Writes `df` to `path` as zstd-compressed parquet, atomically.
 pub fn write_parquet(df: &mut DataFrame, path: &Path) -> Result<()> {
-    crate::atomic::write_with(path, |file| {
-        ParquetWriter::new(file)
-            .with_compression(ParquetCompression::Zstd(None))
-            .finish(df)?;
-        Ok(())
-    })
+    crate::atomic::write_bytes(path, &parquet_bytes(df)?)
 }
 
 /// `df` as zstd-compressed parquet bytes (for files that travel inside a checkpoint).
@@ -35,11 +30,7 @@ pub fn read_parquet(path: &Path) -> Result<DataFrame> {
     match read {
         Ok(frame) => frame.map_err(|e| anyhow!("cannot read parquet file {}: {e}", path.display())),
         Err(panic) => {
-            let why = panic
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_default();
+            let why = crate::panic_message(panic.as_ref());
             Err(anyhow!(
                 "cannot read parquet file {}: the file is corrupt ({why})",
                 path.display()

@@ -112,7 +112,7 @@ fn unknown_content(bytes: &[u8], name: &Path) -> String {
     let head = &bytes[..bytes.len().min(8)];
     let start = if head
         .iter()
-        .all(|b| b.is_ascii_graphic() || *b == b' ' || *b == b'\n' || *b == b'\r' || *b == b'\t')
+        .all(|b| b.is_ascii_graphic() || b.is_ascii_whitespace())
     {
         format!("{:?}", String::from_utf8_lossy(head))
     } else {

@@ -652,11 +652,7 @@ impl Runner {
             kinds::run(&r.kind, &r.params, &ctx)
         }))
         .unwrap_or_else(|panic| {
-            let msg = panic
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_else(|| "unknown panic".into());
+            let msg = unmask_core::panic_message(panic.as_ref());
             Err(anyhow!("stage panicked: {msg}"))
         });
         // Nothing is stamped unless the stage succeeded, what it read stayed as it was, and

@@ -75,12 +75,7 @@ pub fn fingerprint(path: &Path) -> Result<String> {
     let listing = if path.is_dir() {
         serde_json::to_string(&list_outputs(path)?)?
     } else if let Ok(meta) = std::fs::metadata(path) {
-        let modified = meta
-            .modified()
-            .ok()
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map_or(0, |d| d.as_nanos());
-        format!("{} {modified}", meta.len())
+        format!("{} {}", meta.len(), modified_ns(&meta))
     } else {
         return Ok("missing".into());
     };
