@@ -1,0 +1,372 @@
+//! Dense (groups = 1) 2-D convolution on NCHW `f32` data as im2col + GEMM, and its three
+//! gradients. One sample's output pixels are cut into blocks whose patch matrix stays a few MB;
+//! blocks run in parallel where they write disjoint memory, and every sum runs in a fixed order
+//! (blocks in index order), so results do not depend on the thread count.
+
+use rayon::prelude::*;
+
+use super::gemm::{gemm, gemm_into, Threads, View};
+use super::SendPtr;
+
+/// Floats in one block's patch matrix (2 MB).
+const PATCH_FLOATS: usize = 1 << 19;
+/// Weight-gradient partial sums: a fixed count, whatever the thread count, so the final sum
+/// adds the same partials in the same order on one thread or many.
+const WEIGHT_PARTIALS: usize = 8;
+
+/// Sizes of one convolution. `x: [b, cin, h, w]`, `weight: [cout, cin, kh, kw]`,
+/// `y: [b, cout, oh, ow]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConvGeometry {
+    pub batch: usize,
+    pub cin: usize,
+    pub h: usize,
+    pub w: usize,
+    pub cout: usize,
+    pub kh: usize,
+    pub kw: usize,
+    pub stride: [usize; 2],
+    pub padding: [usize; 2],
+    pub dilation: [usize; 2],
+    pub oh: usize,
+    pub ow: usize,
+}
+
+impl ConvGeometry {
+    /// `x` `[b, cin, h, w]` and `weight` `[cout, cin_per_group, kh, kw]`.
+    pub fn new(
+        x: [usize; 4],
+        weight: [usize; 4],
+        stride: [usize; 2],
+        padding: [usize; 2],
+        dilation: [usize; 2],
+    ) -> Self {
+        let [batch, cin, h, w] = x;
+        let [cout, _, kh, kw] = weight;
+        let out = |size: usize, k: usize, i: usize| {
+            let span = dilation[i] * (k - 1) + 1;
+            (size + 2 * padding[i]).saturating_sub(span) / stride[i] + 1
+        };
+        Self {
+            batch,
+            cin,
+            h,
+            w,
+            cout,
+            kh,
+            kw,
+            stride,
+            padding,
+            dilation,
+            oh: out(h, kh, 0),
+            ow: out(w, kw, 1),
+        }
+    }
+
+    /// Values in one patch: `cin * kh * kw`.
+    pub fn patch(&self) -> usize {
+        self.cin * self.kh * self.kw
+    }
+
+    /// Output pixels per sample.
+    pub fn pixels(&self) -> usize {
+        self.oh * self.ow
+    }
+
+    /// Output pixels per block.
+    fn block(&self) -> usize {
+        (PATCH_FLOATS / self.patch().max(1))
+            .max(64)
+            .min(self.pixels().max(1))
+    }
+
+    /// The blocks of one sample, as pixel ranges.
+    fn blocks(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        let (p, step) = (self.pixels(), self.block());
+        (0..p.div_ceil(step)).map(move |i| (i * step, ((i + 1) * step).min(p)))
+    }
+
+    /// The input row under output row `oy` and kernel row `ky`, if inside the image.
+    fn in_y(&self, oy: usize, ky: usize) -> Option<usize> {
+        let iy = (oy * self.stride[0] + ky * self.dilation[0]) as isize - self.padding[0] as isize;
+        (0..self.h as isize).contains(&iy).then_some(iy as usize)
+    }
+
+    /// The output columns `ox` whose input column for kernel column `kx` is inside the image.
+    fn valid_ox(&self, kx: usize) -> (usize, usize) {
+        valid_range(
+            self.ow,
+            self.w,
+            self.stride[1],
+            kx * self.dilation[1],
+            self.padding[1],
+        )
+    }
+}
+
+/// The outputs `o` in `0..outputs` with `0 <= o * stride + offset - pad < size`.
+fn valid_range(
+    outputs: usize,
+    size: usize,
+    stride: usize,
+    offset: usize,
+    pad: usize,
+) -> (usize, usize) {
+    let lo = pad.saturating_sub(offset).div_ceil(stride);
+    let hi = if size + pad > offset {
+        (size + pad - offset).div_ceil(stride).min(outputs)
+    } else {
+        0
+    };
+    (lo.min(hi), hi)
+}
+
+/// Fills `cols` (`patch x (end - start)`, row-major) with sample `x`'s patches under output
+/// pixels `start..end`: row `(ci, ky, kx)`, column `p`.
+fn im2col(g: &ConvGeometry, x: &[f32], start: usize, end: usize, cols: &mut [f32]) {
+    let n = end - start;
+    cols.fill(0.0);
+    for (row, dst) in cols.chunks_exact_mut(n).enumerate() {
+        let ci = row / (g.kh * g.kw);
+        let (ky, kx) = ((row / g.kw) % g.kh, row % g.kw);
+        let plane = &x[ci * g.h * g.w..][..g.h * g.w];
+        let (ox_lo, ox_hi) = g.valid_ox(kx);
+        let mut p = start;
+        while p < end {
+            let (oy, ox0) = (p / g.ow, p % g.ow);
+            let run_end = (end - p).min(g.ow - ox0) + ox0;
+            if let Some(iy) = g.in_y(oy, ky) {
+                let src = &plane[iy * g.w..][..g.w];
+                let (lo, hi) = (ox0.max(ox_lo), run_end.min(ox_hi));
+                for ox in lo..hi {
+                    let ix = ox * g.stride[1] + kx * g.dilation[1] - g.padding[1];
+                    dst[p - start + ox - ox0] = src[ix];
+                }
+            }
+            p += run_end - ox0;
+        }
+    }
+}
+
+/// Adds `cols` (`patch x (end - start)`) back onto sample `dx`'s pixels: the transpose of
+/// [`im2col`]. Each input channel's plane is one task.
+fn col2im(g: &ConvGeometry, cols: &[f32], start: usize, end: usize, dx: &mut [f32]) {
+    let n = end - start;
+    let per_channel = g.kh * g.kw * n;
+    dx.par_chunks_mut(g.h * g.w)
+        .zip(cols.par_chunks(per_channel))
+        .for_each(|(plane, rows)| {
+            for (r, src) in rows.chunks_exact(n).enumerate() {
+                let (ky, kx) = (r / g.kw, r % g.kw);
+                let (ox_lo, ox_hi) = g.valid_ox(kx);
+                let mut p = start;
+                while p < end {
+                    let (oy, ox0) = (p / g.ow, p % g.ow);
+                    let run_end = (end - p).min(g.ow - ox0) + ox0;
+                    if let Some(iy) = g.in_y(oy, ky) {
+                        let row = &mut plane[iy * g.w..][..g.w];
+                        for ox in ox0.max(ox_lo)..run_end.min(ox_hi) {
+                            let ix = ox * g.stride[1] + kx * g.dilation[1] - g.padding[1];
+                            row[ix] += src[p - start + ox - ox0];
+                        }
+                    }
+                    p += run_end - ox0;
+                }
+            }
+        });
+}
+
+/// `y = conv(x, weight) + bias`: `x [b, cin, h, w]`, `weight [cout, cin, kh, kw]`,
+/// returns `[b, cout, oh, ow]`.
+pub fn forward(g: &ConvGeometry, x: &[f32], weight: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
+    let (p, k) = (g.pixels(), g.patch());
+    let mut y = vec![0f32; g.batch * g.cout * p];
+    let out = SendPtr(y.as_mut_ptr());
+    let jobs: Vec<(usize, usize, usize)> = (0..g.batch)
+        .flat_map(|b| g.blocks().map(move |(s, e)| (b, s, e)))
+        .collect();
+    let threads = inner_threads(jobs.len());
+    jobs.par_iter()
+        .for_each_init(Vec::new, |cols, &(b, start, end)| {
+            let n = end - start;
+            cols.resize(k * n, 0.0);
+            im2col(
+                g,
+                &x[b * g.cin * g.h * g.w..][..g.cin * g.h * g.w],
+                start,
+                end,
+                cols,
+            );
+            let base = b * g.cout * p + start;
+            // SAFETY: job (b, start..end) writes only columns start..end of sample b's rows, which
+            // no other job touches; `y` outlives the loop.
+            unsafe {
+                gemm_into(
+                    out.at(base),
+                    p,
+                    View::rows(weight, k),
+                    View::rows(cols, n),
+                    g.cout,
+                    k,
+                    n,
+                    false,
+                    threads,
+                );
+            }
+            if let Some(bias) = bias {
+                for (co, &value) in bias.iter().enumerate() {
+                    // SAFETY: as above; one row's columns start..end of this job.
+                    let row = unsafe { out.slice(base + co * p, n) };
+                    row.iter_mut().for_each(|v| *v += value);
+                }
+            }
+        });
+    y
+}
+
+/// The input gradient: `dx [b, cin, h, w]` from `dy [b, cout, oh, ow]`.
+pub fn input_grad(g: &ConvGeometry, weight: &[f32], dy: &[f32]) -> Vec<f32> {
+    let (p, k) = (g.pixels(), g.patch());
+    let plane = g.cin * g.h * g.w;
+    let mut dx = vec![0f32; g.batch * plane];
+    dx.par_chunks_mut(plane.max(1))
+        .enumerate()
+        .for_each(|(b, dx)| {
+            let mut cols = Vec::new();
+            for (start, end) in g.blocks() {
+                let n = end - start;
+                cols.resize(k * n, 0.0);
+                let grad = &dy[b * g.cout * p + start..];
+                // cols = weight^T [k x cout] x dy block [cout x n]
+                let dy_block = View {
+                    data: &grad[..(g.cout - 1) * p + n],
+                    row: p,
+                    col: 1,
+                };
+                gemm(
+                    &mut cols,
+                    n,
+                    View::transposed(weight, k),
+                    dy_block,
+                    k,
+                    g.cout,
+                    n,
+                    false,
+                    Threads::All,
+                );
+                col2im(g, &cols, start, end, dx);
+            }
+        });
+    dx
+}
+
+/// The weight gradient `[cout, cin, kh, kw]`: the sum over samples and blocks of
+/// `dy block [cout x n] x cols^T [n x patch]`.
+pub fn weight_grad(g: &ConvGeometry, x: &[f32], dy: &[f32]) -> Vec<f32> {
+    let (p, k) = (g.pixels(), g.patch());
+    let jobs: Vec<(usize, usize, usize)> = (0..g.batch)
+        .flat_map(|b| g.blocks().map(move |(s, e)| (b, s, e)))
+        .collect();
+    let per_partial = jobs.len().div_ceil(WEIGHT_PARTIALS).max(1);
+    let threads = inner_threads(jobs.len().div_ceil(per_partial));
+    let partials: Vec<Vec<f32>> = jobs
+        .par_chunks(per_partial)
+        .map(|group| {
+            let mut acc = vec![0f32; g.cout * k];
+            let mut cols = Vec::new();
+            for (i, &(b, start, end)) in group.iter().enumerate() {
+                let n = end - start;
+                cols.resize(k * n, 0.0);
+                im2col(
+                    g,
+                    &x[b * g.cin * g.h * g.w..][..g.cin * g.h * g.w],
+                    start,
+                    end,
+                    &mut cols,
+                );
+                let dy_block = View {
+                    data: &dy[b * g.cout * p + start..][..(g.cout - 1) * p + n],
+                    row: p,
+                    col: 1,
+                };
+                gemm(
+                    &mut acc,
+                    k,
+                    dy_block,
+                    View::transposed(&cols, n),
+                    g.cout,
+                    n,
+                    k,
+                    i > 0,
+                    threads,
+                );
+            }
+            acc
+        })
+        .collect();
+    sum_in_order(partials)
+}
+
+/// The bias gradient `[cout]`: `dy` summed over samples and pixels.
+pub fn bias_grad(batch: usize, channels: usize, pixels: usize, dy: &[f32]) -> Vec<f32> {
+    (0..channels)
+        .into_par_iter()
+        .map(|c| {
+            (0..batch)
+                .map(|b| {
+                    dy[(b * channels + c) * pixels..][..pixels]
+                        .iter()
+                        .sum::<f32>()
+                })
+                .sum()
+        })
+        .collect()
+}
+
+/// Element-wise sum of equal-length vectors, first to last.
+pub fn sum_in_order(mut parts: Vec<Vec<f32>>) -> Vec<f32> {
+    let mut total = parts.remove(0);
+    for part in parts {
+        total.iter_mut().zip(part).for_each(|(t, v)| *t += v);
+    }
+    total
+}
+
+/// With few jobs, each GEMM spreads over the threads instead. The choice depends on the job
+/// count only, never on the thread count.
+fn inner_threads(jobs: usize) -> Threads {
+    if jobs >= 4 {
+        Threads::One
+    } else {
+        Threads::All
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn valid_ranges_match_a_scan() {
+        for (outputs, size, stride, offset, pad) in [
+            (8, 8, 1, 0, 1),
+            (8, 8, 1, 2, 1),
+            (4, 8, 2, 3, 1),
+            (8, 8, 1, 16, 8),
+            (3, 2, 1, 4, 2),
+        ] {
+            let scan: Vec<usize> = (0..outputs)
+                .filter(|&o| {
+                    let i = (o * stride + offset) as isize - pad as isize;
+                    (0..size as isize).contains(&i)
+                })
+                .collect();
+            let (lo, hi) = valid_range(outputs, size, stride, offset, pad);
+            assert_eq!(
+                (lo..hi).collect::<Vec<_>>(),
+                scan,
+                "{outputs} {size} {stride} {offset} {pad}"
+            );
+        }
+    }
+}

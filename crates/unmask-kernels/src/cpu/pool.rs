@@ -1,0 +1,178 @@
+//! Average pooling, max pooling and nearest 2x upsampling on NCHW `f32` planes, with their
+//! gradients: one task per (sample, channel) plane.
+
+use rayon::prelude::*;
+
+/// A pooling window: `kernel`, `stride`, zero `padding` (average pooling only), no dilation.
+#[derive(Clone, Copy, Debug)]
+pub struct Window {
+    pub h: usize,
+    pub w: usize,
+    pub kernel: [usize; 2],
+    pub stride: [usize; 2],
+    pub padding: [usize; 2],
+}
+
+impl Window {
+    pub fn out(&self) -> (usize, usize) {
+        let o = |size: usize, i: usize| {
+            (size + 2 * self.padding[i] - self.kernel[i]) / self.stride[i] + 1
+        };
+        (o(self.h, 0), o(self.w, 1))
+    }
+
+    /// Input rows (or columns) under output `o`, clipped to the image.
+    fn span(&self, o: usize, i: usize, size: usize) -> (usize, usize) {
+        let start = (o * self.stride[i]) as isize - self.padding[i] as isize;
+        let end = start + self.kernel[i] as isize;
+        (
+            start.max(0) as usize,
+            end.min(size as isize).max(0) as usize,
+        )
+    }
+
+    /// The divisor of output `(oy, ox)`.
+    fn count(&self, oy: usize, ox: usize, include_pad: bool) -> f32 {
+        if include_pad {
+            (self.kernel[0] * self.kernel[1]) as f32
+        } else {
+            let (y0, y1) = self.span(oy, 0, self.h);
+            let (x0, x1) = self.span(ox, 1, self.w);
+            ((y1 - y0) * (x1 - x0)).max(1) as f32
+        }
+    }
+}
+
+pub fn avg_forward(win: &Window, planes: usize, x: &[f32], include_pad: bool) -> Vec<f32> {
+    let (oh, ow) = win.out();
+    let mut y = vec![0f32; planes * oh * ow];
+    y.par_chunks_mut((oh * ow).max(1))
+        .enumerate()
+        .for_each(|(i, out)| {
+            let src = &x[i * win.h * win.w..][..win.h * win.w];
+            for oy in 0..oh {
+                let (y0, y1) = win.span(oy, 0, win.h);
+                for ox in 0..ow {
+                    let (x0, x1) = win.span(ox, 1, win.w);
+                    let mut sum = 0f32;
+                    for iy in y0..y1 {
+                        sum += src[iy * win.w + x0..iy * win.w + x1].iter().sum::<f32>();
+                    }
+                    out[oy * ow + ox] = sum / win.count(oy, ox, include_pad);
+                }
+            }
+        });
+    y
+}
+
+pub fn avg_backward(win: &Window, planes: usize, dy: &[f32], include_pad: bool) -> Vec<f32> {
+    let (oh, ow) = win.out();
+    let mut dx = vec![0f32; planes * win.h * win.w];
+    dx.par_chunks_mut((win.h * win.w).max(1))
+        .enumerate()
+        .for_each(|(i, out)| {
+            let grad = &dy[i * oh * ow..][..oh * ow];
+            for oy in 0..oh {
+                let (y0, y1) = win.span(oy, 0, win.h);
+                for ox in 0..ow {
+                    let (x0, x1) = win.span(ox, 1, win.w);
+                    let g = grad[oy * ow + ox] / win.count(oy, ox, include_pad);
+                    for iy in y0..y1 {
+                        out[iy * win.w + x0..iy * win.w + x1]
+                            .iter_mut()
+                            .for_each(|v| *v += g);
+                    }
+                }
+            }
+        });
+    dx
+}
+
+/// The position in the plane of each window's maximum (the first, in row-major order, on
+/// ties; NaN wins so it propagates).
+fn argmax(win: &Window, src: &[f32], oy: usize, ox: usize) -> usize {
+    let (y0, y1) = win.span(oy, 0, win.h);
+    let (x0, x1) = win.span(ox, 1, win.w);
+    let mut best = y0 * win.w + x0;
+    for iy in y0..y1 {
+        for ix in x0..x1 {
+            let v = src[iy * win.w + ix];
+            if v > src[best] || (v.is_nan() && !src[best].is_nan()) {
+                best = iy * win.w + ix;
+            }
+        }
+    }
+    best
+}
+
+pub fn max_forward(win: &Window, planes: usize, x: &[f32]) -> Vec<f32> {
+    let (oh, ow) = win.out();
+    let mut y = vec![0f32; planes * oh * ow];
+    y.par_chunks_mut((oh * ow).max(1))
+        .enumerate()
+        .for_each(|(i, out)| {
+            let src = &x[i * win.h * win.w..][..win.h * win.w];
+            for oy in 0..oh {
+                for ox in 0..ow {
+                    out[oy * ow + ox] = src[argmax(win, src, oy, ox)];
+                }
+            }
+        });
+    y
+}
+
+/// Each output's gradient goes to its window's maximum in `x`.
+pub fn max_backward(win: &Window, planes: usize, x: &[f32], dy: &[f32]) -> Vec<f32> {
+    let (oh, ow) = win.out();
+    let mut dx = vec![0f32; planes * win.h * win.w];
+    dx.par_chunks_mut((win.h * win.w).max(1))
+        .enumerate()
+        .for_each(|(i, out)| {
+            let src = &x[i * win.h * win.w..][..win.h * win.w];
+            let grad = &dy[i * oh * ow..][..oh * ow];
+            for oy in 0..oh {
+                for ox in 0..ow {
+                    out[argmax(win, src, oy, ox)] += grad[oy * ow + ox];
+                }
+            }
+        });
+    dx
+}
+
+/// `[planes, h, w]` to `[planes, 2h, 2w]`, each pixel repeated over a 2x2 block.
+pub fn upsample2x(planes: usize, h: usize, w: usize, x: &[f32]) -> Vec<f32> {
+    let mut y = vec![0f32; planes * 4 * h * w];
+    y.par_chunks_mut((4 * h * w).max(1))
+        .enumerate()
+        .for_each(|(i, out)| {
+            let src = &x[i * h * w..][..h * w];
+            for (iy, row) in src.chunks_exact(w).enumerate() {
+                let (top, bottom) = out[2 * iy * 2 * w..][..4 * w].split_at_mut(2 * w);
+                for (j, &v) in row.iter().enumerate() {
+                    top[2 * j] = v;
+                    top[2 * j + 1] = v;
+                }
+                bottom.copy_from_slice(top);
+            }
+        });
+    y
+}
+
+/// The gradient of [`upsample2x`]: each 2x2 block of `dy` summed.
+pub fn upsample2x_backward(planes: usize, h: usize, w: usize, dy: &[f32]) -> Vec<f32> {
+    let mut dx = vec![0f32; planes * h * w];
+    dx.par_chunks_mut((h * w).max(1))
+        .enumerate()
+        .for_each(|(i, out)| {
+            let grad = &dy[i * 4 * h * w..][..4 * h * w];
+            for iy in 0..h {
+                let top = &grad[2 * iy * 2 * w..][..2 * w];
+                let bottom = &grad[(2 * iy + 1) * 2 * w..][..2 * w];
+                for j in 0..w {
+                    out[iy * w + j] =
+                        (top[2 * j] + top[2 * j + 1]) + (bottom[2 * j] + bottom[2 * j + 1]);
+                }
+            }
+        });
+    dx
+}

@@ -1,0 +1,56 @@
+//! burn's own ops, which the trait's default methods and Flex's reference mode call.
+
+use burn::tensor::ops::{ConvOptions, FloatTensor, InterpolateMode, InterpolateOptions};
+use burn::tensor::{backend::Backend, TensorMetadata};
+
+use crate::Pool;
+
+pub fn conv2d<B: Backend>(
+    x: FloatTensor<B>,
+    weight: FloatTensor<B>,
+    bias: Option<FloatTensor<B>>,
+    options: ConvOptions<2>,
+) -> FloatTensor<B> {
+    B::conv2d(x, weight, bias, options)
+}
+
+pub fn max_pool2d_grad<B: Backend>(
+    x: FloatTensor<B>,
+    grad: FloatTensor<B>,
+    pool: Pool,
+) -> FloatTensor<B> {
+    let indices =
+        B::max_pool2d_with_indices(x.clone(), pool.kernel, pool.stride, [0, 0], [1, 1], false)
+            .indices;
+    B::max_pool2d_with_indices_backward(
+        x,
+        pool.kernel,
+        pool.stride,
+        [0, 0],
+        [1, 1],
+        false,
+        grad,
+        indices,
+    )
+    .x_grad
+}
+
+fn doubled(x: &impl TensorMetadata) -> [usize; 2] {
+    let [_, _, h, w] = x.shape().dims::<4>();
+    [2 * h, 2 * w]
+}
+
+pub fn upsample2x<B: Backend>(x: FloatTensor<B>) -> FloatTensor<B> {
+    let size = doubled(&x);
+    B::interpolate(x, size, InterpolateOptions::new(InterpolateMode::Nearest))
+}
+
+pub fn upsample2x_grad<B: Backend>(x: FloatTensor<B>, grad: FloatTensor<B>) -> FloatTensor<B> {
+    let size = doubled(&x);
+    B::interpolate_backward(
+        x,
+        grad,
+        size,
+        InterpolateOptions::new(InterpolateMode::Nearest),
+    )
+}
