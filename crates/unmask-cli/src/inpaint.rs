@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use burn::tensor::backend::Backend;
 use unmask_inpaint::Inpainter;
+use unmask_kernels::KernelBackend;
 use unmask_seg::Segmenter;
 use unmask_train::{backend::infer_on, images, InferJob};
 
@@ -72,7 +72,7 @@ struct Job<'a> {
 
 impl InferJob for Job<'_> {
     type Output = ();
-    fn run<B: Backend>(self, device: B::Device) -> Result<()> {
+    fn run<B: KernelBackend>(self, device: B::Device) -> Result<()> {
         let inpainter = Inpainter::<B>::load(&self.model, &device)?;
         let started = Instant::now();
         let (mask, segment_ms) = match (self.mask, &self.seg_model) {

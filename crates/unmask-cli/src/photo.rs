@@ -13,6 +13,7 @@ use image::{DynamicImage, GrayImage, RgbImage};
 use serde_json::json;
 use unmask_detect::{feathered, mouth_and_chin, Alignment, Detector, FaceFinder};
 use unmask_inpaint::Inpainter;
+use unmask_kernels::KernelBackend;
 use unmask_seg::{inference::binarize, Segmenter};
 use unmask_train::{backend::infer_on, InferJob};
 use unmask_weights::WeightStore;
@@ -117,7 +118,7 @@ struct Models<B: Backend> {
 
 impl InferJob for Job<'_> {
     type Output = ();
-    fn run<B: Backend>(self, device: B::Device) -> Result<()> {
+    fn run<B: KernelBackend>(self, device: B::Device) -> Result<()> {
         let models = Models::<B> {
             faces: FaceFinder::load(&self.store, self.detector, &device)?,
             segmenter: Segmenter::load(&self.seg, &device)?,
@@ -138,7 +139,7 @@ fn ms(t: Instant) -> f64 {
 }
 
 /// Unmasks one photo into `output`; returns its JSON summary.
-fn unmask_photo<B: Backend>(
+fn unmask_photo<B: KernelBackend>(
     models: &Models<B>,
     input: &Path,
     output: &Path,

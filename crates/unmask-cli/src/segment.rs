@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Result;
-use burn::tensor::backend::Backend;
+use unmask_kernels::KernelBackend;
 use unmask_seg::Segmenter;
 use unmask_train::{backend::infer_on, images, InferJob};
 
@@ -44,7 +44,7 @@ struct Job<'a> {
 
 impl InferJob for Job<'_> {
     type Output = ();
-    fn run<B: Backend>(self, device: B::Device) -> Result<()> {
+    fn run<B: KernelBackend>(self, device: B::Device) -> Result<()> {
         let loaded = Instant::now();
         let seg = Segmenter::<B>::load(&self.model, &device)?;
         let load_ms = loaded.elapsed().as_secs_f64() * 1e3;

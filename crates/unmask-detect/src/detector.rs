@@ -7,11 +7,12 @@ use crate::input::{detector_planes, padding_stretch};
 use anyhow::{Context, Result};
 use burn::tensor::activation::leaky_relu;
 use burn::tensor::backend::Backend;
-use burn::tensor::module::{conv2d, max_pool2d};
 use burn::tensor::ops::ConvOptions;
 use burn::tensor::{Tensor, TensorData};
 use image::RgbImage;
 use std::path::Path;
+use unmask_kernels::KernelBackend;
+use unmask_kernels::{conv2d_with as conv2d, max_pool2d};
 use unmask_metrics::pool::max_pool_2x2_same;
 use unmask_metrics::WeightFile;
 
@@ -60,7 +61,7 @@ struct SeparableConv<B: Backend> {
     bias: Tensor<B, 1>,
 }
 
-impl<B: Backend> SeparableConv<B> {
+impl<B: KernelBackend> SeparableConv<B> {
     fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
         let channels = self.depthwise.dims()[0];
         let x = conv2d(
@@ -88,7 +89,7 @@ pub struct TinyFaceDetector<B: Backend> {
 }
 
 /// A TF.js `[h, w, in, out]` kernel as burn's `[out, in, h, w]`.
-fn hwio<B: Backend>(
+fn hwio<B: KernelBackend>(
     file: &WeightFile,
     name: &str,
     shape: [usize; 4],
@@ -100,7 +101,7 @@ fn hwio<B: Backend>(
     ))
 }
 
-impl<B: Backend> TinyFaceDetector<B> {
+impl<B: KernelBackend> TinyFaceDetector<B> {
     /// Loads the converted weights (`unmask_weights::Asset::TinyFaceDetector`).
     pub fn load(path: &Path, device: &B::Device) -> Result<Self> {
         let file = WeightFile::open(path)
@@ -201,14 +202,14 @@ impl<B: Backend> TinyFaceDetector<B> {
 
 /// TF 'same' 2x2 max pool with stride 1: the map keeps its size; the window at the last
 /// row/column sees only what exists, which repeating that row/column reproduces.
-fn same_pool_stride1<B: Backend>(x: Tensor<B, 4>) -> Tensor<B, 4> {
+fn same_pool_stride1<B: KernelBackend>(x: Tensor<B, 4>) -> Tensor<B, 4> {
     let [n, c, h, w] = x.dims();
     let x = Tensor::cat(vec![x.clone(), x.slice([0..n, 0..c, h - 1..h, 0..w])], 2);
     let x = Tensor::cat(
         vec![x.clone(), x.slice([0..n, 0..c, 0..h + 1, w - 1..w])],
         3,
     );
-    max_pool2d(x, [2, 2], [1, 1], [0, 0], [1, 1], false)
+    max_pool2d(x, [2, 2], [1, 1])
 }
 
 fn sigmoid(v: f64) -> f64 {

@@ -8,6 +8,7 @@ use anyhow::Result;
 use burn::tensor::backend::Backend;
 use image::RgbImage;
 use serde::{Deserialize, Serialize};
+use unmask_kernels::KernelBackend;
 use unmask_weights::{Asset, WeightStore};
 
 /// Which of face-api's detectors finds the faces: `ssd` or `tiny` in configs and options.
@@ -94,7 +95,7 @@ pub struct FaceFinder<B: Backend> {
     pub landmarks: LandmarkNet<B>,
 }
 
-impl<B: Backend> FaceFinder<B> {
+impl<B: KernelBackend> FaceFinder<B> {
     /// The chosen detector and the 68-point landmark net, fetched into the weights store
     /// when missing.
     pub fn load(store: &WeightStore, detector: Detector, device: &B::Device) -> Result<Self> {

@@ -7,11 +7,12 @@ use crate::input::resize_legacy_bilinear;
 use anyhow::{Context, Result};
 use burn::tensor::activation::relu;
 use burn::tensor::backend::Backend;
-use burn::tensor::module::conv2d;
 use burn::tensor::ops::ConvOptions;
 use burn::tensor::{Tensor, TensorData};
 use image::RgbImage;
 use std::path::Path;
+use unmask_kernels::conv2d_with as conv2d;
+use unmask_kernels::KernelBackend;
 use unmask_metrics::WeightFile;
 
 /// The crop side the net sees.
@@ -32,7 +33,7 @@ struct Conv<B: Backend> {
     bias: Tensor<B, 1>,
 }
 
-impl<B: Backend> Conv<B> {
+impl<B: KernelBackend> Conv<B> {
     /// 3x3 'same' convolution (separable or not); stride 2 pads one cell at the bottom and
     /// right only, as TensorFlow does for even maps.
     fn forward(&self, x: Tensor<B, 4>, stride: usize) -> Tensor<B, 4> {
@@ -80,7 +81,7 @@ pub struct LandmarkNet<B: Backend> {
     device: B::Device,
 }
 
-impl<B: Backend> LandmarkNet<B> {
+impl<B: KernelBackend> LandmarkNet<B> {
     /// Loads the converted weights (`unmask_weights::Asset::FaceLandmark68`).
     pub fn load(path: &Path, device: &B::Device) -> Result<Self> {
         let file = WeightFile::open(path)

@@ -9,11 +9,12 @@ use crate::detector::FaceBox;
 use crate::input::{padding_stretch, ssd_planes};
 use anyhow::{Context, Result};
 use burn::tensor::backend::Backend;
-use burn::tensor::module::conv2d;
 use burn::tensor::ops::{ConvOptions, PadMode};
 use burn::tensor::{Tensor, TensorData};
 use image::RgbImage;
 use std::path::Path;
+use unmask_kernels::conv2d_with as conv2d;
+use unmask_kernels::KernelBackend;
 use unmask_metrics::WeightFile;
 
 /// The side of the square the network sees.
@@ -68,7 +69,7 @@ fn same_padding(size: usize, kernel: usize, stride: usize) -> (usize, usize) {
     (total / 2, total - total / 2)
 }
 
-impl<B: Backend> Conv<B> {
+impl<B: KernelBackend> Conv<B> {
     fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
         let [_, _, h, w] = x.dims();
         let k = self.weight.dims()[2];
@@ -85,7 +86,7 @@ impl<B: Backend> Conv<B> {
     }
 }
 
-fn relu6<B: Backend>(x: Tensor<B, 4>) -> Tensor<B, 4> {
+fn relu6<B: KernelBackend>(x: Tensor<B, 4>) -> Tensor<B, 4> {
     x.clamp(0.0, 6.0)
 }
 
@@ -109,7 +110,7 @@ struct Weights<'a, B: Backend> {
     device: &'a B::Device,
 }
 
-impl<B: Backend> Weights<'_, B> {
+impl<B: KernelBackend> Weights<'_, B> {
     fn tensor<const D: usize>(&self, values: Vec<f32>, shape: [usize; D]) -> Tensor<B, D> {
         Tensor::from_data(TensorData::new(values, shape), self.device)
     }
@@ -169,7 +170,7 @@ impl<B: Backend> Weights<'_, B> {
     }
 }
 
-impl<B: Backend> SsdMobilenetV1<B> {
+impl<B: KernelBackend> SsdMobilenetV1<B> {
     /// Loads the converted weights (`unmask_weights::Asset::SsdMobilenetV1`).
     pub fn load(path: &Path, device: &B::Device) -> Result<Self> {
         let context = || format!("loading the SSD face detector from {}", path.display());
@@ -318,7 +319,7 @@ impl<B: Backend> SsdMobilenetV1<B> {
 
 /// A predictor's output `[1, A * n, H, W]` (n values per anchor) as face-api flattens its
 /// NHWC tensor: cell by cell (row-major), then channel by channel, i.e. anchor by anchor.
-fn anchor_major<B: Backend>(t: Tensor<B, 4>) -> Result<Vec<f32>> {
+fn anchor_major<B: KernelBackend>(t: Tensor<B, 4>) -> Result<Vec<f32>> {
     let [_, channels, h, w] = t.dims();
     let v = crate::values(t, "SSD predictor")?;
     let mut out = Vec::with_capacity(v.len());

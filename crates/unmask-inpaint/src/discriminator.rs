@@ -4,10 +4,10 @@
 use burn::module::{Module, Param, RunningState};
 use burn::tensor::activation::leaky_relu;
 use burn::tensor::backend::Backend;
-use burn::tensor::module::conv2d;
 use burn::tensor::ops::ConvOptions;
 use burn::tensor::{Distribution, Tensor};
 use serde::{Deserialize, Serialize};
+use unmask_kernels::{conv2d_with, KernelBackend};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -39,7 +39,7 @@ impl DiscriminatorConfig {
         Ok(())
     }
 
-    pub fn init<B: Backend>(&self, device: &B::Device) -> Discriminator<B> {
+    pub fn init<B: KernelBackend>(&self, device: &B::Device) -> Discriminator<B> {
         let mut inputs = 4;
         let layers = (0..self.layers)
             .map(|i| {
@@ -63,7 +63,7 @@ pub struct SpectralConv<B: Backend> {
     u: RunningState<Tensor<B, 1>>,
 }
 
-impl<B: Backend> SpectralConv<B> {
+impl<B: KernelBackend> SpectralConv<B> {
     fn new(inputs: usize, outputs: usize, k: usize, device: &B::Device) -> Self {
         let fan_in = (inputs * k * k) as f64;
         let bound = (1.0 / fan_in).sqrt();
@@ -94,7 +94,7 @@ impl<B: Backend> SpectralConv<B> {
         // sigma = u^T W v, differentiable through W only.
         let sigma = u.transpose().matmul(matrix.matmul(v)).reshape([1, 1, 1, 1]);
         let weight = w / sigma;
-        conv2d(
+        conv2d_with(
             x,
             weight,
             Some(self.bias.val()),
@@ -103,7 +103,7 @@ impl<B: Backend> SpectralConv<B> {
     }
 }
 
-fn normalise<B: Backend>(v: Tensor<B, 1>) -> Tensor<B, 1> {
+fn normalise<B: KernelBackend>(v: Tensor<B, 1>) -> Tensor<B, 1> {
     let norm = v.clone().square().sum().sqrt().add_scalar(1e-12);
     v / norm
 }
@@ -113,7 +113,7 @@ pub struct Discriminator<B: Backend> {
     layers: Vec<SpectralConv<B>>,
 }
 
-impl<B: Backend> Discriminator<B> {
+impl<B: KernelBackend> Discriminator<B> {
     /// Patch scores `[N, C, h, w]` for images in `[0, 1]` and their holes.
     pub fn forward(&self, image: Tensor<B, 4>, hole: Tensor<B, 4>) -> Tensor<B, 4> {
         let mut x = Tensor::cat(vec![image.mul_scalar(2.0).sub_scalar(1.0), hole], 1);

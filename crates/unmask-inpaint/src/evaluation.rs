@@ -11,6 +11,7 @@ use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+use unmask_kernels::KernelBackend;
 use unmask_masks::MaskedPair;
 use unmask_metrics::{hole_l1, l1, psnr, ssim, to_vec, Lpips, LpipsNet};
 use unmask_seg::Segmenter;
@@ -90,7 +91,7 @@ pub enum Filler<'a, B: Backend> {
     Baseline(BaselineMethod),
 }
 
-impl<B: Backend> Filler<'_, B> {
+impl<B: KernelBackend> Filler<'_, B> {
     fn fill(&self, masked: Tensor<B, 4>, hole: Tensor<B, 4>) -> Tensor<B, 4> {
         match self {
             Filler::Gan(net) => net.forward(masked, hole).fin,
@@ -102,7 +103,7 @@ impl<B: Backend> Filler<'_, B> {
 /// Scores `filler`'s composites on `pairs` at `size` (LPIPS when `lpips` is given). With a
 /// `segmenter` the holes to fill are its masks (end to end); the scores always compare
 /// against the true hole.
-pub fn score_pairs_with<B: Backend>(
+pub fn score_pairs_with<B: KernelBackend>(
     filler: &Filler<B>,
     pairs: &[MaskedPair],
     size: u32,
@@ -148,7 +149,7 @@ pub fn score_pairs_with<B: Backend>(
 
 /// The segmenter's masks of `pairs`' masked images (segmented at their own size, as
 /// `unmask segment` does), resized to `size`.
-fn predicted_holes<B: Backend>(
+fn predicted_holes<B: KernelBackend>(
     seg: &Segmenter<B>,
     pairs: &[MaskedPair],
     size: u32,
@@ -173,7 +174,7 @@ fn predicted_holes<B: Backend>(
 }
 
 /// The GAN's scores without LPIPS, on the true holes (validation during training).
-pub fn score_pairs<B: Backend>(
+pub fn score_pairs<B: KernelBackend>(
     net: &InpaintNet<B>,
     pairs: &[MaskedPair],
     size: u32,
@@ -440,7 +441,7 @@ struct EvalJob {
 impl InferJob for EvalJob {
     /// The scores and the side they were computed at.
     type Output = (Vec<InpaintScores>, usize);
-    fn run<B: Backend>(self, device: B::Device) -> Result<(Vec<InpaintScores>, usize)> {
+    fn run<B: KernelBackend>(self, device: B::Device) -> Result<(Vec<InpaintScores>, usize)> {
         let inpainter = match &self.source {
             FillerSource::Gan(dir) => Some(Inpainter::<B>::load(dir, &device)?),
             FillerSource::Baseline(..) => None,
@@ -486,7 +487,7 @@ impl InferJob for EvalJob {
 
 /// Example images of `pairs` at `size` with the true holes: the masked inputs, `filler`'s
 /// composites and the targets (for reports).
-pub fn example_images<B: Backend>(
+pub fn example_images<B: KernelBackend>(
     filler: &Filler<B>,
     pairs: &[MaskedPair],
     size: u32,

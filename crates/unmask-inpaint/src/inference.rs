@@ -10,6 +10,7 @@ use image::imageops::FilterType;
 use image::{GrayImage, RgbImage};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+use unmask_kernels::KernelBackend;
 use unmask_train::{checkpoint, images};
 
 pub const WEIGHTS_FILE: &str = "inpainter.mpk";
@@ -38,7 +39,7 @@ pub struct Inpainter<B: Backend> {
     device: B::Device,
 }
 
-impl<B: Backend> Inpainter<B> {
+impl<B: KernelBackend> Inpainter<B> {
     /// Loads a `train-inpaint` folder (its `best/`) or a `best/` folder itself.
     pub fn load(dir: &Path, device: &B::Device) -> Result<Self> {
         let dir = resolve_model_dir(dir)?;

@@ -7,10 +7,10 @@ use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::PaddingConfig2d;
 use burn::tensor::activation::{leaky_relu, sigmoid};
 use burn::tensor::backend::Backend;
-use burn::tensor::module::{avg_pool2d, conv2d, interpolate};
-use burn::tensor::ops::{ConvOptions, InterpolateMode, InterpolateOptions};
+use burn::tensor::ops::ConvOptions;
 use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
+use unmask_kernels::{avg_pool2d, conv2d, conv2d_with, upsample_nearest2x, KernelBackend};
 use unmask_train::ops::{channel_rows, mul_mask};
 
 /// Keeps the imputation's division finite where no known pixel is in reach.
@@ -39,7 +39,7 @@ pub enum Activation {
 }
 
 impl Activation {
-    pub fn apply<B: Backend>(self, x: Tensor<B, 4>) -> Tensor<B, 4> {
+    pub fn apply<B: KernelBackend>(self, x: Tensor<B, 4>) -> Tensor<B, 4> {
         match self {
             Self::LeakyRelu => leaky_relu(x, 0.2),
             // elu(x) = x for x > 0, e^x - 1 otherwise
@@ -77,7 +77,7 @@ pub struct FeatureNorm<B: Backend> {
     beta: Option<Param<Tensor<B, 1>>>,
 }
 
-impl<B: Backend> FeatureNorm<B> {
+impl<B: KernelBackend> FeatureNorm<B> {
     pub fn new(kind: NormKind, channels: usize, device: &B::Device) -> Option<Self> {
         let affine = matches!(kind, NormKind::Layer | NormKind::Instance);
         (kind != NormKind::None).then(|| Self {
@@ -116,7 +116,7 @@ impl<B: Backend> FeatureNorm<B> {
 }
 
 /// Each row of a 2-D tensor to zero mean and unit variance.
-fn standardise_rows<B: Backend>(x: Tensor<B, 2>) -> Tensor<B, 2> {
+fn standardise_rows<B: KernelBackend>(x: Tensor<B, 2>) -> Tensor<B, 2> {
     let centered = x.clone() - x.mean_dim(1);
     let std = centered
         .clone()
@@ -160,7 +160,7 @@ pub struct FeatureConv<B: Backend> {
     impute_kernel: usize,
 }
 
-impl<B: Backend> FeatureConv<B> {
+impl<B: KernelBackend> FeatureConv<B> {
     pub fn new(spec: ConvSpec, device: &B::Device) -> Self {
         let pad = spec.dilation * (spec.kernel - 1) / 2;
         let conv = |inputs, outputs| {
@@ -199,7 +199,7 @@ impl<B: Backend> FeatureConv<B> {
                     m.clone(),
                     self.impute_kernel,
                 );
-                let y = self.finish(self.conv.forward(filled));
+                let y = self.finish(conv2d(&self.conv, filled));
                 let m = if self.kernel == 1 {
                     m
                 } else {
@@ -208,10 +208,10 @@ impl<B: Backend> FeatureConv<B> {
                 (y, m)
             }
             ConvKind::Gated => {
-                let gate = sigmoid(self.gate.as_ref().expect("gated conv").forward(x.clone()));
-                (self.finish(self.conv.forward(x)) * gate, m)
+                let gate = sigmoid(conv2d(self.gate.as_ref().expect("gated conv"), x.clone()));
+                (self.finish(conv2d(&self.conv, x)) * gate, m)
             }
-            ConvKind::Plain => (self.finish(self.conv.forward(x)), m),
+            ConvKind::Plain => (self.finish(conv2d(&self.conv, x)), m),
         }
     }
 
@@ -228,27 +228,26 @@ impl<B: Backend> FeatureConv<B> {
 }
 
 /// DeepPrivacy's imputation: `x m + E (1 - m)` with `E = DWConv_k(x m) / (AvgPool_k(m) + eps)`.
-pub fn impute<B: Backend>(
+pub fn impute<B: KernelBackend>(
     dw: &Conv2d<B>,
     x: Tensor<B, 4>,
     m: Tensor<B, 4>,
     k: usize,
 ) -> Tensor<B, 4> {
     let known = mul_mask(x, m.clone());
-    let reach =
-        avg_pool2d(m.clone(), [k, k], [1, 1], [k / 2, k / 2], true, false).add_scalar(IMPUTE_EPS);
-    let estimate = mul_mask(dw.forward(known.clone()), reach.recip());
+    let reach = avg_pool2d(m.clone(), [k, k], [1, 1], [k / 2, k / 2], true).add_scalar(IMPUTE_EPS);
+    let estimate = mul_mask(conv2d(dw, known.clone()), reach.recip());
     known + mul_mask(estimate, m.neg().add_scalar(1.0))
 }
 
 /// The mask after a `k`x`k` convolution: `clamp(2 (sigmoid(window sum of m) - 0.5) + 1e-6, 0, 1)`.
 /// A pixel with any known pixel in its window becomes (partly) known; the mask carries no
 /// gradient.
-pub fn update_mask<B: Backend>(m: Tensor<B, 4>, k: usize, dilation: usize) -> Tensor<B, 4> {
+pub fn update_mask<B: KernelBackend>(m: Tensor<B, 4>, k: usize, dilation: usize) -> Tensor<B, 4> {
     let m = m.detach();
     let ones = Tensor::<B, 4>::ones([1, 1, k, k], &m.device());
     let pad = dilation * (k - 1) / 2;
-    let sum = conv2d(
+    let sum = conv2d_with(
         m,
         ones,
         None,
@@ -263,12 +262,12 @@ pub fn update_mask<B: Backend>(m: Tensor<B, 4>, k: usize, dilation: usize) -> Te
 
 /// Halves the resolution. Imputed: `AvgPool2(x m) / (AvgPool2(m) + eps)`, `m' = AvgPool2(m)`;
 /// the others average `x` and `m` plainly.
-pub fn downsample<B: Backend>(
+pub fn downsample<B: KernelBackend>(
     kind: ConvKind,
     x: Tensor<B, 4>,
     m: Tensor<B, 4>,
 ) -> (Tensor<B, 4>, Tensor<B, 4>) {
-    let pool = |t: Tensor<B, 4>| avg_pool2d(t, [2, 2], [2, 2], [0, 0], true, false);
+    let pool = |t: Tensor<B, 4>| avg_pool2d(t, [2, 2], [2, 2], [0, 0], true);
     let m2 = pool(m.clone());
     match kind {
         ConvKind::Imputed => {
@@ -280,14 +279,9 @@ pub fn downsample<B: Backend>(
 }
 
 /// Doubles the resolution of features and mask (nearest neighbour).
-pub fn upsample<B: Backend>(x: Tensor<B, 4>, m: Tensor<B, 4>) -> (Tensor<B, 4>, Tensor<B, 4>) {
-    let [_, _, h, w] = x.dims();
-    let up = |t| {
-        interpolate(
-            t,
-            [2 * h, 2 * w],
-            InterpolateOptions::new(InterpolateMode::Nearest),
-        )
-    };
-    (up(x), up(m))
+pub fn upsample<B: KernelBackend>(
+    x: Tensor<B, 4>,
+    m: Tensor<B, 4>,
+) -> (Tensor<B, 4>, Tensor<B, 4>) {
+    (upsample_nearest2x(x), upsample_nearest2x(m))
 }

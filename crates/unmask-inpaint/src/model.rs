@@ -9,6 +9,7 @@ use burn::module::Module;
 use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
+use unmask_kernels::KernelBackend;
 
 /// The generators' architecture; both networks use it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -130,7 +131,7 @@ impl GeneratorConfig {
         steps
     }
 
-    pub fn init_generator<B: Backend>(&self, device: &B::Device) -> Generator<B> {
+    pub fn init_generator<B: KernelBackend>(&self, device: &B::Device) -> Generator<B> {
         let plan = self.plan();
         let convs = plan
             .iter()
@@ -154,7 +155,7 @@ impl GeneratorConfig {
         }
     }
 
-    pub fn init<B: Backend>(&self, device: &B::Device) -> InpaintNet<B> {
+    pub fn init<B: KernelBackend>(&self, device: &B::Device) -> InpaintNet<B> {
         InpaintNet {
             coarse: self.init_generator(device),
             refine: self.init_generator(device),
@@ -179,7 +180,7 @@ pub struct Generator<B: Backend> {
     kind: ConvKind,
 }
 
-impl<B: Backend> Generator<B> {
+impl<B: KernelBackend> Generator<B> {
     /// `x` `[N, 4, S, S]` (image in `[-1, 1]` with the hole zeroed, and the hole channel) with
     /// the known mask `m` to an image in `[-1, 1]`.
     pub fn forward(&self, x: Tensor<B, 4>, m: Tensor<B, 4>) -> Tensor<B, 4> {
@@ -212,7 +213,7 @@ pub struct InpaintNet<B: Backend> {
     refine_hole_confidence: f64,
 }
 
-impl<B: Backend> InpaintNet<B> {
+impl<B: KernelBackend> InpaintNet<B> {
     /// `image` `[N, 3, S, S]` in `[0, 1]` (hole content ignored), `hole` `[N, 1, S, S]`.
     pub fn forward(&self, image: Tensor<B, 4>, hole: Tensor<B, 4>) -> Inpainted<B> {
         let known = hole.clone().neg().add_scalar(1.0);
@@ -241,7 +242,7 @@ impl<B: Backend> InpaintNet<B> {
 
 /// `generated` inside the hole, `original` elsewhere. With a binary hole the known pixels are
 /// `original`'s bit for bit.
-pub fn composite<B: Backend>(
+pub fn composite<B: KernelBackend>(
     generated: Tensor<B, 4>,
     original: Tensor<B, 4>,
     hole: Tensor<B, 4>,

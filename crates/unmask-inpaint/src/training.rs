@@ -11,11 +11,11 @@ use crate::model::{GeneratorConfig, InpaintNet};
 use anyhow::{bail, Context, Result};
 use burn::module::{AutodiffModule, Module};
 use burn::optim::{AdamConfig, GradientsParams, Optimizer};
-use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{ElementConversion, Tensor};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
+use unmask_kernels::{KernelBackend, TrainingBackend};
 use unmask_masks::MaskedPair;
 use unmask_metrics::Vgg16Features;
 use unmask_train::checkpoint::{self, load_record, record_bytes, save_dir, to_json};
@@ -252,7 +252,7 @@ struct Job {
 impl TrainJob for Job {
     type Output = TrainOutcome;
 
-    fn run<B: AutodiffBackend>(self, device: B::Device) -> Result<TrainOutcome> {
+    fn run<B: TrainingBackend>(self, device: B::Device) -> Result<TrainOutcome> {
         let Job {
             config,
             train,
@@ -529,7 +529,7 @@ impl TrainJob for Job {
     }
 }
 
-fn save_best<B: AutodiffBackend>(
+fn save_best<B: TrainingBackend>(
     net: &InpaintNet<B>,
     config: &TrainInpaintConfig,
     hole_l1: f64,
@@ -550,7 +550,7 @@ fn save_best<B: AutodiffBackend>(
 
 /// A grid laid out like the report's training figures, one validation face per row:
 /// target | masked input with its mask | coarse | refine | final composite.
-pub fn write_samples<B: Backend>(
+pub fn write_samples<B: KernelBackend>(
     net: &InpaintNet<B>,
     pairs: &[MaskedPair],
     size: u32,

@@ -123,10 +123,12 @@ fn dense_convolutions_match_burn() {
     check_conv(3, 4, 6, 12, 10, 5, 1, 2, 1, true);
     check_conv(1, 4, 4, 40, 37, 3, 1, 16, 1, true);
     check_conv(1, 2, 3, 8, 8, 3, 1, 8, 1, false);
+    check_conv(1, 2, 3, 3, 20, 5, 1, 4, 1, true); // rows where no tap lands inside the image
     check_conv(3, 6, 5, 11, 9, 1, 1, 1, 1, true);
     check_conv(1, 3, 4, 10, 10, 4, 2, 1, 1, true); // even kernel, the discriminator's shape
                                                    // Several pixel blocks per sample (a 2 MB patch matrix holds 1,820 of these patches).
     check_conv(2, 32, 8, 64, 64, 3, 1, 1, 1, true);
+    check_conv(8, 3, 8, 96, 96, 3, 1, 1, 1, true); // the quickstart UNet's first layer
 }
 
 #[test]

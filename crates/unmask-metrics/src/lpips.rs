@@ -8,8 +8,10 @@
 use std::any::TypeId;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use unmask_kernels::KernelBackend;
 
-use burn::tensor::{backend::Backend, module::conv2d, ops::ConvOptions, Tensor, TensorData};
+use burn::tensor::{backend::Backend, ops::ConvOptions, Tensor, TensorData};
+use unmask_kernels::conv2d_with as conv2d;
 use unmask_weights::{Asset, WeightStore};
 
 use crate::backbone::{self, Conv};
@@ -65,7 +67,7 @@ enum Engine<B: Backend> {
     Cpu(Arc<CpuLpips>),
 }
 
-impl<B: Backend> Lpips<B> {
+impl<B: KernelBackend> Lpips<B> {
     /// Loads `net` from a converted safetensors file (`alexnet_lpips.safetensors` or
     /// `vgg16_lpips.safetensors`).
     pub fn load(net: LpipsNet, path: &Path, device: &B::Device) -> Result<Self> {
@@ -146,7 +148,7 @@ struct BurnLpips<B: Backend> {
     lins: Vec<Tensor<B, 4>>,
 }
 
-impl<B: Backend> BurnLpips<B> {
+impl<B: KernelBackend> BurnLpips<B> {
     fn load(net: LpipsNet, file: &WeightFile, device: &B::Device) -> Result<Self> {
         let (convs, channels) = match net {
             LpipsNet::Alex => (backbone::load_alex(file, device)?, backbone::ALEX_CHANNELS),
@@ -207,7 +209,7 @@ pub(crate) fn lin_name(k: usize) -> String {
 }
 
 /// `f / (sqrt(sum_c f^2) + 1e-10)`.
-fn unit_normalise<B: Backend>(f: Tensor<B, 4>) -> Tensor<B, 4> {
+fn unit_normalise<B: KernelBackend>(f: Tensor<B, 4>) -> Tensor<B, 4> {
     let c = f.dims()[1];
     let norm = (f.clone() * f.clone()).sum_dim(1).sqrt().add_scalar(EPS);
     // The norm is repeated over the channels so both operands are contiguous: burn-flex runs

@@ -1,25 +1,17 @@
-//! 2x2 max pooling as a reshape and two reductions: burn-flex 0.21's pooling kernel took a
-//! quarter of face detection, this form halves the detector's time; the results are identical.
-//! (AlexNet's overlapping 3x3 pools stay on burn's kernel, which was faster there.)
+//! 2x2 max pooling in PyTorch's floor mode and in TensorFlow's 'same' padding, on our kernel
+//! (`unmask_kernels::max_pool2d`).
 
-use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
+use unmask_kernels::KernelBackend;
 
 /// 2x2 max pool, stride 2; an odd last row/column is dropped (PyTorch's floor mode).
-pub fn max_pool_2x2<B: Backend>(x: Tensor<B, 4>) -> Tensor<B, 4> {
-    let [n, c, h, w] = x.dims();
-    let (oh, ow) = (h / 2, w / 2);
-    x.narrow(2, 0, 2 * oh)
-        .narrow(3, 0, 2 * ow)
-        .reshape([n, c, oh, 2, ow, 2])
-        .max_dim(5)
-        .max_dim(3)
-        .reshape([n, c, oh, ow])
+pub fn max_pool_2x2<B: KernelBackend>(x: Tensor<B, 4>) -> Tensor<B, 4> {
+    unmask_kernels::max_pool2d(x, [2, 2], [2, 2])
 }
 
 /// 2x2 max pool, stride 2, TensorFlow's 'same' padding: an odd map gets one more output cell,
 /// whose window holds only the last row/column (repeating it changes no maximum).
-pub fn max_pool_2x2_same<B: Backend>(x: Tensor<B, 4>) -> Tensor<B, 4> {
+pub fn max_pool_2x2_same<B: KernelBackend>(x: Tensor<B, 4>) -> Tensor<B, 4> {
     let [n, c, h, w] = x.dims();
     let x = if h % 2 == 1 {
         Tensor::cat(vec![x.clone(), x.narrow(2, h - 1, 1)], 2)

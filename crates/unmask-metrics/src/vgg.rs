@@ -3,6 +3,7 @@
 //! LPIPS asset (torchvision's ImageNet VGG16 `features`).
 
 use std::path::Path;
+use unmask_kernels::KernelBackend;
 
 use burn::tensor::{backend::Backend, Tensor, TensorData};
 use unmask_weights::{Asset, WeightStore};
@@ -22,7 +23,7 @@ pub struct Vgg16Features<B: Backend> {
     convs: Vec<Conv<B>>,
 }
 
-impl<B: Backend> Vgg16Features<B> {
+impl<B: KernelBackend> Vgg16Features<B> {
     /// Loads from `vgg16_lpips.safetensors` (tensors `VGG16_0.Conv_{0..12}`).
     pub fn load(path: &Path, device: &B::Device) -> Result<Self> {
         Ok(Self {

@@ -8,13 +8,13 @@ use crate::chart::{line_chart_svg, smoothed, Series};
 use crate::html::{escape, inline_png, page, table};
 use crate::table::{self, Row, METRICS};
 use anyhow::{bail, Context, Result};
-use burn::tensor::backend::Backend;
 use image::DynamicImage;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use unmask_inpaint::evaluation::{example_images, EvalInfo, Filler};
 use unmask_inpaint::training::{STEP_LOG, SUMMARY_FILE};
 use unmask_inpaint::{BaselineMethod, Inpainter};
+use unmask_kernels::KernelBackend;
 use unmask_masks::MaskedPair;
 use unmask_train::log::MetricLog;
 use unmask_train::InferJob;
@@ -536,7 +536,7 @@ struct ExampleImages {
 impl InferJob for ExamplesJob {
     type Output = ExampleImages;
 
-    fn run<B: Backend>(self, device: B::Device) -> Result<ExampleImages> {
+    fn run<B: KernelBackend>(self, device: B::Device) -> Result<ExampleImages> {
         let mut columns: Vec<(String, Vec<image::RgbImage>)> = Vec::new();
         let mut ends = None;
         for (name, fill) in &self.fillers {

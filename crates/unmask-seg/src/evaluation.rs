@@ -6,9 +6,9 @@ use crate::data;
 use crate::inference::Segmenter;
 use crate::model::UNet;
 use anyhow::Result;
-use burn::tensor::backend::Backend;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
+use unmask_kernels::KernelBackend;
 use unmask_masks::MaskedPair;
 use unmask_metrics::{dice, iou, pixel_accuracy, precision, recall, to_vec};
 use unmask_train::{scores, DeviceKind, InferJob};
@@ -79,7 +79,7 @@ impl ValScores {
 
 /// Scores `model` on `pairs`, in batches of `batch_size`, one row per pair: the masked face
 /// against its mask, and the bare face for false alarms.
-pub fn score_pairs<B: Backend>(
+pub fn score_pairs<B: KernelBackend>(
     model: &UNet<B>,
     pairs: &[MaskedPair],
     threshold: f32,
@@ -231,7 +231,7 @@ struct EvalJob {
 
 impl InferJob for EvalJob {
     type Output = Vec<ValScores>;
-    fn run<B: Backend>(self, device: B::Device) -> Result<Vec<ValScores>> {
+    fn run<B: KernelBackend>(self, device: B::Device) -> Result<Vec<ValScores>> {
         let seg = Segmenter::<B>::load(&self.model_dir, &device)?;
         let threshold = self.params.threshold.unwrap_or(seg.info().threshold);
         let size = seg.info().model.image_size as u32;

@@ -9,6 +9,7 @@ use image::imageops::FilterType;
 use image::{GrayImage, RgbImage};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+use unmask_kernels::KernelBackend;
 use unmask_train::{checkpoint, images};
 
 pub const WEIGHTS_FILE: &str = "segmenter.mpk";
@@ -30,7 +31,7 @@ pub struct Segmenter<B: Backend> {
     device: B::Device,
 }
 
-impl<B: Backend> Segmenter<B> {
+impl<B: KernelBackend> Segmenter<B> {
     /// Loads the segmenter of a `train-seg` folder (its `best/`) or of a `best/` folder itself.
     pub fn load(dir: &Path, device: &B::Device) -> Result<Self> {
         let dir = resolve_model_dir(dir)?;

@@ -8,9 +8,9 @@ use burn::nn::norm::{BatchNormConfig, GroupNormConfig, Normalization, Normalizat
 use burn::nn::PaddingConfig2d;
 use burn::tensor::activation::relu;
 use burn::tensor::backend::Backend;
-use burn::tensor::module::max_pool2d;
 use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
+use unmask_kernels::{conv2d, conv_transpose2d, max_pool2d, KernelBackend};
 
 /// Normalisation after each convolution.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -141,9 +141,11 @@ impl<B: Backend> ConvNorm<B> {
             norm: norm_layer(norm, out, device),
         }
     }
+}
 
+impl<B: KernelBackend> ConvNorm<B> {
     fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
-        let x = self.conv.forward(x);
+        let x = conv2d(&self.conv, x);
         relu(match &self.norm {
             Some(n) => normalise(n, x),
             None => x,
@@ -164,7 +166,9 @@ impl<B: Backend> DoubleConv<B> {
             second: ConvNorm::new(out, out, norm, device),
         }
     }
+}
 
+impl<B: KernelBackend> DoubleConv<B> {
     fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
         self.second.forward(self.first.forward(x))
     }
@@ -185,7 +189,7 @@ pub struct UNet<B: Backend> {
     head: Conv2d<B>,
 }
 
-impl<B: Backend> UNet<B> {
+impl<B: KernelBackend> UNet<B> {
     /// `images` `[N, 3, S, S]` in `[0, 1]` to mask logits `[N, 1, S, S]`.
     pub fn forward(&self, images: Tensor<B, 4>) -> Tensor<B, 4> {
         let mut x = images.mul_scalar(2.0).sub_scalar(1.0);
@@ -195,15 +199,15 @@ impl<B: Backend> UNet<B> {
             x = block.forward(x);
             if level < last {
                 skips.push(x.clone());
-                x = max_pool2d(x, [2, 2], [2, 2], [0, 0], [1, 1], false);
+                x = max_pool2d(x, [2, 2], [2, 2]);
             }
         }
         for block in &self.up {
             let skip = skips.pop().expect("one skip per decoder level");
-            x = block.up.forward(x);
+            x = conv_transpose2d(&block.up, x);
             x = block.conv.forward(Tensor::cat(vec![skip, x], 1));
         }
-        self.head.forward(x)
+        conv2d(&self.head, x)
     }
 
     /// Mask probabilities `[N, 1, S, S]`.

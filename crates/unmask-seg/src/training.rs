@@ -16,6 +16,7 @@ use burn::tensor::ElementConversion;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
+use unmask_kernels::TrainingBackend;
 use unmask_masks::MaskedPair;
 use unmask_train::checkpoint::{self, load_record, record_bytes, save_dir, to_json};
 use unmask_train::log::MetricLog;
@@ -267,7 +268,7 @@ struct Job {
 impl TrainJob for Job {
     type Output = TrainOutcome;
 
-    fn run<B: AutodiffBackend>(self, device: B::Device) -> Result<TrainOutcome> {
+    fn run<B: TrainingBackend>(self, device: B::Device) -> Result<TrainOutcome> {
         let Job {
             config,
             train,

@@ -2,8 +2,8 @@
 //! over burn's `Backend`, and these dispatchers pick the concrete type once.
 
 use anyhow::{bail, Result};
-use burn::tensor::backend::{AutodiffBackend, Backend};
 use serde::{Deserialize, Serialize};
+use unmask_kernels::{KernelBackend, TrainingBackend};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -39,16 +39,16 @@ pub type CpuBackend = burn::backend::Flex;
 #[cfg(feature = "cuda")]
 pub type CudaBackend = burn::backend::Cuda;
 
-/// Work that trains: generic over an autodiff backend.
+/// Work that trains: generic over an autodiff backend whose ops include our kernels'.
 pub trait TrainJob {
     type Output;
-    fn run<B: AutodiffBackend>(self, device: B::Device) -> Result<Self::Output>;
+    fn run<B: TrainingBackend>(self, device: B::Device) -> Result<Self::Output>;
 }
 
-/// Work that only evaluates: generic over a plain backend.
+/// Work that only evaluates: generic over a plain backend with our kernels' ops.
 pub trait InferJob {
     type Output;
-    fn run<B: Backend>(self, device: B::Device) -> Result<Self::Output>;
+    fn run<B: KernelBackend>(self, device: B::Device) -> Result<Self::Output>;
 }
 
 fn no_cuda() -> anyhow::Error {

@@ -5,11 +5,13 @@
 
 use rayon::prelude::*;
 
-use super::gemm::{gemm, gemm_into, Threads, View};
+use super::gemm::{gemm_into, Threads, View};
 use super::SendPtr;
 
-/// Floats in one block's patch matrix (2 MB).
-const PATCH_FLOATS: usize = 1 << 19;
+/// Floats in one block's patch matrix (256 KB, so it stays in the core's cache for the GEMM).
+const PATCH_FLOATS: usize = 1 << 16;
+/// The weight gradient's GEMM sums over a block's pixels: longer blocks pay (1 MB).
+const WEIGHT_PATCH_FLOATS: usize = 1 << 18;
 /// Weight-gradient partial sums: a fixed count, whatever the thread count, so the final sum
 /// adds the same partials in the same order on one thread or many.
 const WEIGHT_PARTIALS: usize = 8;
@@ -73,16 +75,16 @@ impl ConvGeometry {
         self.oh * self.ow
     }
 
-    /// Output pixels per block.
-    fn block(&self) -> usize {
-        (PATCH_FLOATS / self.patch().max(1))
+    /// Output pixels per block of at most `floats` patch values.
+    fn block(&self, floats: usize) -> usize {
+        (floats / self.patch().max(1))
             .max(64)
             .min(self.pixels().max(1))
     }
 
     /// The blocks of one sample, as pixel ranges.
-    fn blocks(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
-        let (p, step) = (self.pixels(), self.block());
+    fn blocks(&self, floats: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
+        let (p, step) = (self.pixels(), self.block(floats));
         (0..p.div_ceil(step)).map(move |i| (i * step, ((i + 1) * step).min(p)))
     }
 
@@ -122,10 +124,10 @@ fn valid_range(
 }
 
 /// Fills `cols` (`patch x (end - start)`, row-major) with sample `x`'s patches under output
-/// pixels `start..end`: row `(ci, ky, kx)`, column `p`.
+/// pixels `start..end`: row `(ci, ky, kx)`, column `p`. Runs inside one output row copy
+/// contiguous input runs when the stride is 1.
 fn im2col(g: &ConvGeometry, x: &[f32], start: usize, end: usize, cols: &mut [f32]) {
     let n = end - start;
-    cols.fill(0.0);
     for (row, dst) in cols.chunks_exact_mut(n).enumerate() {
         let ci = row / (g.kh * g.kw);
         let (ky, kx) = ((row / g.kw) % g.kh, row % g.kw);
@@ -135,15 +137,29 @@ fn im2col(g: &ConvGeometry, x: &[f32], start: usize, end: usize, cols: &mut [f32
         while p < end {
             let (oy, ox0) = (p / g.ow, p % g.ow);
             let run_end = (end - p).min(g.ow - ox0) + ox0;
-            if let Some(iy) = g.in_y(oy, ky) {
-                let src = &plane[iy * g.w..][..g.w];
-                let (lo, hi) = (ox0.max(ox_lo), run_end.min(ox_hi));
-                for ox in lo..hi {
-                    let ix = ox * g.stride[1] + kx * g.dilation[1] - g.padding[1];
-                    dst[p - start + ox - ox0] = src[ix];
+            let out = &mut dst[p - start..][..run_end - ox0];
+            match g.in_y(oy, ky) {
+                Some(iy) => {
+                    let src = &plane[iy * g.w..][..g.w];
+                    let lo = ox0.max(ox_lo).min(run_end);
+                    let hi = run_end.min(ox_hi).max(lo);
+                    out[..lo - ox0].fill(0.0);
+                    out[hi - ox0..].fill(0.0);
+                    if hi > lo {
+                        let first = lo * g.stride[1] + kx * g.dilation[1] - g.padding[1];
+                        let run = &mut out[lo - ox0..hi - ox0];
+                        if g.stride[1] == 1 {
+                            run.copy_from_slice(&src[first..first + hi - lo]);
+                        } else {
+                            for (o, v) in run.iter_mut().enumerate() {
+                                *v = src[first + o * g.stride[1]];
+                            }
+                        }
+                    }
                 }
+                None => out.fill(0.0),
             }
-            p += run_end - ox0;
+            p = run_end - ox0 + p;
         }
     }
 }
@@ -183,7 +199,7 @@ pub fn forward(g: &ConvGeometry, x: &[f32], weight: &[f32], bias: Option<&[f32]>
     let mut y = vec![0f32; g.batch * g.cout * p];
     let out = SendPtr(y.as_mut_ptr());
     let jobs: Vec<(usize, usize, usize)> = (0..g.batch)
-        .flat_map(|b| g.blocks().map(move |(s, e)| (b, s, e)))
+        .flat_map(|b| g.blocks(PATCH_FLOATS).map(move |(s, e)| (b, s, e)))
         .collect();
     let threads = inner_threads(jobs.len());
     jobs.par_iter()
@@ -200,15 +216,17 @@ pub fn forward(g: &ConvGeometry, x: &[f32], weight: &[f32], bias: Option<&[f32]>
             let base = b * g.cout * p + start;
             // SAFETY: job (b, start..end) writes only columns start..end of sample b's rows, which
             // no other job touches; `y` outlives the loop.
+            // y block^T [n x cout] = cols^T [n x k] x weight^T [k x cout]: the long pixel side
+            // as the GEMM's rows suits its kernels best.
             unsafe {
                 gemm_into(
                     out.at(base),
-                    p,
-                    View::rows(weight, k),
-                    View::rows(cols, n),
-                    g.cout,
-                    k,
+                    [1, p],
+                    View::transposed(cols, n),
+                    View::transposed(weight, k),
                     n,
+                    k,
+                    g.cout,
                     false,
                     threads,
                 );
@@ -226,46 +244,89 @@ pub fn forward(g: &ConvGeometry, x: &[f32], weight: &[f32], bias: Option<&[f32]>
 
 /// The input gradient: `dx [b, cin, h, w]` from `dy [b, cout, oh, ow]`.
 pub fn input_grad(g: &ConvGeometry, weight: &[f32], dy: &[f32]) -> Vec<f32> {
+    match flipped(g) {
+        Some(back) => forward(&back, dy, &flip_weight(g, weight), None),
+        None => input_grad_col2im(g, weight, dy),
+    }
+}
+
+/// With stride 1, the input gradient is itself a convolution: of `dy` with the weights
+/// flipped in space and transposed in channels, padded by `dilation (k - 1) - padding`. That
+/// reuses the forward's im2col + GEMM and needs no scatter.
+fn flipped(g: &ConvGeometry) -> Option<ConvGeometry> {
+    let pad = |i: usize, k: usize| (g.dilation[i] * (k - 1)).checked_sub(g.padding[i]);
+    let (ph, pw) = (pad(0, g.kh)?, pad(1, g.kw)?);
+    let back = ConvGeometry::new(
+        [g.batch, g.cout, g.oh, g.ow],
+        [g.cin, g.cout, g.kh, g.kw],
+        [1, 1],
+        [ph, pw],
+        g.dilation,
+    );
+    (g.stride == [1, 1] && back.oh == g.h && back.ow == g.w).then_some(back)
+}
+
+/// `[cout, cin, kh, kw]` to `[cin, cout, kh, kw]` reversed in both spatial axes.
+fn flip_weight(g: &ConvGeometry, weight: &[f32]) -> Vec<f32> {
+    let taps = g.kh * g.kw;
+    let mut out = vec![0f32; weight.len()];
+    for co in 0..g.cout {
+        for ci in 0..g.cin {
+            let src = &weight[(co * g.cin + ci) * taps..][..taps];
+            let dst = &mut out[(ci * g.cout + co) * taps..][..taps];
+            for (t, v) in src.iter().enumerate() {
+                dst[taps - 1 - t] = *v;
+            }
+        }
+    }
+    out
+}
+
+/// The input gradient for any stride: the patch gradients `weight^T x dy`, added back onto
+/// the pixels they came from.
+fn input_grad_col2im(g: &ConvGeometry, weight: &[f32], dy: &[f32]) -> Vec<f32> {
     let (p, k) = (g.pixels(), g.patch());
     let plane = g.cin * g.h * g.w;
     let mut dx = vec![0f32; g.batch * plane];
     dx.par_chunks_mut(plane.max(1))
         .enumerate()
         .for_each(|(b, dx)| {
-            let mut cols = Vec::new();
-            for (start, end) in g.blocks() {
+            let mut cols = vec![0f32; k * g.block(PATCH_FLOATS)];
+            for (start, end) in g.blocks(PATCH_FLOATS) {
                 let n = end - start;
-                cols.resize(k * n, 0.0);
-                let grad = &dy[b * g.cout * p + start..];
-                // cols = weight^T [k x cout] x dy block [cout x n]
                 let dy_block = View {
-                    data: &grad[..(g.cout - 1) * p + n],
-                    row: p,
-                    col: 1,
+                    data: &dy[b * g.cout * p + start..][..(g.cout - 1) * p + n],
+                    row: 1,
+                    col: p,
                 };
-                gemm(
-                    &mut cols,
-                    n,
-                    View::transposed(weight, k),
-                    dy_block,
-                    k,
-                    g.cout,
-                    n,
-                    false,
-                    Threads::All,
-                );
-                col2im(g, &cols, start, end, dx);
+                // cols^T [n x k] = dy block^T [n x cout] x weight [cout x k], written into the
+                // row-major `k x n` patch layout.
+                // SAFETY: `cols` holds k * n elements and is borrowed mutably alone.
+                unsafe {
+                    gemm_into(
+                        cols.as_mut_ptr(),
+                        [1, n],
+                        dy_block,
+                        View::rows(weight, k),
+                        n,
+                        g.cout,
+                        k,
+                        false,
+                        Threads::All,
+                    );
+                }
+                col2im(g, &cols[..k * n], start, end, dx);
             }
         });
     dx
 }
 
 /// The weight gradient `[cout, cin, kh, kw]`: the sum over samples and blocks of
-/// `dy block [cout x n] x cols^T [n x patch]`.
+/// `cols [patch x n] x dy block^T [n x cout]`, written transposed.
 pub fn weight_grad(g: &ConvGeometry, x: &[f32], dy: &[f32]) -> Vec<f32> {
     let (p, k) = (g.pixels(), g.patch());
     let jobs: Vec<(usize, usize, usize)> = (0..g.batch)
-        .flat_map(|b| g.blocks().map(move |(s, e)| (b, s, e)))
+        .flat_map(|b| g.blocks(WEIGHT_PATCH_FLOATS).map(move |(s, e)| (b, s, e)))
         .collect();
     let per_partial = jobs.len().div_ceil(WEIGHT_PARTIALS).max(1);
     let threads = inner_threads(jobs.len().div_ceil(per_partial));
@@ -277,29 +338,27 @@ pub fn weight_grad(g: &ConvGeometry, x: &[f32], dy: &[f32]) -> Vec<f32> {
             for (i, &(b, start, end)) in group.iter().enumerate() {
                 let n = end - start;
                 cols.resize(k * n, 0.0);
-                im2col(
-                    g,
-                    &x[b * g.cin * g.h * g.w..][..g.cin * g.h * g.w],
-                    start,
-                    end,
-                    &mut cols,
-                );
+                let sample = &x[b * g.cin * g.h * g.w..][..g.cin * g.h * g.w];
+                im2col(g, sample, start, end, &mut cols);
                 let dy_block = View {
                     data: &dy[b * g.cout * p + start..][..(g.cout - 1) * p + n],
-                    row: p,
-                    col: 1,
+                    row: 1,
+                    col: p,
                 };
-                gemm(
-                    &mut acc,
-                    k,
-                    dy_block,
-                    View::transposed(&cols, n),
-                    g.cout,
-                    n,
-                    k,
-                    i > 0,
-                    threads,
-                );
+                // SAFETY: `acc` holds cout * k elements and is borrowed mutably alone.
+                unsafe {
+                    gemm_into(
+                        acc.as_mut_ptr(),
+                        [1, k],
+                        View::rows(&cols, n),
+                        dy_block,
+                        k,
+                        n,
+                        g.cout,
+                        i > 0,
+                        threads,
+                    );
+                }
             }
             acc
         })

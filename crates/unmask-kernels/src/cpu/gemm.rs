@@ -66,7 +66,7 @@ pub fn gemm(
     unsafe {
         gemm_into(
             dst.as_mut_ptr(),
-            dst_row,
+            [dst_row, 1],
             lhs,
             rhs,
             m,
@@ -78,16 +78,16 @@ pub fn gemm(
     }
 }
 
-/// [`gemm`] into a raw destination, for parallel jobs whose destinations interleave (columns
-/// of the same rows) without overlapping.
+/// [`gemm`] into a raw destination with `[row, column]` strides, for parallel jobs whose
+/// destinations interleave without overlapping, and for results written transposed.
 ///
 /// # Safety
-/// `dst + i * dst_row + j` for `i < m`, `j < n` must be valid for writes, and no other thread
-/// may access those elements during the call.
+/// `dst + i * strides[0] + j * strides[1]` for `i < m`, `j < n` must be valid for writes, and
+/// no other thread may access those elements during the call.
 #[allow(clippy::too_many_arguments)]
 pub unsafe fn gemm_into(
     dst: *mut f32,
-    dst_row: usize,
+    strides: [usize; 2],
     lhs: View,
     rhs: View,
     m: usize,
@@ -108,7 +108,7 @@ pub unsafe fn gemm_into(
             for row in 0..m {
                 for col in 0..n {
                     // SAFETY: inside the destination by the caller's contract.
-                    unsafe { *dst.add(row * dst_row + col) = 0.0 };
+                    unsafe { *dst.add(row * strides[0] + col * strides[1]) = 0.0 };
                 }
             }
         }
@@ -126,8 +126,8 @@ pub unsafe fn gemm_into(
             n,
             k,
             dst,
-            1,
-            dst_row as isize,
+            strides[1] as isize,
+            strides[0] as isize,
             accumulate,
             lhs.data.as_ptr(),
             lhs.col as isize,
