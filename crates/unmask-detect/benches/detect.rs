@@ -44,6 +44,20 @@ fn detect(c: &mut Criterion) {
     group.bench_function("detect_ssd", |b| {
         b.iter(|| ssd.detect(&img, SSD_DEFAULT_MIN_CONFIDENCE).unwrap())
     });
+    group.bench_function("detect_ssd_burn_ops", |b| {
+        unmask_kernels::with_burn_ops(|| {
+            b.iter(|| ssd.detect(&img, SSD_DEFAULT_MIN_CONFIDENCE).unwrap())
+        })
+    });
+    group.bench_function("detect_burn_ops", |b| {
+        unmask_kernels::with_burn_ops(|| {
+            b.iter(|| {
+                detector
+                    .detect(&img, DEFAULT_INPUT_SIZE, DEFAULT_SCORE_THRESHOLD)
+                    .unwrap()
+            })
+        })
+    });
     group.bench_function("detect_and_landmarks", |b| {
         b.iter(|| {
             let faces = detector

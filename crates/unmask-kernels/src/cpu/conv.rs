@@ -10,11 +10,18 @@ use super::SendPtr;
 
 /// Floats in one block's patch matrix (256 KB, so it stays in the core's cache for the GEMM).
 const PATCH_FLOATS: usize = 1 << 16;
-/// The weight gradient's GEMM sums over a block's pixels: longer blocks pay (1 MB).
-const WEIGHT_PATCH_FLOATS: usize = 1 << 18;
-/// Weight-gradient partial sums: a fixed count, whatever the thread count, so the final sum
-/// adds the same partials in the same order on one thread or many.
-const WEIGHT_PARTIALS: usize = 8;
+/// The weight gradient's GEMM sums over a block's pixels: longer blocks pay (4 MB).
+const WEIGHT_PATCH_FLOATS: usize = 1 << 20;
+/// Weight-gradient partial sums: a count fixed by the shapes, whatever the thread count, so
+/// the final sum adds the same partials in the same order on one thread or many. Large
+/// weights get fewer partials (each is a full copy of the weight gradient).
+fn weight_partials(weights: usize) -> usize {
+    match weights {
+        0..=65_536 => 8,
+        65_537..=524_288 => 4,
+        _ => 2,
+    }
+}
 
 /// Sizes of one convolution. `x: [b, cin, h, w]`, `weight: [cout, cin, kh, kw]`,
 /// `y: [b, cout, oh, ow]`.
@@ -63,6 +70,11 @@ impl ConvGeometry {
             oh: out(h, kh, 0),
             ow: out(w, kw, 1),
         }
+    }
+
+    /// A 1x1 convolution with stride 1 and no padding.
+    fn is_pointwise(&self) -> bool {
+        self.kh == 1 && self.kw == 1 && self.stride == [1, 1] && self.padding == [0, 0]
     }
 
     /// Values in one patch: `cin * kh * kw`.
@@ -205,14 +217,19 @@ pub fn forward(g: &ConvGeometry, x: &[f32], weight: &[f32], bias: Option<&[f32]>
     jobs.par_iter()
         .for_each_init(Vec::new, |cols, &(b, start, end)| {
             let n = end - start;
-            cols.resize(k * n, 0.0);
-            im2col(
-                g,
-                &x[b * g.cin * g.h * g.w..][..g.cin * g.h * g.w],
-                start,
-                end,
-                cols,
-            );
+            let sample = &x[b * g.cin * g.h * g.w..][..g.cin * g.h * g.w];
+            // A pointwise convolution's patches are the input itself (`cin x pixels`).
+            let patches = if g.is_pointwise() {
+                View {
+                    data: &sample[start..],
+                    row: 1,
+                    col: p,
+                }
+            } else {
+                cols.resize(k * n, 0.0);
+                im2col(g, sample, start, end, cols);
+                View::transposed(cols, n)
+            };
             let base = b * g.cout * p + start;
             // SAFETY: job (b, start..end) writes only columns start..end of sample b's rows, which
             // no other job touches; `y` outlives the loop.
@@ -222,7 +239,7 @@ pub fn forward(g: &ConvGeometry, x: &[f32], weight: &[f32], bias: Option<&[f32]>
                 gemm_into(
                     out.at(base),
                     [1, p],
-                    View::transposed(cols, n),
+                    patches,
                     View::transposed(weight, k),
                     n,
                     k,
@@ -328,7 +345,7 @@ pub fn weight_grad(g: &ConvGeometry, x: &[f32], dy: &[f32]) -> Vec<f32> {
     let jobs: Vec<(usize, usize, usize)> = (0..g.batch)
         .flat_map(|b| g.blocks(WEIGHT_PATCH_FLOATS).map(move |(s, e)| (b, s, e)))
         .collect();
-    let per_partial = jobs.len().div_ceil(WEIGHT_PARTIALS).max(1);
+    let per_partial = jobs.len().div_ceil(weight_partials(g.cout * k)).max(1);
     let threads = inner_threads(jobs.len().div_ceil(per_partial));
     let partials: Vec<Vec<f32>> = jobs
         .par_chunks(per_partial)
