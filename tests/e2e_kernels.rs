@@ -45,10 +45,8 @@ fn unet_losses(seed: u64) -> Vec<f32> {
 fn gan_losses(seed: u64, conv: &str) -> Vec<f32> {
     let device = Default::default();
     <A as burn::tensor::backend::Backend>::seed(&device, seed);
-    let config: GeneratorConfig = serde_yaml::from_str(&format!(
-        "{{conv: {conv}, width: 8, image_size: 32}}"
-    ))
-    .unwrap();
+    let config: GeneratorConfig =
+        serde_yaml::from_str(&format!("{{conv: {conv}, width: 8, image_size: 32}}")).unwrap();
     let mut net: InpaintNet<A> = config.init(&device);
     let mut disc: Discriminator<A> = DiscriminatorConfig {
         layers: 3,
@@ -60,8 +58,10 @@ fn gan_losses(seed: u64, conv: &str) -> Vec<f32> {
         AdamConfig::new().init::<A, Discriminator<A>>(),
     );
     let target = Tensor::<A, 4>::random([2, 3, 32, 32], Distribution::Default, &device);
-    let hole = Tensor::<A, 4>::zeros([2, 1, 32, 32], &device)
-        .slice_assign([0..2, 0..1, 14..28, 8..24], Tensor::ones([2, 1, 14, 16], &device));
+    let hole = Tensor::<A, 4>::zeros([2, 1, 32, 32], &device).slice_assign(
+        [0..2, 0..1, 14..28, 8..24],
+        Tensor::ones([2, 1, 14, 16], &device),
+    );
     let mut losses = Vec::new();
     for _ in 0..STEPS {
         let out = net.forward(target.clone(), hole.clone());
@@ -87,7 +87,10 @@ fn assert_within(what: &str, ours: &[f32], burn: &[f32], tolerance: f32) {
     assert_eq!(ours.len(), burn.len());
     for (i, (a, b)) in ours.iter().zip(burn).enumerate() {
         assert!(a.is_finite(), "{what}: loss {i} is {a}");
-        assert!((a - b).abs() <= tolerance, "{what}: loss {i} is {a} on our kernels, {b} on burn's ops");
+        assert!(
+            (a - b).abs() <= tolerance,
+            "{what}: loss {i} is {a} on our kernels, {b} on burn's ops"
+        );
     }
 }
 
@@ -106,9 +109,15 @@ fn ten_steps_match_burns_ops_and_do_not_depend_on_the_thread_count() {
     }
 
     let on = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
         pool.install(|| (unet_losses(3), gan_losses(5, "imputed")))
     };
     let (one, two) = (on(1), on(2));
-    assert!(one == two, "losses differ between 1 and 2 threads: {one:?} vs {two:?}");
+    assert!(
+        one == two,
+        "losses differ between 1 and 2 threads: {one:?} vs {two:?}"
+    );
 }

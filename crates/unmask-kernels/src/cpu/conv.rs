@@ -171,7 +171,7 @@ fn im2col(g: &ConvGeometry, x: &[f32], start: usize, end: usize, cols: &mut [f32
                 }
                 None => out.fill(0.0),
             }
-            p = run_end - ox0 + p;
+            p += run_end - ox0;
         }
     }
 }

@@ -6,9 +6,11 @@ use rayon::prelude::*;
 
 use super::conv::ConvGeometry;
 
-/// For each kernel tap `(ky, kx)` and output row `oy`: the input row, and the output columns
-/// whose input column is inside the image with its first input column.
-fn taps(g: &ConvGeometry) -> Vec<(usize, usize, Vec<(usize, usize)>, usize, usize, usize)> {
+/// One kernel tap `(ky, kx)`: the `(output row, input row)` pairs inside the image, the
+/// output columns `lo..hi` whose input column is inside it, and the tap's column offset.
+type Tap = (usize, usize, Vec<(usize, usize)>, usize, usize, usize);
+
+fn taps(g: &ConvGeometry) -> Vec<Tap> {
     let mut out = Vec::new();
     for ky in 0..g.kh {
         for kx in 0..g.kw {
