@@ -208,7 +208,9 @@ fn col2im(g: &ConvGeometry, cols: &[f32], start: usize, end: usize, dx: &mut [f3
 /// returns `[b, cout, oh, ow]`.
 pub fn forward(g: &ConvGeometry, x: &[f32], weight: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
     let (p, k) = (g.pixels(), g.patch());
-    let mut y = vec![0f32; g.batch * g.cout * p];
+    let len = g.batch * g.cout * p;
+    // Left uninitialised: the GEMMs overwrite every element (zeroing first cost 4% of a step).
+    let mut y: Vec<f32> = Vec::with_capacity(len);
     let out = SendPtr(y.as_mut_ptr());
     let jobs: Vec<(usize, usize, usize)> = (0..g.batch)
         .flat_map(|b| g.blocks(PATCH_FLOATS).map(move |(s, e)| (b, s, e)))
@@ -256,6 +258,10 @@ pub fn forward(g: &ConvGeometry, x: &[f32], weight: &[f32], bias: Option<&[f32]>
                 }
             }
         });
+    // SAFETY: the jobs cover every sample and every pixel block, and each GEMM writes all
+    // `cout` rows of its block (with `accumulate` off it never reads them), so all `len`
+    // elements are initialised.
+    unsafe { y.set_len(len) };
     y
 }
 

@@ -88,17 +88,19 @@ pub fn avg_backward(win: &Window, planes: usize, dy: &[f32], include_pad: bool) 
     dx
 }
 
-/// The position in the plane of each window's maximum (the first, in row-major order, on
-/// ties; NaN wins so it propagates).
+/// The position in the plane of window `(oy, ox)`'s maximum (the first, in row-major order,
+/// on ties; NaN wins so it propagates). Max pooling has no padding, so every window lies
+/// inside the plane.
 fn argmax(win: &Window, src: &[f32], oy: usize, ox: usize) -> usize {
-    let (y0, y1) = win.span(oy, 0, win.h);
-    let (x0, x1) = win.span(ox, 1, win.w);
+    let (y0, x0) = (oy * win.stride[0], ox * win.stride[1]);
     let mut best = y0 * win.w + x0;
-    for iy in y0..y1 {
-        for ix in x0..x1 {
-            let v = src[iy * win.w + ix];
-            if v > src[best] || (v.is_nan() && !src[best].is_nan()) {
-                best = iy * win.w + ix;
+    let mut top = src[best];
+    for iy in y0..y0 + win.kernel[0] {
+        let row = &src[iy * win.w + x0..][..win.kernel[1]];
+        for (j, &v) in row.iter().enumerate() {
+            if v > top || (v.is_nan() && !top.is_nan()) {
+                best = iy * win.w + x0 + j;
+                top = v;
             }
         }
     }
