@@ -51,8 +51,16 @@ pub fn forward(g: &ConvGeometry, x: &[f32], weight: &[f32], bias: Option<&[f32]>
                 for &(oy, iy) in rows {
                     let row = &src[iy * g.w..][..g.w];
                     let dst = &mut out[oy * g.ow..][..g.ow];
-                    for ox in *lo..*hi {
-                        dst[ox] += w * row[ox * g.stride[1] + off - g.padding[1]];
+                    if *lo >= *hi {
+                        continue;
+                    }
+                    let first = *lo * g.stride[1] + off - g.padding[1];
+                    if g.stride[1] == 1 {
+                        axpy(&mut dst[*lo..*hi], &row[first..first + (*hi - *lo)], w);
+                    } else {
+                        for (o, d) in dst[*lo..*hi].iter_mut().enumerate() {
+                            *d += w * row[first + o * g.stride[1]];
+                        }
                     }
                 }
             }
@@ -76,8 +84,16 @@ pub fn input_grad(g: &ConvGeometry, weight: &[f32], dy: &[f32]) -> Vec<f32> {
                 for &(oy, iy) in rows {
                     let src = &grad[oy * g.ow..][..g.ow];
                     let dst = &mut out[iy * g.w..][..g.w];
-                    for ox in *lo..*hi {
-                        dst[ox * g.stride[1] + off - g.padding[1]] += w * src[ox];
+                    if *lo >= *hi {
+                        continue;
+                    }
+                    let first = *lo * g.stride[1] + off - g.padding[1];
+                    if g.stride[1] == 1 {
+                        axpy(&mut dst[first..first + (*hi - *lo)], &src[*lo..*hi], w);
+                    } else {
+                        for (o, v) in src[*lo..*hi].iter().enumerate() {
+                            dst[first + o * g.stride[1]] += w * v;
+                        }
                     }
                 }
             }
@@ -110,4 +126,11 @@ pub fn weight_grad(g: &ConvGeometry, x: &[f32], dy: &[f32]) -> Vec<f32> {
             }
         });
     dw
+}
+
+/// `dst += w * src`, element by element (a loop the compiler vectorises).
+fn axpy(dst: &mut [f32], src: &[f32], w: f32) {
+    for (d, s) in dst.iter_mut().zip(src) {
+        *d += w * s;
+    }
 }

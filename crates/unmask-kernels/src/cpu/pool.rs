@@ -22,6 +22,7 @@ impl Window {
     }
 
     /// Input rows (or columns) under output `o`, clipped to the image.
+    #[inline]
     fn span(&self, o: usize, i: usize, size: usize) -> (usize, usize) {
         let start = (o * self.stride[i]) as isize - self.padding[i] as isize;
         let end = start + self.kernel[i] as isize;
@@ -32,6 +33,7 @@ impl Window {
     }
 
     /// The divisor of output `(oy, ox)`.
+    #[inline]
     fn count(&self, oy: usize, ox: usize, include_pad: bool) -> f32 {
         if include_pad {
             (self.kernel[0] * self.kernel[1]) as f32
