@@ -10,8 +10,8 @@ use super::SendPtr;
 
 /// Floats in one block's patch matrix (256 KB, so it stays in the core's cache for the GEMM).
 const PATCH_FLOATS: usize = 1 << 16;
-/// The weight gradient's GEMM sums over a block's pixels: longer blocks pay (4 MB).
-const WEIGHT_PATCH_FLOATS: usize = 1 << 20;
+/// The weight gradient's GEMM sums over a block's pixels: longer blocks pay (1 MB).
+const WEIGHT_PATCH_FLOATS: usize = 1 << 18;
 /// Weight-gradient partial sums: a count fixed by the shapes, whatever the thread count, so
 /// the final sum adds the same partials in the same order on one thread or many. Large
 /// weights get fewer partials (each is a full copy of the weight gradient).
@@ -345,7 +345,7 @@ fn input_grad_col2im(g: &ConvGeometry, weight: &[f32], dy: &[f32]) -> Vec<f32> {
 }
 
 /// The weight gradient `[cout, cin, kh, kw]`: the sum over samples and blocks of
-/// `cols [patch x n] x dy block^T [n x cout]`, written transposed.
+/// `dy block [cout x n] x cols^T [n x patch]`.
 pub fn weight_grad(g: &ConvGeometry, x: &[f32], dy: &[f32]) -> Vec<f32> {
     let (p, k) = (g.pixels(), g.patch());
     let jobs: Vec<(usize, usize, usize)> = (0..g.batch)
@@ -372,12 +372,16 @@ pub fn weight_grad(g: &ConvGeometry, x: &[f32], dy: &[f32]) -> Vec<f32> {
                 unsafe {
                     gemm_into(
                         acc.as_mut_ptr(),
-                        [1, k],
-                        View::rows(&cols, n),
-                        dy_block,
-                        k,
-                        n,
+                        [k, 1],
+                        View {
+                            data: dy_block.data,
+                            row: p,
+                            col: 1,
+                        },
+                        View::transposed(&cols, n),
                         g.cout,
+                        n,
+                        k,
                         i > 0,
                         threads,
                     );
