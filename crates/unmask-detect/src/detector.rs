@@ -89,7 +89,7 @@ pub struct TinyFaceDetector<B: Backend> {
 }
 
 /// A TF.js `[h, w, in, out]` kernel as burn's `[out, in, h, w]`.
-fn hwio<B: KernelBackend>(
+fn hwio<B: Backend>(
     file: &WeightFile,
     name: &str,
     shape: [usize; 4],

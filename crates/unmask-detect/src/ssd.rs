@@ -86,7 +86,7 @@ impl<B: KernelBackend> Conv<B> {
     }
 }
 
-fn relu6<B: KernelBackend>(x: Tensor<B, 4>) -> Tensor<B, 4> {
+fn relu6<B: Backend>(x: Tensor<B, 4>) -> Tensor<B, 4> {
     x.clamp(0.0, 6.0)
 }
 
@@ -319,7 +319,7 @@ impl<B: KernelBackend> SsdMobilenetV1<B> {
 
 /// A predictor's output `[1, A * n, H, W]` (n values per anchor) as face-api flattens its
 /// NHWC tensor: cell by cell (row-major), then channel by channel, i.e. anchor by anchor.
-fn anchor_major<B: KernelBackend>(t: Tensor<B, 4>) -> Result<Vec<f32>> {
+fn anchor_major<B: Backend>(t: Tensor<B, 4>) -> Result<Vec<f32>> {
     let [_, channels, h, w] = t.dims();
     let v = crate::values(t, "SSD predictor")?;
     let mut out = Vec::with_capacity(v.len());

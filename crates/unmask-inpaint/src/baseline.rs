@@ -1,12 +1,12 @@
 //! Classical fills to compare the GAN against.
 
+use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorData};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use unmask_kernels::KernelBackend;
 
 /// Each image's hole filled with the mean colour of its known pixels.
-pub fn mean_colour_fill<B: KernelBackend>(image: Tensor<B, 4>, hole: Tensor<B, 4>) -> Tensor<B, 4> {
+pub fn mean_colour_fill<B: Backend>(image: Tensor<B, 4>, hole: Tensor<B, 4>) -> Tensor<B, 4> {
     let [n, c, h, w] = image.dims();
     let known = hole.clone().neg().add_scalar(1.0);
     let kept = unmask_train::ops::mul_mask(image.clone(), known.clone());
@@ -41,7 +41,7 @@ impl BaselineMethod {
     }
 
     /// Composites with the hole filled by this method; known pixels are kept.
-    pub fn fill<B: KernelBackend>(self, image: Tensor<B, 4>, hole: Tensor<B, 4>) -> Tensor<B, 4> {
+    pub fn fill<B: Backend>(self, image: Tensor<B, 4>, hole: Tensor<B, 4>) -> Tensor<B, 4> {
         match self {
             BaselineMethod::MeanFill => mean_colour_fill(image, hole),
             BaselineMethod::Telea => telea_batch(image, hole, TELEA_RADIUS),
@@ -53,7 +53,7 @@ impl BaselineMethod {
 pub const TELEA_RADIUS: f32 = 5.0;
 
 /// [`crate::telea::telea_fill`] on every image of a batch (in parallel), composited.
-pub fn telea_batch<B: KernelBackend>(
+pub fn telea_batch<B: Backend>(
     image: Tensor<B, 4>,
     hole: Tensor<B, 4>,
     radius: f32,

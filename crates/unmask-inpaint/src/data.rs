@@ -3,7 +3,6 @@
 use anyhow::Result;
 use burn::tensor::{backend::Backend, Tensor};
 use rayon::prelude::*;
-use unmask_kernels::KernelBackend;
 use unmask_masks::MaskedPair;
 use unmask_train::images;
 
@@ -24,7 +23,7 @@ pub struct BatchTensors<B: Backend> {
 }
 
 impl InpaintBatch {
-    pub fn tensors<B: KernelBackend>(self, device: &B::Device) -> BatchTensors<B> {
+    pub fn tensors<B: Backend>(self, device: &B::Device) -> BatchTensors<B> {
         BatchTensors {
             masked: images::batch_tensor(self.masked, self.len, 3, self.size, device),
             hole: images::batch_tensor(self.holes, self.len, 1, self.size, device),
@@ -65,7 +64,7 @@ pub fn make_batch(pairs: &[MaskedPair], flips: &[bool], size: u32) -> Result<Inp
 }
 
 /// `pairs` decoded at `size` without flips, as tensors (evaluation, examples, sample grids).
-pub fn eval_tensors<B: KernelBackend>(
+pub fn eval_tensors<B: Backend>(
     pairs: &[MaskedPair],
     size: u32,
     device: &B::Device,

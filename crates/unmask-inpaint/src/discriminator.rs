@@ -103,7 +103,7 @@ impl<B: KernelBackend> SpectralConv<B> {
     }
 }
 
-fn normalise<B: KernelBackend>(v: Tensor<B, 1>) -> Tensor<B, 1> {
+fn normalise<B: Backend>(v: Tensor<B, 1>) -> Tensor<B, 1> {
     let norm = v.clone().square().sum().sqrt().add_scalar(1e-12);
     v / norm
 }

@@ -39,7 +39,7 @@ pub enum Activation {
 }
 
 impl Activation {
-    pub fn apply<B: KernelBackend>(self, x: Tensor<B, 4>) -> Tensor<B, 4> {
+    pub fn apply<B: Backend>(self, x: Tensor<B, 4>) -> Tensor<B, 4> {
         match self {
             Self::LeakyRelu => leaky_relu(x, 0.2),
             // elu(x) = x for x > 0, e^x - 1 otherwise
@@ -77,7 +77,7 @@ pub struct FeatureNorm<B: Backend> {
     beta: Option<Param<Tensor<B, 1>>>,
 }
 
-impl<B: KernelBackend> FeatureNorm<B> {
+impl<B: Backend> FeatureNorm<B> {
     pub fn new(kind: NormKind, channels: usize, device: &B::Device) -> Option<Self> {
         let affine = matches!(kind, NormKind::Layer | NormKind::Instance);
         (kind != NormKind::None).then(|| Self {
@@ -116,7 +116,7 @@ impl<B: KernelBackend> FeatureNorm<B> {
 }
 
 /// Each row of a 2-D tensor to zero mean and unit variance.
-fn standardise_rows<B: KernelBackend>(x: Tensor<B, 2>) -> Tensor<B, 2> {
+fn standardise_rows<B: Backend>(x: Tensor<B, 2>) -> Tensor<B, 2> {
     let centered = x.clone() - x.mean_dim(1);
     let std = centered
         .clone()

@@ -2,6 +2,7 @@
 //! hole-weighted L1 on the coarse and refined outputs, and a VGG16 perceptual loss.
 
 use burn::tensor::activation::relu;
+use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 use unmask_kernels::KernelBackend;
@@ -40,7 +41,7 @@ impl Default for LossWeights {
 }
 
 /// Mean absolute error over the image plus `hole_weight` times the mean over hole pixels.
-pub fn weighted_l1<B: KernelBackend>(
+pub fn weighted_l1<B: Backend>(
     pred: Tensor<B, 4>,
     target: Tensor<B, 4>,
     hole: Tensor<B, 4>,
@@ -57,15 +58,12 @@ pub fn weighted_l1<B: KernelBackend>(
 }
 
 /// Discriminator hinge loss: `mean(relu(1 - D(real))) + mean(relu(1 + D(fake)))`.
-pub fn hinge_discriminator<B: KernelBackend>(
-    real: Tensor<B, 4>,
-    fake: Tensor<B, 4>,
-) -> Tensor<B, 1> {
+pub fn hinge_discriminator<B: Backend>(real: Tensor<B, 4>, fake: Tensor<B, 4>) -> Tensor<B, 1> {
     relu(real.neg().add_scalar(1.0)).mean() + relu(fake.add_scalar(1.0)).mean()
 }
 
 /// Generator hinge term: `-mean(D(fake))`.
-pub fn hinge_generator<B: KernelBackend>(fake: Tensor<B, 4>) -> Tensor<B, 1> {
+pub fn hinge_generator<B: Backend>(fake: Tensor<B, 4>) -> Tensor<B, 1> {
     fake.mean().neg()
 }
 

@@ -242,7 +242,7 @@ impl<B: KernelBackend> InpaintNet<B> {
 
 /// `generated` inside the hole, `original` elsewhere. With a binary hole the known pixels are
 /// `original`'s bit for bit.
-pub fn composite<B: KernelBackend>(
+pub fn composite<B: Backend>(
     generated: Tensor<B, 4>,
     original: Tensor<B, 4>,
     hole: Tensor<B, 4>,

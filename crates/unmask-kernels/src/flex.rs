@@ -1,6 +1,8 @@
 //! [`KernelBackend`] for burn-flex: our kernels (`cpu/`) on its `f32` tensors, burn's own ops
 //! for every other case (other dtypes, grouped convolutions other than depthwise, transposed
-//! convolutions whose kernel is not their stride) and in reference mode.
+//! convolutions whose kernel is not their stride, padded max pooling) and in reference mode.
+//! Each op decides from shapes and dtypes first and copies a strided input to a contiguous
+//! one only when our kernel reads it.
 
 use burn::backend::Flex;
 use burn::tensor::ops::{ConvOptions, ConvTransposeOptions, FloatTensor, ModuleOps};
@@ -10,9 +12,19 @@ use burn_flex::FlexTensor;
 use crate::cpu::{conv, conv::ConvGeometry, depthwise, pool, transpose};
 use crate::{burn_ops, reference, KernelBackend, Pool};
 
-/// A contiguous `f32` view of `t` with its dims, or `None` for other dtypes.
-fn values(t: &FlexTensor) -> Option<(FlexTensor, Vec<usize>)> {
-    (t.dtype() == DType::F32).then(|| (t.to_contiguous(), t.shape().as_slice().to_vec()))
+/// Whether our kernels may serve an op on these tensors: all `f32`, and not in reference
+/// mode. (Checking a tensor copies nothing.)
+fn ours(tensors: &[&FlexTensor]) -> bool {
+    !burn_ops() && tensors.iter().all(|t| t.dtype() == DType::F32)
+}
+
+fn dims(t: &FlexTensor) -> Vec<usize> {
+    t.shape().as_slice().to_vec()
+}
+
+/// `t`'s values in row-major order (copied only if `t` is strided).
+fn contiguous(t: &FlexTensor) -> FlexTensor {
+    t.to_contiguous()
 }
 
 fn slice(t: &FlexTensor) -> &[f32] {
@@ -34,7 +46,7 @@ enum ConvKernel {
 }
 
 fn conv_kernel(x: &[usize], weight: &[usize], options: &ConvOptions<2>) -> Option<ConvKernel> {
-    if burn_ops() || x.len() != 4 || weight.len() != 4 {
+    if x.len() != 4 || weight.len() != 4 {
         return None;
     }
     let g = ConvGeometry::new(
@@ -63,7 +75,7 @@ fn blocks(x: &[usize], weight: &[usize], o: &ConvTransposeOptions<2>) -> Option<
         && o.padding_out == [0, 0]
         && o.dilation == [1, 1]
         && weight[0] == x[1];
-    (!burn_ops() && plain).then(|| transpose::Blocks {
+    plain.then(|| transpose::Blocks {
         batch: x[0],
         cin: x[1],
         cout: weight[1],
@@ -90,23 +102,22 @@ impl KernelBackend for Flex {
         bias: Option<FloatTensor<Self>>,
         options: ConvOptions<2>,
     ) -> FloatTensor<Self> {
-        let (Some((xc, xd)), Some((wc, wd))) = (values(&x), values(&weight)) else {
-            return reference::conv2d::<Self>(x, weight, bias, options);
-        };
-        let Some(kernel) = conv_kernel(&xd, &wd, &options) else {
-            return reference::conv2d::<Self>(x, weight, bias, options);
-        };
-        let bias = bias.map(|b| b.to_contiguous());
-        let b = bias.as_ref().map(slice);
-        let (data, g) = match kernel {
-            ConvKernel::Dense(g) => (conv::forward(&g, slice(&xc), slice(&wc), b), g),
+        let kernel = ours(&[&x, &weight])
+            .then(|| conv_kernel(&dims(&x), &dims(&weight), &options))
+            .flatten();
+        let run = match kernel {
+            Some(ConvKernel::Dense(g)) => (g, conv::forward as ConvForward),
             // burn-flex's depthwise forward (a direct SIMD loop) wins on small or strided
             // kernels (MobileNet's 3x3); ours on the imputation's 5x5 (1.4x in the benches).
-            ConvKernel::Depthwise(g) if g.stride != [1, 1] || g.kh * g.kw <= 9 => {
-                return reference::conv2d::<Self>(x, weight, bias, options)
+            Some(ConvKernel::Depthwise(g)) if g.stride == [1, 1] && g.kh * g.kw > 9 => {
+                (g, depthwise::forward as ConvForward)
             }
-            ConvKernel::Depthwise(g) => (depthwise::forward(&g, slice(&xc), slice(&wc), b), g),
+            _ => return Self::conv2d(x, weight, bias, options),
         };
+        let (g, forward) = run;
+        let (x, weight) = (contiguous(&x), contiguous(&weight));
+        let bias = bias.map(|b| contiguous(&b));
+        let data = forward(&g, slice(&x), slice(&weight), bias.as_ref().map(slice));
         tensor(data, vec![g.batch, g.cout, g.oh, g.ow])
     }
 
@@ -116,18 +127,18 @@ impl KernelBackend for Flex {
         grad: FloatTensor<Self>,
         options: ConvOptions<2>,
     ) -> FloatTensor<Self> {
-        let (Some((_, xd)), Some((wc, wd)), Some((gc, _))) =
-            (values(&x), values(&weight), values(&grad))
-        else {
+        let kernel = ours(&[&x, &weight, &grad])
+            .then(|| conv_kernel(&dims(&x), &dims(&weight), &options))
+            .flatten();
+        let Some(kernel) = kernel else {
             return Self::conv2d_x_backward(x, weight, grad, options);
         };
-        match conv_kernel(&xd, &wd, &options) {
-            Some(ConvKernel::Dense(g)) => tensor(conv::input_grad(&g, slice(&wc), slice(&gc)), xd),
-            Some(ConvKernel::Depthwise(g)) => {
-                tensor(depthwise::input_grad(&g, slice(&wc), slice(&gc)), xd)
-            }
-            None => Self::conv2d_x_backward(x, weight, grad, options),
-        }
+        let (w, dy) = (contiguous(&weight), contiguous(&grad));
+        let data = match kernel {
+            ConvKernel::Dense(g) => conv::input_grad(&g, slice(&w), slice(&dy)),
+            ConvKernel::Depthwise(g) => depthwise::input_grad(&g, slice(&w), slice(&dy)),
+        };
+        tensor(data, dims(&x))
     }
 
     fn conv2d_weight_grad(
@@ -136,18 +147,18 @@ impl KernelBackend for Flex {
         grad: FloatTensor<Self>,
         options: ConvOptions<2>,
     ) -> FloatTensor<Self> {
-        let (Some((xc, xd)), Some((_, wd)), Some((gc, _))) =
-            (values(&x), values(&weight), values(&grad))
-        else {
+        let kernel = ours(&[&x, &weight, &grad])
+            .then(|| conv_kernel(&dims(&x), &dims(&weight), &options))
+            .flatten();
+        let Some(kernel) = kernel else {
             return Self::conv2d_weight_backward(x, weight, grad, options);
         };
-        match conv_kernel(&xd, &wd, &options) {
-            Some(ConvKernel::Dense(g)) => tensor(conv::weight_grad(&g, slice(&xc), slice(&gc)), wd),
-            Some(ConvKernel::Depthwise(g)) => {
-                tensor(depthwise::weight_grad(&g, slice(&xc), slice(&gc)), wd)
-            }
-            None => Self::conv2d_weight_backward(x, weight, grad, options),
-        }
+        let (xs, dy) = (contiguous(&x), contiguous(&grad));
+        let data = match kernel {
+            ConvKernel::Dense(g) => conv::weight_grad(&g, slice(&xs), slice(&dy)),
+            ConvKernel::Depthwise(g) => depthwise::weight_grad(&g, slice(&xs), slice(&dy)),
+        };
+        tensor(data, dims(&weight))
     }
 
     fn conv2d_bias_grad(
@@ -155,13 +166,15 @@ impl KernelBackend for Flex {
         bias: FloatTensor<Self>,
         grad: FloatTensor<Self>,
     ) -> FloatTensor<Self> {
-        match values(&grad) {
-            Some((gc, gd)) if !burn_ops() && gd.len() == 4 => tensor(
-                conv::bias_grad(gd[0], gd[1], gd[2] * gd[3], slice(&gc)),
-                vec![gd[1]],
-            ),
-            _ => Self::conv2d_bias_backward(x, bias, grad),
+        let d = dims(&grad);
+        if !ours(&[&grad]) || d.len() != 4 {
+            return Self::conv2d_bias_backward(x, bias, grad);
         }
+        let dy = contiguous(&grad);
+        tensor(
+            conv::bias_grad(d[0], d[1], d[2] * d[3], slice(&dy)),
+            vec![d[1]],
+        )
     }
 
     fn conv_transpose2d_op(
@@ -170,14 +183,15 @@ impl KernelBackend for Flex {
         bias: Option<FloatTensor<Self>>,
         options: ConvTransposeOptions<2>,
     ) -> FloatTensor<Self> {
-        let (Some((xc, xd)), Some((wc, wd))) = (values(&x), values(&weight)) else {
+        let s = ours(&[&x, &weight])
+            .then(|| blocks(&dims(&x), &dims(&weight), &options))
+            .flatten();
+        let Some(s) = s else {
             return Self::conv_transpose2d(x, weight, bias, options);
         };
-        let Some(s) = blocks(&xd, &wd, &options) else {
-            return Self::conv_transpose2d(x, weight, bias, options);
-        };
-        let bias = bias.map(|b| b.to_contiguous());
-        let data = transpose::forward(&s, slice(&xc), slice(&wc), bias.as_ref().map(slice));
+        let (x, weight) = (contiguous(&x), contiguous(&weight));
+        let bias = bias.map(|b| contiguous(&b));
+        let data = transpose::forward(&s, slice(&x), slice(&weight), bias.as_ref().map(slice));
         tensor(data, vec![s.batch, s.cout, s.h * s.k, s.w * s.k])
     }
 
@@ -186,18 +200,21 @@ impl KernelBackend for Flex {
         grad: FloatTensor<Self>,
         options: ConvTransposeOptions<2>,
     ) -> FloatTensor<Self> {
-        let (Some((wc, wd)), Some((gc, gd))) = (values(&weight), values(&grad)) else {
-            return Self::conv_transpose2d_x_backward(weight, grad, options);
-        };
+        let (wd, gd) = (dims(&weight), dims(&grad));
         let k = wd[2].max(1);
         let xd = [gd[0], wd[0], gd[2] / k, gd[3] / k];
-        match blocks(&xd, &wd, &options).filter(|s| s.h * k == gd[2] && s.w * k == gd[3]) {
-            Some(s) => tensor(
-                transpose::input_grad(&s, slice(&wc), slice(&gc)),
-                xd.to_vec(),
-            ),
-            None => Self::conv_transpose2d_x_backward(weight, grad, options),
-        }
+        let s = ours(&[&weight, &grad])
+            .then(|| blocks(&xd, &wd, &options))
+            .flatten()
+            .filter(|s| s.h * k == gd[2] && s.w * k == gd[3]);
+        let Some(s) = s else {
+            return Self::conv_transpose2d_x_backward(weight, grad, options);
+        };
+        let (w, dy) = (contiguous(&weight), contiguous(&grad));
+        tensor(
+            transpose::input_grad(&s, slice(&w), slice(&dy)),
+            xd.to_vec(),
+        )
     }
 
     fn conv_transpose2d_weight_grad(
@@ -206,15 +223,17 @@ impl KernelBackend for Flex {
         grad: FloatTensor<Self>,
         options: ConvTransposeOptions<2>,
     ) -> FloatTensor<Self> {
-        let (Some((xc, xd)), Some((_, wd)), Some((gc, _))) =
-            (values(&x), values(&weight), values(&grad))
-        else {
+        let s = ours(&[&x, &weight, &grad])
+            .then(|| blocks(&dims(&x), &dims(&weight), &options))
+            .flatten();
+        let Some(s) = s else {
             return Self::conv_transpose2d_weight_backward(x, weight, grad, options);
         };
-        match blocks(&xd, &wd, &options) {
-            Some(s) => tensor(transpose::weight_grad(&s, slice(&xc), slice(&gc)), wd),
-            None => Self::conv_transpose2d_weight_backward(x, weight, grad, options),
-        }
+        let (xs, dy) = (contiguous(&x), contiguous(&grad));
+        tensor(
+            transpose::weight_grad(&s, slice(&xs), slice(&dy)),
+            dims(&weight),
+        )
     }
 
     fn conv_transpose2d_bias_grad(
@@ -226,15 +245,14 @@ impl KernelBackend for Flex {
     }
 
     fn avg_pool2d_op(x: FloatTensor<Self>, p: Pool) -> FloatTensor<Self> {
-        match values(&x) {
-            Some((xc, xd)) if !burn_ops() => {
-                let win = window(&xd, &p);
-                let (oh, ow) = win.out();
-                let data = pool::avg_forward(&win, xd[0] * xd[1], slice(&xc), p.count_include_pad);
-                tensor(data, vec![xd[0], xd[1], oh, ow])
-            }
-            _ => Self::avg_pool2d(x, p.kernel, p.stride, p.padding, p.count_include_pad, false),
+        if !ours(&[&x]) {
+            return reference::avg_pool2d::<Self>(x, p);
         }
+        let (xd, xs) = (dims(&x), contiguous(&x));
+        let win = window(&xd, &p);
+        let (oh, ow) = win.out();
+        let data = pool::avg_forward(&win, xd[0] * xd[1], slice(&xs), p.count_include_pad);
+        tensor(data, vec![xd[0], xd[1], oh, ow])
     }
 
     fn avg_pool2d_grad(
@@ -242,36 +260,24 @@ impl KernelBackend for Flex {
         grad: FloatTensor<Self>,
         p: Pool,
     ) -> FloatTensor<Self> {
-        match (values(&x), values(&grad)) {
-            (Some((_, xd)), Some((gc, _))) if !burn_ops() => {
-                let win = window(&xd, &p);
-                let data = pool::avg_backward(&win, xd[0] * xd[1], slice(&gc), p.count_include_pad);
-                tensor(data, xd)
-            }
-            _ => Self::avg_pool2d_backward(
-                x,
-                grad,
-                p.kernel,
-                p.stride,
-                p.padding,
-                p.count_include_pad,
-                false,
-            ),
+        if !ours(&[&x, &grad]) {
+            return reference::avg_pool2d_grad::<Self>(x, grad, p);
         }
+        let (xd, dy) = (dims(&x), contiguous(&grad));
+        let win = window(&xd, &p);
+        let data = pool::avg_backward(&win, xd[0] * xd[1], slice(&dy), p.count_include_pad);
+        tensor(data, xd)
     }
 
     fn max_pool2d_op(x: FloatTensor<Self>, p: Pool) -> FloatTensor<Self> {
-        match values(&x) {
-            Some((xc, xd)) if !burn_ops() && p.padding == [0, 0] => {
-                let win = window(&xd, &p);
-                let (oh, ow) = win.out();
-                tensor(
-                    pool::max_forward(&win, xd[0] * xd[1], slice(&xc)),
-                    vec![xd[0], xd[1], oh, ow],
-                )
-            }
-            _ => Self::max_pool2d(x, p.kernel, p.stride, [0, 0], [1, 1], false),
+        if !ours(&[&x]) || p.padding != [0, 0] {
+            return reference::max_pool2d::<Self>(x, p);
         }
+        let (xd, xs) = (dims(&x), contiguous(&x));
+        let win = window(&xd, &p);
+        let (oh, ow) = win.out();
+        let data = pool::max_forward(&win, xd[0] * xd[1], slice(&xs));
+        tensor(data, vec![xd[0], xd[1], oh, ow])
     }
 
     fn max_pool2d_grad(
@@ -279,35 +285,35 @@ impl KernelBackend for Flex {
         grad: FloatTensor<Self>,
         p: Pool,
     ) -> FloatTensor<Self> {
-        match (values(&x), values(&grad)) {
-            (Some((xc, xd)), Some((gc, _))) if !burn_ops() && p.padding == [0, 0] => {
-                let win = window(&xd, &p);
-                tensor(
-                    pool::max_backward(&win, xd[0] * xd[1], slice(&xc), slice(&gc)),
-                    xd,
-                )
-            }
-            _ => reference::max_pool2d_grad::<Self>(x, grad, p),
+        if !ours(&[&x, &grad]) || p.padding != [0, 0] {
+            return reference::max_pool2d_grad::<Self>(x, grad, p);
         }
+        let (xd, xs, dy) = (dims(&x), contiguous(&x), contiguous(&grad));
+        let win = window(&xd, &p);
+        let data = pool::max_backward(&win, xd[0] * xd[1], slice(&xs), slice(&dy));
+        tensor(data, xd)
     }
 
     fn upsample2x_op(x: FloatTensor<Self>) -> FloatTensor<Self> {
-        match values(&x) {
-            Some((xc, d)) if !burn_ops() => tensor(
-                pool::upsample2x(d[0] * d[1], d[2], d[3], slice(&xc)),
-                vec![d[0], d[1], 2 * d[2], 2 * d[3]],
-            ),
-            _ => reference::upsample2x::<Self>(x),
+        if !ours(&[&x]) {
+            return reference::upsample2x::<Self>(x);
         }
+        let (d, xs) = (dims(&x), contiguous(&x));
+        let data = pool::upsample2x(d[0] * d[1], d[2], d[3], slice(&xs));
+        tensor(data, vec![d[0], d[1], 2 * d[2], 2 * d[3]])
     }
 
     fn upsample2x_grad(x: FloatTensor<Self>, grad: FloatTensor<Self>) -> FloatTensor<Self> {
-        match (values(&x), values(&grad)) {
-            (Some((_, d)), Some((gc, _))) if !burn_ops() => tensor(
-                pool::upsample2x_backward(d[0] * d[1], d[2], d[3], slice(&gc)),
-                d,
-            ),
-            _ => reference::upsample2x_grad::<Self>(x, grad),
+        if !ours(&[&x, &grad]) {
+            return reference::upsample2x_grad::<Self>(x, grad);
         }
+        let (d, dy) = (dims(&x), contiguous(&grad));
+        tensor(
+            pool::upsample2x_backward(d[0] * d[1], d[2], d[3], slice(&dy)),
+            d,
+        )
     }
 }
+
+/// The forward kernels' common signature: geometry, x, weight, bias.
+type ConvForward = fn(&ConvGeometry, &[f32], &[f32], Option<&[f32]>) -> Vec<f32>;

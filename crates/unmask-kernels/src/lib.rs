@@ -39,7 +39,7 @@ pub trait KernelBackend: Backend {
         bias: Option<FloatTensor<Self>>,
         options: ConvOptions<2>,
     ) -> FloatTensor<Self> {
-        reference::conv2d::<Self>(x, weight, bias, options)
+        Self::conv2d(x, weight, bias, options)
     }
     fn conv2d_x_grad(
         x: FloatTensor<Self>,
@@ -96,36 +96,21 @@ pub trait KernelBackend: Backend {
         Self::conv_transpose2d_bias_backward(x, bias, grad)
     }
 
-    /// Average pooling with zero padding, `ceil_mode` off.
+    /// Average pooling (padding counts as zeros), `ceil_mode` off.
     fn avg_pool2d_op(x: FloatTensor<Self>, pool: Pool) -> FloatTensor<Self> {
-        Self::avg_pool2d(
-            x,
-            pool.kernel,
-            pool.stride,
-            pool.padding,
-            pool.count_include_pad,
-            false,
-        )
+        reference::avg_pool2d::<Self>(x, pool)
     }
     fn avg_pool2d_grad(
         x: FloatTensor<Self>,
         grad: FloatTensor<Self>,
         pool: Pool,
     ) -> FloatTensor<Self> {
-        Self::avg_pool2d_backward(
-            x,
-            grad,
-            pool.kernel,
-            pool.stride,
-            pool.padding,
-            pool.count_include_pad,
-            false,
-        )
+        reference::avg_pool2d_grad::<Self>(x, grad, pool)
     }
 
-    /// Max pooling without padding or dilation, `ceil_mode` off.
+    /// Max pooling without dilation, `ceil_mode` off (the models use no padding).
     fn max_pool2d_op(x: FloatTensor<Self>, pool: Pool) -> FloatTensor<Self> {
-        Self::max_pool2d(x, pool.kernel, pool.stride, [0, 0], [1, 1], false)
+        reference::max_pool2d::<Self>(x, pool)
     }
     fn max_pool2d_grad(
         x: FloatTensor<Self>,

@@ -1,17 +1,37 @@
 //! burn's own ops, which the trait's default methods and Flex's reference mode call.
 
-use burn::tensor::ops::{ConvOptions, FloatTensor, InterpolateMode, InterpolateOptions};
+use burn::tensor::ops::{FloatTensor, InterpolateMode, InterpolateOptions};
 use burn::tensor::{backend::Backend, TensorMetadata};
 
 use crate::Pool;
 
-pub fn conv2d<B: Backend>(
+pub fn avg_pool2d<B: Backend>(x: FloatTensor<B>, pool: Pool) -> FloatTensor<B> {
+    B::avg_pool2d(
+        x,
+        pool.kernel,
+        pool.stride,
+        pool.padding,
+        pool.count_include_pad,
+        false,
+    )
+}
+
+pub fn avg_pool2d_grad<B: Backend>(
     x: FloatTensor<B>,
-    weight: FloatTensor<B>,
-    bias: Option<FloatTensor<B>>,
-    options: ConvOptions<2>,
+    grad: FloatTensor<B>,
+    pool: Pool,
 ) -> FloatTensor<B> {
-    B::conv2d(x, weight, bias, options)
+    let Pool {
+        kernel,
+        stride,
+        padding,
+        count_include_pad,
+    } = pool;
+    B::avg_pool2d_backward(x, grad, kernel, stride, padding, count_include_pad, false)
+}
+
+pub fn max_pool2d<B: Backend>(x: FloatTensor<B>, pool: Pool) -> FloatTensor<B> {
+    B::max_pool2d(x, pool.kernel, pool.stride, pool.padding, [1, 1], false)
 }
 
 pub fn max_pool2d_grad<B: Backend>(
@@ -19,14 +39,20 @@ pub fn max_pool2d_grad<B: Backend>(
     grad: FloatTensor<B>,
     pool: Pool,
 ) -> FloatTensor<B> {
-    let indices =
-        B::max_pool2d_with_indices(x.clone(), pool.kernel, pool.stride, [0, 0], [1, 1], false)
-            .indices;
+    let indices = B::max_pool2d_with_indices(
+        x.clone(),
+        pool.kernel,
+        pool.stride,
+        pool.padding,
+        [1, 1],
+        false,
+    )
+    .indices;
     B::max_pool2d_with_indices_backward(
         x,
         pool.kernel,
         pool.stride,
-        [0, 0],
+        pool.padding,
         [1, 1],
         false,
         grad,

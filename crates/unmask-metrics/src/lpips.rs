@@ -209,7 +209,7 @@ pub(crate) fn lin_name(k: usize) -> String {
 }
 
 /// `f / (sqrt(sum_c f^2) + 1e-10)`.
-fn unit_normalise<B: KernelBackend>(f: Tensor<B, 4>) -> Tensor<B, 4> {
+fn unit_normalise<B: Backend>(f: Tensor<B, 4>) -> Tensor<B, 4> {
     let c = f.dims()[1];
     let norm = (f.clone() * f.clone()).sum_dim(1).sqrt().add_scalar(EPS);
     // The norm is repeated over the channels so both operands are contiguous: burn-flex runs

@@ -5,7 +5,7 @@
 
 use rayon::prelude::*;
 
-use super::gemm::{gemm_into, Threads, View};
+use super::gemm::{gemm, gemm_into, Threads, View};
 use super::SendPtr;
 
 /// Floats in one block's patch matrix (256 KB, so it stays in the core's cache for the GEMM).
@@ -98,6 +98,29 @@ impl ConvGeometry {
     fn blocks(&self, floats: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
         let (p, step) = (self.pixels(), self.block(floats));
         (0..p.div_ceil(step)).map(move |i| (i * step, ((i + 1) * step).min(p)))
+    }
+
+    /// Every sample's blocks as `(sample, start, end)` jobs, in order.
+    fn jobs(&self, floats: usize) -> Vec<(usize, usize, usize)> {
+        (0..self.batch)
+            .flat_map(|b| self.blocks(floats).map(move |(s, e)| (b, s, e)))
+            .collect()
+    }
+
+    /// Sample `b` of an input `[batch, cin, h, w]`.
+    fn sample<'a>(&self, x: &'a [f32], b: usize) -> &'a [f32] {
+        let len = self.cin * self.h * self.w;
+        &x[b * len..][..len]
+    }
+
+    /// Pixels `start..start + n` of sample `b` of `dy [batch, cout, oh, ow]`, as `cout x n`.
+    fn dy_block<'a>(&self, dy: &'a [f32], b: usize, start: usize, n: usize) -> View<'a> {
+        let p = self.pixels();
+        View {
+            data: &dy[b * self.cout * p + start..][..(self.cout - 1) * p + n],
+            row: p,
+            col: 1,
+        }
     }
 
     /// The input row under output row `oy` and kernel row `ky`, if inside the image.
@@ -212,14 +235,12 @@ pub fn forward(g: &ConvGeometry, x: &[f32], weight: &[f32], bias: Option<&[f32]>
     // Left uninitialised: the GEMMs overwrite every element (zeroing first cost 4% of a step).
     let mut y: Vec<f32> = Vec::with_capacity(len);
     let out = SendPtr(y.as_mut_ptr());
-    let jobs: Vec<(usize, usize, usize)> = (0..g.batch)
-        .flat_map(|b| g.blocks(PATCH_FLOATS).map(move |(s, e)| (b, s, e)))
-        .collect();
+    let jobs = g.jobs(PATCH_FLOATS);
     let threads = inner_threads(jobs.len());
     jobs.par_iter()
         .for_each_init(Vec::new, |cols, &(b, start, end)| {
             let n = end - start;
-            let sample = &x[b * g.cin * g.h * g.w..][..g.cin * g.h * g.w];
+            let sample = g.sample(x, b);
             // A pointwise convolution's patches are the input itself (`cin x pixels`).
             let patches = if g.is_pointwise() {
                 View {
@@ -308,7 +329,7 @@ fn flip_weight(g: &ConvGeometry, weight: &[f32]) -> Vec<f32> {
 /// The input gradient for any stride: the patch gradients `weight^T x dy`, added back onto
 /// the pixels they came from.
 fn input_grad_col2im(g: &ConvGeometry, weight: &[f32], dy: &[f32]) -> Vec<f32> {
-    let (p, k) = (g.pixels(), g.patch());
+    let k = g.patch();
     let plane = g.cin * g.h * g.w;
     let mut dx = vec![0f32; g.batch * plane];
     dx.par_chunks_mut(plane.max(1))
@@ -317,11 +338,7 @@ fn input_grad_col2im(g: &ConvGeometry, weight: &[f32], dy: &[f32]) -> Vec<f32> {
             let mut cols = vec![0f32; k * g.block(PATCH_FLOATS)];
             for (start, end) in g.blocks(PATCH_FLOATS) {
                 let n = end - start;
-                let dy_block = View {
-                    data: &dy[b * g.cout * p + start..][..(g.cout - 1) * p + n],
-                    row: 1,
-                    col: p,
-                };
+                let dy_block = g.dy_block(dy, b, start, n).transpose();
                 // cols^T [n x k] = dy block^T [n x cout] x weight [cout x k], written into the
                 // row-major `k x n` patch layout.
                 // SAFETY: `cols` holds k * n elements and is borrowed mutably alone.
@@ -347,10 +364,8 @@ fn input_grad_col2im(g: &ConvGeometry, weight: &[f32], dy: &[f32]) -> Vec<f32> {
 /// The weight gradient `[cout, cin, kh, kw]`: the sum over samples and blocks of
 /// `dy block [cout x n] x cols^T [n x patch]`.
 pub fn weight_grad(g: &ConvGeometry, x: &[f32], dy: &[f32]) -> Vec<f32> {
-    let (p, k) = (g.pixels(), g.patch());
-    let jobs: Vec<(usize, usize, usize)> = (0..g.batch)
-        .flat_map(|b| g.blocks(WEIGHT_PATCH_FLOATS).map(move |(s, e)| (b, s, e)))
-        .collect();
+    let k = g.patch();
+    let jobs = g.jobs(WEIGHT_PATCH_FLOATS);
     let per_partial = jobs.len().div_ceil(weight_partials(g.cout * k)).max(1);
     let threads = inner_threads(jobs.len().div_ceil(per_partial));
     let partials: Vec<Vec<f32>> = jobs
@@ -361,31 +376,9 @@ pub fn weight_grad(g: &ConvGeometry, x: &[f32], dy: &[f32]) -> Vec<f32> {
             for (i, &(b, start, end)) in group.iter().enumerate() {
                 let n = end - start;
                 cols.resize(k * n, 0.0);
-                let sample = &x[b * g.cin * g.h * g.w..][..g.cin * g.h * g.w];
-                im2col(g, sample, start, end, &mut cols);
-                let dy_block = View {
-                    data: &dy[b * g.cout * p + start..][..(g.cout - 1) * p + n],
-                    row: 1,
-                    col: p,
-                };
-                // SAFETY: `acc` holds cout * k elements and is borrowed mutably alone.
-                unsafe {
-                    gemm_into(
-                        acc.as_mut_ptr(),
-                        [k, 1],
-                        View {
-                            data: dy_block.data,
-                            row: p,
-                            col: 1,
-                        },
-                        View::transposed(&cols, n),
-                        g.cout,
-                        n,
-                        k,
-                        i > 0,
-                        threads,
-                    );
-                }
+                im2col(g, g.sample(x, b), start, end, &mut cols);
+                let (lhs, rhs) = (g.dy_block(dy, b, start, n), View::transposed(&cols, n));
+                gemm(&mut acc, k, lhs, rhs, g.cout, n, k, i > 0, threads);
             }
             acc
         })

@@ -28,6 +28,15 @@ impl<'a> View<'a> {
         }
     }
 
+    /// The same elements read as the transpose.
+    pub fn transpose(self) -> Self {
+        Self {
+            row: self.col,
+            col: self.row,
+            ..self
+        }
+    }
+
     fn reach(&self, rows: usize, cols: usize) -> usize {
         if rows == 0 || cols == 0 {
             0
