@@ -95,9 +95,18 @@ fn ablation_trains_every_variant_and_writes_the_report() {
         "**",
         "impute-k7",
         "x as many",
+        "### Paired differences",
+        "| gated | imputed | ",
+        "| imputed | telea | ",
+        "| mean-fill | telea | ",
     ] {
         assert!(md.contains(text), "`{text}` missing from\n{md}");
     }
+    // Every other row against the base and against Telea, for both mask sources.
+    let paired = report.join("paired.parquet");
+    let paired = unmask_core::manifest::read_parquet(&paired).unwrap();
+    let per_source = VARIANTS.len() + 2;
+    assert_eq!(paired.height(), 2 * 2 * (per_source - 1));
     let html = std::fs::read_to_string(report.join("report.html")).unwrap();
     for text in [
         "data:image/png;base64,",
@@ -105,6 +114,7 @@ fn ablation_trains_every_variant_and_writes_the_report() {
         "Segmentation examples",
         "Configuration",
         "class=\"best\"",
+        "Paired differences",
     ] {
         assert!(html.contains(text), "`{text}` missing from the page");
     }

@@ -196,14 +196,14 @@ fn unmask_photo<B: KernelBackend>(
             continue;
         }
         let t = Instant::now();
-        let (filled, _) = models.inpainter.inpaint(&crop, &mask)?;
+        let (filled, report) = models.inpainter.inpaint(&crop, &mask)?;
         inpaint_ms += ms(t);
         let t = Instant::now();
-        let weight = feathered(&mask, 4, 2.0);
+        let weight = feathered(&report.filled_hole, 4, 2.0);
         let changed = align.paste(&mut result, &filled, &weight);
         if let Some(canvas) = mask_canvas.as_mut() {
             let white = RgbImage::from_pixel(crop.width(), crop.height(), image::Rgb([255; 3]));
-            align.paste(canvas, &white, &mask);
+            align.paste(canvas, &white, &report.filled_hole);
         }
         paste_ms += ms(t);
         entry["unmasked"] = json!(true);

@@ -34,12 +34,28 @@ fn inpaint_fills_only_the_hole() {
         image::open(&out).unwrap().into_rgb8(),
     );
     let m = image::open(&pair.mask).unwrap().into_luma8();
+    // The hole grows over the mask's rim by the generator's hole_dilation (at 32 px: 1 px).
+    let share = unmask_inpaint::GeneratorConfig::default().hole_dilation;
+    let grown = unmask_inpaint::hole::grow_mask_by_share(&m, share);
+    assert!(
+        grown.pixels().filter(|p| p.0[0] > 0).count() > m.pixels().filter(|p| p.0[0] > 127).count(),
+        "the hole grew"
+    );
     assert_eq!(before.dimensions(), after.dimensions());
-    for ((a, b), m) in before.pixels().zip(after.pixels()).zip(m.pixels()) {
-        if m.0[0] <= 127 {
-            assert_eq!(a, b, "a pixel outside the mask changed");
+    let mut rim_changed = 0;
+    for (((a, b), m), g) in before
+        .pixels()
+        .zip(after.pixels())
+        .zip(m.pixels())
+        .zip(grown.pixels())
+    {
+        if g.0[0] == 0 {
+            assert_eq!(a, b, "a pixel outside the grown hole changed");
+        } else if m.0[0] <= 127 {
+            rim_changed += (a != b) as usize;
         }
     }
+    assert!(rim_changed > 0, "the rim around the mask was filled too");
 
     // Without --mask the segmenter finds it.
     let run = unmask(&["inpaint", img, "-o", out_s, "--json"], &runs);

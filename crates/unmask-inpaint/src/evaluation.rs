@@ -87,22 +87,39 @@ impl InpaintScores {
 
 /// What fills the holes being scored.
 pub enum Filler<'a, B: Backend> {
+    /// The GAN, which grows holes by its own `hole_dilation`.
     Gan(&'a InpaintNet<B>),
-    Baseline(BaselineMethod),
+    /// A classical fill and the hole growth (a share of the side) it is given.
+    Baseline(BaselineMethod, f32),
 }
 
 impl<B: KernelBackend> Filler<'_, B> {
+    /// The share of the side by which this filler grows holes.
+    pub fn hole_dilation(&self) -> f32 {
+        match self {
+            Filler::Gan(net) => net.hole_dilation(),
+            Filler::Baseline(_, share) => *share,
+        }
+    }
+
+    /// `hole` grown as this filler grows it: the region it fills.
+    fn grow(&self, hole: Tensor<B, 4>) -> Tensor<B, 4> {
+        crate::hole::grow_by_share(hole, self.hole_dilation())
+    }
+
+    /// The composite with `hole` (already grown) filled.
     fn fill(&self, masked: Tensor<B, 4>, hole: Tensor<B, 4>) -> Tensor<B, 4> {
         match self {
             Filler::Gan(net) => net.forward(masked, hole).fin,
-            Filler::Baseline(method) => method.fill(masked, hole),
+            Filler::Baseline(method, _) => method.fill(masked, hole),
         }
     }
 }
 
 /// Scores `filler`'s composites on `pairs` at `size` (LPIPS when `lpips` is given). With a
-/// `segmenter` the holes to fill are its masks (end to end); the scores always compare
-/// against the true hole.
+/// `segmenter` the holes to fill are its masks (end to end); either is grown as `filler`
+/// grows holes, and the mean-colour fill is given the same holes. Hole L1 always compares
+/// inside the true hole.
 pub fn score_pairs_with<B: KernelBackend>(
     filler: &Filler<B>,
     pairs: &[MaskedPair],
@@ -119,10 +136,10 @@ pub fn score_pairs_with<B: KernelBackend>(
             hole,
             target,
         } = data::eval_tensors::<B>(chunk, size, device)?;
-        let to_fill = match segmenter {
+        let to_fill = filler.grow(match segmenter {
             Some(seg) => predicted_holes(seg, chunk, size, device)?,
             None => hole.clone(),
-        };
+        });
         let fin = filler.fill(masked.clone(), to_fill.clone());
         let base = mean_colour_fill(masked, to_fill);
         // Columns in `InpaintScores::NAMES` order.
@@ -229,6 +246,9 @@ pub struct EvalBaselineParams {
     pub batch_size: usize,
     pub lpips: bool,
     pub masks: MaskSource,
+    /// How far holes grow before the fill, as a share of the side; keep it at the GAN's
+    /// `generator.hole_dilation` so both fill the same holes.
+    pub hole_dilation: f32,
     pub device: DeviceKind,
 }
 
@@ -242,6 +262,7 @@ impl Default for EvalBaselineParams {
             batch_size: gan.batch_size,
             lpips: gan.lpips,
             masks: gan.masks,
+            hole_dilation: crate::GeneratorConfig::default().hole_dilation,
             device: gan.device,
         }
     }
@@ -253,6 +274,11 @@ impl EvalBaselineParams {
             self.image_size >= 8,
             "image_size must be at least 8, got {}",
             self.image_size
+        );
+        anyhow::ensure!(
+            (0.0..=0.25).contains(&self.hole_dilation),
+            "hole_dilation is a share of the image side and must be in [0, 0.25], got {}",
+            self.hole_dilation
         );
         Ok(())
     }
@@ -268,6 +294,9 @@ pub struct EvalInfo {
     pub segmenter: Option<PathBuf>,
     pub split: String,
     pub image_size: usize,
+    /// The share of the side by which the holes grew before they were filled.
+    #[serde(default)]
+    pub hole_dilation: f32,
     pub count: usize,
 }
 
@@ -349,7 +378,7 @@ pub fn evaluate_baseline(
         device: params.device,
     };
     run_eval(
-        FillerSource::Baseline(params.method, params.image_size),
+        FillerSource::Baseline(params.method, params.image_size, params.hole_dilation),
         &settings,
         data_dir,
         segmenter,
@@ -360,8 +389,8 @@ pub fn evaluate_baseline(
 #[derive(Clone)]
 enum FillerSource {
     Gan(PathBuf),
-    /// A method and the side it is scored at.
-    Baseline(BaselineMethod, usize),
+    /// A method, the side it is scored at and its hole growth.
+    Baseline(BaselineMethod, usize, f32),
 }
 
 fn run_eval(
@@ -391,7 +420,11 @@ fn run_eval(
         batch_size: settings.batch_size,
         lpips_path,
     };
-    let (rows, image_size) = unmask_train::backend::infer_on(settings.device, job)?;
+    let Scored {
+        rows,
+        image_size,
+        hole_dilation,
+    } = unmask_train::backend::infer_on(settings.device, job)?;
     let table: Vec<Vec<f64>> = rows.iter().map(|r| r.values().to_vec()).collect();
     let groups = scores::tabulate(
         out_dir,
@@ -412,7 +445,7 @@ fn run_eval(
     )?;
     let (method, model) = match source {
         FillerSource::Gan(dir) => ("gan".to_string(), Some(dir)),
-        FillerSource::Baseline(m, _) => (m.name().to_string(), None),
+        FillerSource::Baseline(m, ..) => (m.name().to_string(), None),
     };
     let info = EvalInfo {
         method,
@@ -421,6 +454,7 @@ fn run_eval(
         segmenter,
         split: settings.split.clone(),
         image_size,
+        hole_dilation,
         count: rows.len(),
     };
     unmask_core::atomic::write_bytes(
@@ -438,10 +472,16 @@ struct EvalJob {
     lpips_path: Option<PathBuf>,
 }
 
+/// What [`EvalJob`] scored, and how.
+struct Scored {
+    rows: Vec<InpaintScores>,
+    image_size: usize,
+    hole_dilation: f32,
+}
+
 impl InferJob for EvalJob {
-    /// The scores and the side they were computed at.
-    type Output = (Vec<InpaintScores>, usize);
-    fn run<B: KernelBackend>(self, device: B::Device) -> Result<(Vec<InpaintScores>, usize)> {
+    type Output = Scored;
+    fn run<B: KernelBackend>(self, device: B::Device) -> Result<Scored> {
         let inpainter = match &self.source {
             FillerSource::Gan(dir) => Some(Inpainter::<B>::load(dir, &device)?),
             FillerSource::Baseline(..) => None,
@@ -451,8 +491,8 @@ impl InferJob for EvalJob {
                 Filler::Gan(inp.net()),
                 inp.info().generator.image_size as u32,
             ),
-            (None, FillerSource::Baseline(method, size)) => {
-                (Filler::Baseline(*method), *size as u32)
+            (None, FillerSource::Baseline(method, size, share)) => {
+                (Filler::Baseline(*method, *share), *size as u32)
             }
             (None, FillerSource::Gan(_)) => unreachable!("loaded above"),
         };
@@ -481,7 +521,11 @@ impl InferJob for EvalJob {
             progress.inc(chunk.len() as u64);
         }
         progress.finish();
-        Ok((rows, size as usize))
+        Ok(Scored {
+            rows,
+            image_size: size as usize,
+            hole_dilation: filler.hole_dilation(),
+        })
     }
 }
 
@@ -498,7 +542,7 @@ pub fn example_images<B: KernelBackend>(
         hole,
         target,
     } = data::eval_tensors::<B>(pairs, size, device)?;
-    let fin = filler.fill(masked.clone(), hole);
+    let fin = filler.fill(masked.clone(), filler.grow(hole));
     let each = |t: &Tensor<B, 4>| -> Vec<image::RgbImage> {
         (0..pairs.len())
             .map(|i| images::tensor_to_rgb(t, i))

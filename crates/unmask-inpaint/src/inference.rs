@@ -1,6 +1,7 @@
-//! Using a trained GAN: inpaint the hole of an aligned face of any size. The network runs at
-//! its own size; its output is resized back and composited into the original at full
-//! resolution, so pixels outside the hole are returned unchanged.
+//! Using a trained GAN: inpaint the hole of an aligned face of any size. The hole first grows
+//! by the generator's `hole_dilation` at the image's own resolution (over the mask's rim);
+//! the network runs at its own size, and its output is resized back and composited into the
+//! original at full resolution, so pixels outside the grown hole are returned unchanged.
 
 use crate::model::{GeneratorConfig, InpaintNet};
 use anyhow::{bail, Context, Result};
@@ -27,10 +28,13 @@ pub struct InpainterInfo {
 /// What [`Inpainter::inpaint`] did besides the image.
 #[derive(Clone, Debug, Serialize)]
 pub struct InpaintReport {
-    /// Fraction of the image inside the hole.
+    /// Fraction of the image inside the filled (grown) hole.
     pub hole_fraction: f64,
     /// Set when there was nothing to do or nothing to go on.
     pub warning: Option<String>,
+    /// The hole that was filled, 255 inside: the mask grown by `hole_dilation`.
+    #[serde(skip)]
+    pub filled_hole: GrayImage,
 }
 
 pub struct Inpainter<B: Backend> {
@@ -96,7 +100,8 @@ impl<B: KernelBackend> Inpainter<B> {
         &self.net
     }
 
-    /// Fills the hole (`mask` > 127) of `image`; both at any size, the same size.
+    /// Fills the hole (`mask` > 127, grown by the generator's `hole_dilation`) of `image`;
+    /// both at any size, the same size.
     pub fn inpaint(&self, image: &RgbImage, mask: &GrayImage) -> Result<(RgbImage, InpaintReport)> {
         if image.dimensions() != mask.dimensions() {
             bail!(
@@ -107,6 +112,7 @@ impl<B: KernelBackend> Inpainter<B> {
                 image.height()
             );
         }
+        let mask = crate::hole::grow_mask_by_share(mask, self.info.generator.hole_dilation);
         let inside = mask.pixels().filter(|p| p.0[0] > 127).count();
         let total = (image.width() * image.height()) as usize;
         let hole_fraction = inside as f64 / total.max(1) as f64;
@@ -116,6 +122,7 @@ impl<B: KernelBackend> Inpainter<B> {
                 InpaintReport {
                     hole_fraction,
                     warning: Some("the mask has no hole: image returned unchanged".into()),
+                    filled_hole: mask,
                 },
             ));
         }
@@ -164,6 +171,7 @@ impl<B: KernelBackend> Inpainter<B> {
             InpaintReport {
                 hole_fraction,
                 warning,
+                filled_hole: mask,
             },
         ))
     }

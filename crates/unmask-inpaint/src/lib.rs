@@ -6,6 +6,7 @@
 //! - [`model`]: the generators and the coarse-to-fine network ([`InpaintNet`]).
 //! - [`discriminator`]: SN-PatchGAN with spectral normalisation by power iteration.
 //! - [`loss`]: hinge, hole-weighted L1, VGG16 perceptual.
+//! - [`hole`]: growing the hole over the mask's rim before it is filled.
 //! - [`data`], [`training`], [`evaluation`], [`inference`].
 //! - [`baseline`]: the classical fills (mean colour, [`telea`]'s fast-marching diffusion).
 
@@ -13,6 +14,7 @@ pub mod baseline;
 pub mod data;
 pub mod discriminator;
 pub mod evaluation;
+pub mod hole;
 pub mod inference;
 pub mod layers;
 pub mod loss;

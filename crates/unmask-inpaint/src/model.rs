@@ -29,6 +29,10 @@ pub struct GeneratorConfig {
     /// How known the refine network treats the coarse fill of the hole (its imputation mask
     /// there): 0 ignores the coarse output, 1 trusts it fully.
     pub refine_hole_confidence: f32,
+    /// How far the hole grows before it is filled, as a share of the image side (rounded to
+    /// pixels: 0.03 is 2 px at 64, 8 px at 256), so that the mask's rim, shadow and ear loops
+    /// are filled too. Training, evaluation and inference all grow by it (see [`crate::hole`]).
+    pub hole_dilation: f32,
 }
 
 impl Default for GeneratorConfig {
@@ -42,6 +46,7 @@ impl Default for GeneratorConfig {
             width: 32,
             image_size: 256,
             refine_hole_confidence: 0.5,
+            hole_dilation: 0.03,
         }
     }
 }
@@ -69,6 +74,11 @@ impl GeneratorConfig {
         anyhow::ensure!(
             (0.0..=1.0).contains(&self.refine_hole_confidence),
             "generator.refine_hole_confidence must be in [0, 1]"
+        );
+        anyhow::ensure!(
+            (0.0..=0.25).contains(&self.hole_dilation),
+            "generator.hole_dilation is a share of the image side and must be in [0, 0.25], got {}",
+            self.hole_dilation
         );
         Ok(())
     }
@@ -160,6 +170,7 @@ impl GeneratorConfig {
             coarse: self.init_generator(device),
             refine: self.init_generator(device),
             refine_hole_confidence: self.refine_hole_confidence as f64,
+            hole_dilation: self.hole_dilation as f64,
         }
     }
 }
@@ -211,9 +222,20 @@ pub struct InpaintNet<B: Backend> {
     pub coarse: Generator<B>,
     pub refine: Generator<B>,
     refine_hole_confidence: f64,
+    hole_dilation: f64,
 }
 
 impl<B: KernelBackend> InpaintNet<B> {
+    /// `hole` `[N, 1, S, S]` grown by the generator's `hole_dilation`: the hole to fill.
+    pub fn grow_hole(&self, hole: Tensor<B, 4>) -> Tensor<B, 4> {
+        crate::hole::grow_by_share(hole, self.hole_dilation as f32)
+    }
+
+    /// The share of the side by which holes grow before they are filled.
+    pub fn hole_dilation(&self) -> f32 {
+        self.hole_dilation as f32
+    }
+
     /// `image` `[N, 3, S, S]` in `[0, 1]` (hole content ignored), `hole` `[N, 1, S, S]`.
     pub fn forward(&self, image: Tensor<B, 4>, hole: Tensor<B, 4>) -> Inpainted<B> {
         let known = hole.clone().neg().add_scalar(1.0);

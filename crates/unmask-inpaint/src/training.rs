@@ -382,6 +382,7 @@ impl TrainJob for Job {
                 ),
                 None => hole,
             };
+            let hole = net.grow_hole(hole);
             let out = net.forward(masked, hole.clone());
 
             // Discriminator step on real targets and detached composites.
@@ -565,6 +566,7 @@ pub fn write_samples<B: KernelBackend>(
         hole,
         target,
     } = data::eval_tensors::<B>(pairs, size, device)?;
+    let hole = net.grow_hole(hole);
     let out = net.forward(masked.clone(), hole.clone());
     let mut tiles = Vec::new();
     for i in 0..pairs.len() {

@@ -347,7 +347,12 @@ fn inference_keeps_known_pixels_and_handles_edge_masks() {
     });
     let (res, report) = inp.inpaint(&img, &mask).unwrap();
     assert_eq!(res.dimensions(), (50, 40));
-    for ((a, b), m) in res.pixels().zip(img.pixels()).zip(mask.pixels()) {
+    // The filled hole is the mask grown by hole_dilation of the longer side.
+    let pixels = unmask_inpaint::hole::dilation_pixels(inp.info().generator.hole_dilation, 50);
+    assert!(pixels >= 1);
+    let grown = unmask_inpaint::hole::grow_mask(&mask, pixels);
+    assert_eq!(report.filled_hole, grown);
+    for ((a, b), m) in res.pixels().zip(img.pixels()).zip(grown.pixels()) {
         if m.0[0] == 0 {
             assert_eq!(a, b);
         }

@@ -1,11 +1,13 @@
 //! The ablation report: every GAN variant and baseline of a run, scored on the same test
 //! split with true and segmenter masks, as `ablation.md`, `ablation.parquet` and a
-//! self-contained `report.html` (table, loss curves, the same faces through every variant,
-//! segmentation examples, the run's configuration).
+//! self-contained `report.html` (table, paired differences against the base and Telea, loss
+//! curves, the same faces through every variant, segmentation examples, the run's
+//! configuration). The paired differences are also `paired.parquet`.
 
 use crate::bootstrap::mean_interval;
 use crate::chart::{line_chart_svg, smoothed, Series};
 use crate::html::{escape, inline_png, page, table};
+use crate::paired::{ImageScores, PairedRow};
 use crate::table::{self, Row, METRICS};
 use anyhow::{bail, Context, Result};
 use image::DynamicImage;
@@ -22,6 +24,7 @@ use unmask_train::InferJob;
 pub const ABLATION_MD: &str = "ablation.md";
 pub const ABLATION_PARQUET: &str = "ablation.parquet";
 pub const REPORT_HTML: &str = "report.html";
+pub const PAIRED_PARQUET: &str = "paired.parquet";
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -146,9 +149,16 @@ pub fn write_report(
                 first.stage.name, e.stage.name, a.count, a.split, a.image_size, b.count, b.split, b.image_size
             );
         }
+        if a.hole_dilation != b.hole_dilation {
+            bail!(
+                "stages `{}` and `{}` filled different holes (grown by {} and {} of the side); set the baselines' hole_dilation to the GAN's generator.hole_dilation",
+                first.stage.name, e.stage.name, a.hole_dilation, b.hole_dilation
+            );
+        }
     }
     let base_params = base_training(&trainings).map(|t| &t.params);
     let mut rows = Vec::new();
+    let mut image_scores = Vec::new();
     for e in &evals {
         let name = if e.baseline {
             e.info.method.clone()
@@ -174,12 +184,8 @@ pub fn write_report(
         let per_image = read_scores(&e.stage.dir)?;
         let metrics = METRICS
             .iter()
-            .map(|m| {
-                let values = per_image
-                    .iter()
-                    .find(|(k, _)| k == m.key)
-                    .map(|(_, v)| v.as_slice())
-                    .unwrap_or(&[]);
+            .zip(&per_image.columns)
+            .map(|(m, values)| {
                 mean_interval(
                     values,
                     params.resamples,
@@ -202,21 +208,32 @@ pub fn write_report(
             pairs: e.info.count,
             metrics,
         });
+        image_scores.push(per_image);
     }
+    let paired = paired_rows(&rows, &image_scores, params);
     std::fs::create_dir_all(out_dir)?;
     table::write_parquet(&rows, &out_dir.join(ABLATION_PARQUET))?;
+    crate::paired::write_parquet(&paired, &out_dir.join(PAIRED_PARQUET))?;
     let seg_eval = inputs
         .of_kind("eval-seg")
         .next()
         .map(|s| std::fs::read_to_string(s.dir.join(unmask_train::scores::METRICS_MD)))
         .transpose()
         .context("reading the segmenter's evaluation")?;
-    let markdown = markdown_report(inputs, params, &rows, &trainings, seg_eval.as_deref());
+    let markdown = markdown_report(
+        inputs,
+        params,
+        &rows,
+        &paired,
+        &trainings,
+        seg_eval.as_deref(),
+    );
     unmask_core::atomic::write_bytes(&out_dir.join(ABLATION_MD), markdown.as_bytes())?;
     let html = html_report(
         inputs,
         params,
         &rows,
+        &paired,
         &trainings,
         &evals,
         seg_eval.as_deref(),
@@ -232,18 +249,62 @@ pub fn write_report(
     })
 }
 
-/// The metric columns of an evaluation's `per_image.parquet`.
-fn read_scores(dir: &Path) -> Result<Vec<(String, Vec<f64>)>> {
+/// The image ids and metric columns of an evaluation's `per_image.parquet`.
+fn read_scores(dir: &Path) -> Result<ImageScores> {
     let path = dir.join(unmask_train::scores::PER_IMAGE);
     let df = unmask_core::manifest::read_parquet(&path)?;
-    METRICS
-        .iter()
-        .map(|m| {
-            let values = unmask_core::manifest::f64_column(&df, m.key, &path)?;
-            Ok((m.key.to_string(), values))
-        })
-        .collect()
+    Ok(ImageScores {
+        ids: unmask_core::manifest::str_column(&df, "id", &path)?,
+        columns: METRICS
+            .iter()
+            .map(|m| unmask_core::manifest::f64_column(&df, m.key, &path))
+            .collect::<Result<_>>()?,
+    })
 }
+
+/// Every row against the base variant and against Telea with the same masks (where those
+/// exist), image by image.
+fn paired_rows(
+    rows: &[Row],
+    scores: &[ImageScores],
+    params: &AblationReportParams,
+) -> Vec<PairedRow> {
+    let mut out = Vec::new();
+    for masks in ["truth", "segmenter"] {
+        let find =
+            |pred: &dyn Fn(&Row) -> bool| rows.iter().position(|r| r.masks == masks && pred(r));
+        let references = [
+            find(&|r| !r.baseline && r.changes == "base"),
+            find(&|r| r.baseline && r.name == BaselineMethod::Telea.name()),
+        ];
+        for reference in references.into_iter().flatten() {
+            for (i, row) in rows.iter().enumerate() {
+                if row.masks != masks || i == reference {
+                    continue;
+                }
+                let against = &rows[reference].name;
+                let (pairs, differences) = crate::paired::compare(
+                    &scores[i],
+                    &scores[reference],
+                    params.resamples,
+                    params.confidence,
+                    params.seed,
+                    &format!("{}:{against}:{masks}", row.name),
+                );
+                out.push(PairedRow {
+                    name: row.name.clone(),
+                    against: against.clone(),
+                    masks: masks.to_string(),
+                    pairs,
+                    differences,
+                });
+            }
+        }
+    }
+    out
+}
+
+const PAIRED_NOTE: &str = "Each row minus the reference, image by image on the same test pairs, with a paired bootstrap interval; bold where the interval excludes zero (a difference that is real at this budget).";
 
 /// The base of an ablation: the training that differs from the others in the fewest keys
 /// (each variant changes the base by a key or two, so the base is the centre of the star);
@@ -318,6 +379,7 @@ fn markdown_report(
     inputs: &AblationInputs,
     params: &AblationReportParams,
     rows: &[Row],
+    paired: &[PairedRow],
     trainings: &[&InputStage],
     seg_eval: Option<&str>,
 ) -> String {
@@ -338,6 +400,12 @@ fn markdown_report(
     ] {
         if rows.iter().any(|r| r.masks == masks) {
             md.push_str(&format!("## {title}\n\n{}\n", table::markdown(rows, masks)));
+            if paired.iter().any(|p| p.masks == masks) {
+                md.push_str(&format!(
+                    "### Paired differences\n\n{PAIRED_NOTE}\n\n{}\n",
+                    crate::paired::markdown(paired, masks)
+                ));
+            }
         }
     }
     if let Some(note) = parameter_note(rows) {
@@ -356,6 +424,7 @@ fn html_report(
     inputs: &AblationInputs,
     params: &AblationReportParams,
     rows: &[Row],
+    paired: &[PairedRow],
     trainings: &[&InputStage],
     evals: &[Evaluation],
     seg_eval: Option<&str>,
@@ -375,6 +444,13 @@ fn html_report(
     ] {
         if rows.iter().any(|r| r.masks == masks) {
             body.push_str(&format!("<h2>{title}</h2>\n{}", html_table(rows, masks)));
+            if paired.iter().any(|p| p.masks == masks) {
+                body.push_str(&format!(
+                    "<h3>Paired differences</h3>\n<p>{}</p>\n{}",
+                    escape(PAIRED_NOTE),
+                    crate::paired::html(paired, masks)
+                ));
+            }
         }
     }
     if let Some(note) = parameter_note(rows) {
@@ -433,7 +509,7 @@ fn html_report(
                     ),
                     _ => (
                         e.info.method.clone(),
-                        FillWith::Baseline(e.info.method.clone()),
+                        FillWith::Baseline(e.info.method.clone(), e.info.hole_dilation),
                     ),
                 })
                 .collect(),
@@ -517,7 +593,8 @@ fn example_pairs(data: &Path, split: &str, count: usize) -> Result<Vec<MaskedPai
 
 enum FillWith {
     Model(PathBuf),
-    Baseline(String),
+    /// A baseline's name and the hole growth its evaluation used.
+    Baseline(String, f32),
 }
 
 struct ExamplesJob {
@@ -550,11 +627,11 @@ impl InferJob for ExamplesJob {
                         &device,
                     )?
                 }
-                FillWith::Baseline(method) => {
+                FillWith::Baseline(method, share) => {
                     let method: BaselineMethod =
                         serde_json::from_value(serde_json::Value::String(method.clone()))?;
                     example_images(
-                        &Filler::<B>::Baseline(method),
+                        &Filler::<B>::Baseline(method, *share),
                         &self.pairs,
                         self.size,
                         &device,

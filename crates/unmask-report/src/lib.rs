@@ -2,6 +2,7 @@
 //!
 //! - [`bootstrap`]: means with percentile-bootstrap intervals, seeded.
 //! - [`table`]: the ablation table (markdown, parquet) with the best value per column marked.
+//! - [`paired`]: per-image differences against the base and Telea, with paired intervals.
 //! - [`chart`]: loss curves as inline SVG.
 //! - [`html`]: self-contained HTML pieces (inline images, escaping).
 //! - [`ablation`]: `ablation.md`, `ablation.parquet` and `report.html` of an ablation run.
@@ -12,6 +13,7 @@ pub mod bootstrap;
 pub mod chart;
 pub mod html;
 pub mod nightly;
+pub mod paired;
 pub mod table;
 
 pub use ablation::{AblationInputs, AblationReportParams, InputStage};

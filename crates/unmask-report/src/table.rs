@@ -181,18 +181,25 @@ pub fn write_parquet(rows: &[Row], path: &Path) -> Result<()> {
         ),
     ];
     for (k, m) in METRICS.iter().enumerate() {
-        for (suffix, pick) in [
-            ("", (|i: &Interval| i.mean) as fn(&Interval) -> f64),
-            ("_lo", |i: &Interval| i.lo),
-            ("_hi", |i: &Interval| i.hi),
-        ] {
-            cols.push(Column::new(
-                format!("{}{suffix}", m.key).into(),
-                rows.iter().map(|r| pick(&r.metrics[k])).collect::<Vec<_>>(),
-            ));
-        }
+        let intervals: Vec<Interval> = rows.iter().map(|r| r.metrics[k]).collect();
+        cols.extend(interval_columns(m.key, &intervals));
     }
     unmask_core::manifest::write_parquet(&mut DataFrame::new(rows.len(), cols)?, path)
+}
+
+/// `KEY`, `KEY_lo` and `KEY_hi` columns of `intervals`.
+pub fn interval_columns(key: &str, intervals: &[Interval]) -> [Column; 3] {
+    let column = |suffix: &str, pick: fn(&Interval) -> f64| {
+        Column::new(
+            format!("{key}{suffix}").into(),
+            intervals.iter().map(pick).collect::<Vec<_>>(),
+        )
+    };
+    [
+        column("", |i| i.mean),
+        column("_lo", |i| i.lo),
+        column("_hi", |i| i.hi),
+    ]
 }
 
 /// Reads a table written by [`write_parquet`] back (for comparisons and tests).
