@@ -5,6 +5,9 @@ use unmask_pipeline::{Runner, StageStatus};
 
 mod common;
 use common::{opts, project_root, TINY_FACES};
+#[path = "support/tiny_gan.rs"]
+mod support;
+use support::tiny_gan;
 
 /// This pipeline's stages at test size (with `common::TINY_FACES`).
 const TINY_STAGES: &[&str] = &[
@@ -86,10 +89,15 @@ fn a_segmenter_from_another_pipeline_is_scored_on_real_faces_and_rescored_when_r
     let trained = runner.run("segmenter", &segmenter).unwrap();
     assert!(trained.failure().is_none(), "{}", trained.table());
     let model = out.path().join("segmenter/train-seg");
+    let gan = out.path().join("gan");
+    tiny_gan(&out.path().join("segmenter/masks"), &gan, 2);
     let real = [
         format!("eval-seg.model={}", model.display()),
+        format!("eval-unmask.segmenter={}", model.display()),
+        format!("eval-unmask.gan={}", gan.display()),
         "faces.size=64".into(),
         "faces.preview_count=0".into(),
+        "eval-unmask.examples=3".into(),
     ];
     let real: Vec<&str> = real.iter().map(String::as_str).collect();
     let first = runner.run("real-faces", &opts(&real)).unwrap();
@@ -98,9 +106,49 @@ fn a_segmenter_from_another_pipeline_is_scored_on_real_faces_and_rescored_when_r
     // face-api's demo photos: the SSD detector finds 22 faces, all take a mask (the README).
     assert!(md.contains("| **all** | 22 |"), "{md}");
     assert!(md.contains("bare marked"), "{md}");
+    // The photo path end to end: every face found takes a drawn mask and is scored against
+    // the bare photo, next to Telea and the mean fill.
+    let unmask_dir = out.path().join("real-faces/eval-unmask");
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(unmask_dir.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["photos"], 6, "{summary}");
+    assert_eq!(summary["faces_found"], 22, "{summary}");
+    assert_eq!(summary["faces_masked"], 22, "{summary}");
+    let unmasked = summary["faces_unmasked"].as_u64().unwrap();
+    assert!(unmasked <= 22 && summary["bare_faces_changed"].as_u64().unwrap() <= 22);
+    let per_face =
+        unmask_core::manifest::read_parquet(&unmask_dir.join("per_face.parquet")).unwrap();
+    assert_eq!(per_face.height(), 22);
+    let path = unmask_dir.join("per_face.parquet");
+    for column in [
+        "ours_lpips",
+        "telea_lpips",
+        "telea_hole_l1",
+        "mean_fill_ssim",
+    ] {
+        let values = unmask_core::manifest::f64_column(&per_face, column, &path).unwrap();
+        assert!(values.iter().all(|v| v.is_finite()), "{column}: {values:?}");
+    }
+    // Telea fills the hole from its surroundings: closer to the bare face than a flat colour.
+    let mean = |c: &str| {
+        let v = unmask_core::manifest::f64_column(&per_face, c, &path).unwrap();
+        v.iter().sum::<f64>() / v.len() as f64
+    };
+    assert!(mean("telea_hole_l1") < mean("mean_fill_hole_l1"));
+    let grid = image::open(unmask_dir.join("side_by_side.png")).unwrap();
+    assert!(
+        grid.height() > 2 * grid.width() / 4,
+        "three faces of four tiles each"
+    );
+    let metrics = std::fs::read_to_string(unmask_dir.join("metrics.md")).unwrap();
+    assert!(
+        metrics.contains("| telea |") && metrics.contains("Bare faces changed"),
+        "{metrics}"
+    );
 
     let again = runner.run("real-faces", &opts(&real)).unwrap();
     assert_eq!(again.status_of("eval-seg"), Some(&StageStatus::Skipped));
+    assert_eq!(again.status_of("eval-unmask"), Some(&StageStatus::Skipped));
     // Training again replaces the model outside this pipeline: its score is stale.
     segmenter.force = true;
     assert!(runner
@@ -110,6 +158,7 @@ fn a_segmenter_from_another_pipeline_is_scored_on_real_faces_and_rescored_when_r
         .is_none());
     let rescored = runner.run("real-faces", &opts(&real)).unwrap();
     assert_eq!(rescored.status_of("eval-seg"), Some(&StageStatus::Ran));
+    assert_eq!(rescored.status_of("eval-unmask"), Some(&StageStatus::Ran));
     assert_eq!(rescored.status_of("masks"), Some(&StageStatus::Skipped));
 
     // Neither a model nor a train-seg stage: refused before anything runs.

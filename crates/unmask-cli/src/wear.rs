@@ -6,10 +6,10 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
-use image::{DynamicImage, GrayImage};
+use image::DynamicImage;
 use serde_json::json;
 use unmask_detect::FaceFinder;
-use unmask_masks::{render_mask, sample_style, MaskConfig, MaskType, N_LANDMARKS};
+use unmask_masks::{MaskConfig, MaskType};
 use unmask_weights::WeightStore;
 
 use crate::files::{for_each_photo, mask_path, plan, write_image};
@@ -85,43 +85,28 @@ fn wear_photo(
     let name = input
         .file_name()
         .map_or(String::new(), |n| n.to_string_lossy().into_owned());
-    let mut result = photo.clone();
-    let mut truth = GrayImage::new(photo.width(), photo.height());
-    let mut faces = Vec::new();
-    for (k, (face, lm)) in boxes.iter().zip(&points).enumerate() {
-        let mut entry = json!({
-            "box": {"x": face.x, "y": face.y, "width": face.width, "height": face.height},
-            "score": face.score,
-        });
-        if !args.faces.is_empty() && !args.faces.contains(&k) {
-            entry["masked"] = json!(false);
-            faces.push(entry);
-            continue;
-        }
-        let mut rng =
-            unmask_core::rng::sample_rng(args.seed, &format!("wear-mask:{name}"), k as u64);
-        let style = sample_style(styles, &mut rng);
-        let mut points = [[0.0f32; 2]; N_LANDMARKS];
-        for (p, q) in points.iter_mut().zip(lm) {
-            *p = [q[0] as f32, q[1] as f32];
-        }
-        match render_mask(&result, &points, &style) {
-            Ok(drawn) => {
-                result = drawn.image;
-                for (t, m) in truth.pixels_mut().zip(drawn.mask.pixels()) {
-                    t.0[0] = t.0[0].max(m.0[0]);
+    let worn = unmask_photo::wear_masks(&photo, &points, styles, args.seed, &name, &args.faces);
+    let faces: Vec<serde_json::Value> = boxes
+        .iter()
+        .zip(&worn.faces)
+        .map(|(face, drawn)| {
+            let mut entry = json!({
+                "box": {"x": face.x, "y": face.y, "width": face.width, "height": face.height},
+                "score": face.score,
+                "masked": matches!(drawn.drawn, Some(Ok(_))),
+            });
+            match &drawn.drawn {
+                Some(Ok(d)) => {
+                    entry["mask_type"] = json!(d.mask_type.as_str());
+                    entry["mask_pixels"] = json!(d.mask_pixels);
                 }
-                entry["masked"] = json!(true);
-                entry["mask_type"] = json!(style.mask_type.as_str());
-                entry["mask_pixels"] = json!(drawn.mask.pixels().filter(|p| p.0[0] > 0).count());
+                Some(Err(why)) => entry["skipped"] = json!(why),
+                None => {}
             }
-            Err(e) => {
-                entry["masked"] = json!(false);
-                entry["skipped"] = json!(e.to_string());
-            }
-        }
-        faces.push(entry);
-    }
+            entry
+        })
+        .collect();
+    let (result, truth) = (worn.image, worn.truth);
     let masked = faces.iter().filter(|f| f["masked"] == json!(true)).count();
     write_image(&DynamicImage::ImageRgb8(result), output)?;
     let truth_path = if args.save_mask {

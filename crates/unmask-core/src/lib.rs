@@ -2,10 +2,11 @@
 //!
 //! Only what two or more crates need lives here: the 68-point landmark layout, atomic file
 //! writes, parquet manifests, progress reporting, folder listings, deterministic per-sample
-//! random streams and the anti-aliased rasteriser that both the face generator and the mask
+//! random streams, seeded bootstrap intervals and the anti-aliased rasteriser that both the face generator and the mask
 //! renderer draw with.
 
 pub mod atomic;
+pub mod bootstrap;
 pub mod faults;
 pub mod landmarks;
 pub mod listing;

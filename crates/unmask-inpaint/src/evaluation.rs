@@ -110,7 +110,7 @@ impl<B: KernelBackend> Filler<'_, B> {
     /// The composite with `hole` (already grown) filled.
     fn fill(&self, masked: Tensor<B, 4>, hole: Tensor<B, 4>) -> Tensor<B, 4> {
         match self {
-            Filler::Gan(net) => net.forward(masked, hole).fin,
+            Filler::Gan(net) => net.fill(masked, hole),
             Filler::Baseline(method, _) => method.fill(masked, hole),
         }
     }

@@ -149,7 +149,9 @@ impl<B: KernelBackend> Inpainter<B> {
             size as usize,
             &self.device,
         );
-        let generated = images::tensor_to_rgb(&self.net.forward(x, h).refine, 0);
+        // The fill at the network's size (colour-matched there), resized back; only its hole
+        // is pasted, at full resolution.
+        let generated = images::tensor_to_rgb(&self.net.fill(x, h), 0);
         let generated = if generated.dimensions() == image.dimensions() {
             generated
         } else {

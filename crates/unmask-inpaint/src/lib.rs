@@ -7,6 +7,7 @@
 //! - [`discriminator`]: SN-PatchGAN with spectral normalisation by power iteration.
 //! - [`loss`]: hinge, hole-weighted L1, VGG16 perceptual.
 //! - [`hole`]: growing the hole over the mask's rim before it is filled.
+//! - [`paste`]: the fill's colour matched to the ring around the hole at paste-back.
 //! - [`data`], [`training`], [`evaluation`], [`inference`].
 //! - [`baseline`]: the classical fills (mean colour, [`telea`]'s fast-marching diffusion).
 
@@ -19,6 +20,7 @@ pub mod inference;
 pub mod layers;
 pub mod loss;
 pub mod model;
+pub mod paste;
 pub mod telea;
 pub mod training;
 

@@ -33,6 +33,10 @@ pub struct GeneratorConfig {
     /// pixels: 0.03 is 2 px at 64, 8 px at 256), so that the mask's rim, shadow and ear loops
     /// are filled too. Training, evaluation and inference all grow by it (see [`crate::hole`]).
     pub hole_dilation: f32,
+    /// At paste-back (evaluation, sample grids, inference; not the training losses), shift
+    /// the fill's low frequencies to agree with the ring of known pixels around the hole
+    /// (see [`crate::paste`]).
+    pub colour_match: bool,
 }
 
 impl Default for GeneratorConfig {
@@ -47,6 +51,7 @@ impl Default for GeneratorConfig {
             image_size: 256,
             refine_hole_confidence: 0.5,
             hole_dilation: 0.03,
+            colour_match: true,
         }
     }
 }
@@ -171,6 +176,7 @@ impl GeneratorConfig {
             refine: self.init_generator(device),
             refine_hole_confidence: self.refine_hole_confidence as f64,
             hole_dilation: self.hole_dilation as f64,
+            colour_match: self.colour_match,
         }
     }
 }
@@ -223,12 +229,24 @@ pub struct InpaintNet<B: Backend> {
     pub refine: Generator<B>,
     refine_hole_confidence: f64,
     hole_dilation: f64,
+    colour_match: bool,
 }
 
 impl<B: KernelBackend> InpaintNet<B> {
     /// `hole` `[N, 1, S, S]` grown by the generator's `hole_dilation`: the hole to fill.
     pub fn grow_hole(&self, hole: Tensor<B, 4>) -> Tensor<B, 4> {
         crate::hole::grow_by_share(hole, self.hole_dilation as f32)
+    }
+
+    /// The composite a user gets: the refine output in `hole` (grown already), colour-matched
+    /// when the generator asks for it, and `image` elsewhere. `[N, 3, S, S]` in `[0, 1]`.
+    pub fn fill(&self, image: Tensor<B, 4>, hole: Tensor<B, 4>) -> Tensor<B, 4> {
+        let out = self.forward(image.clone(), hole.clone());
+        if !self.colour_match {
+            return out.fin;
+        }
+        let matched = crate::paste::match_colour(out.refine, image.clone(), hole.clone());
+        composite(matched.clamp(0.0, 1.0), image, hole)
     }
 
     /// The share of the side by which holes grow before they are filled.

@@ -568,6 +568,7 @@ pub fn write_samples<B: KernelBackend>(
     } = data::eval_tensors::<B>(pairs, size, device)?;
     let hole = net.grow_hole(hole);
     let out = net.forward(masked.clone(), hole.clone());
+    let fin = net.fill(masked.clone(), hole.clone());
     let mut tiles = Vec::new();
     for i in 0..pairs.len() {
         let mut input = unmask_train::images::tensor_to_rgb(&masked, i);
@@ -581,7 +582,7 @@ pub fn write_samples<B: KernelBackend>(
         tiles.push(input);
         tiles.push(unmask_train::images::tensor_to_rgb(&out.coarse, i));
         tiles.push(unmask_train::images::tensor_to_rgb(&out.refine, i));
-        tiles.push(unmask_train::images::tensor_to_rgb(&out.fin, i));
+        tiles.push(unmask_train::images::tensor_to_rgb(&fin, i));
     }
     let grid = unmask_core::preview::grid(&tiles, 5, size.max(96));
     if let Some(parent) = path.parent() {

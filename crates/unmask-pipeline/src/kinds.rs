@@ -211,6 +211,7 @@ stage_kinds!(
     crate::stages::inpainting::TrainInpaintStage,
     crate::stages::inpainting::EvalInpaintStage,
     crate::stages::inpainting::EvalBaselineStage,
+    crate::stages::photos::EvalUnmaskStage,
     crate::stages::reports::AblationReportStage,
     crate::stages::reports::NightlyStage,
 );

@@ -1,6 +1,7 @@
 //! Evaluation reports: the numbers the stages wrote, turned into something to read.
 //!
-//! - [`bootstrap`]: means with percentile-bootstrap intervals, seeded.
+//! - [`bootstrap`]: means with percentile-bootstrap intervals, seeded (from unmask-core, which
+//!   the photo evaluation shares).
 //! - [`table`]: the ablation table (markdown, parquet) with the best value per column marked.
 //! - [`paired`]: per-image differences against the base and Telea, with paired intervals.
 //! - [`chart`]: loss curves as inline SVG.
@@ -9,7 +10,6 @@
 //! - [`nightly`]: the nightly evaluation of the newest models, compared with the last night.
 
 pub mod ablation;
-pub mod bootstrap;
 pub mod chart;
 pub mod html;
 pub mod nightly;
@@ -17,5 +17,5 @@ pub mod paired;
 pub mod table;
 
 pub use ablation::{AblationInputs, AblationReportParams, InputStage};
-pub use bootstrap::Interval;
 pub use nightly::{NightlyOutcome, NightlyParams};
+pub use unmask_core::bootstrap::{self, Interval};

@@ -46,26 +46,10 @@ pub fn tiny_segmenter(data: &Path, out: &Path, steps: u64) {
     unmask_seg::train(&config, data, out, &Default::default()).unwrap();
 }
 
+#[path = "../../../../tests/support/tiny_gan.rs"]
+mod gan;
+
 /// A GAN trained for one step into `out` (laid out as a pipeline's `train-inpaint` folder).
 pub fn tiny_gan(data: &Path, out: &Path) {
-    let mut gan = unmask_inpaint::TrainInpaintConfig {
-        generator: unmask_inpaint::GeneratorConfig {
-            width: 4,
-            image_size: 32,
-            ..Default::default()
-        },
-        max_steps: Some(1),
-        batch_size: 2,
-        max_val_samples: Some(2),
-        sample_count: 1,
-        ..Default::default()
-    };
-    gan.discriminator.layers = 2;
-    gan.discriminator.width = 4;
-    gan.losses.perceptual = 0.0;
-    let inputs = unmask_inpaint::TrainInputs {
-        data,
-        segmenter: None,
-    };
-    unmask_inpaint::train(&gan, &inputs, out, &Default::default()).unwrap();
+    gan::tiny_gan(data, out, 1);
 }

@@ -3,5 +3,6 @@
 pub mod faces;
 pub mod inpainting;
 pub mod masks;
+pub mod photos;
 pub mod reports;
 pub mod segmentation;

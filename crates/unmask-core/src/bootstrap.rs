@@ -60,7 +60,7 @@ pub fn mean_interval(
             hi: mean,
         };
     }
-    let mut rng = unmask_core::rng::sample_rng(seed, &format!("bootstrap:{stream}"), 0);
+    let mut rng = crate::rng::sample_rng(seed, &format!("bootstrap:{stream}"), 0);
     let mut means: Vec<f64> = (0..resamples)
         .map(|_| (0..n).map(|_| v[rng.random_range(0..n)]).sum::<f64>() / n as f64)
         .collect();

@@ -1,0 +1,456 @@
+//! End-to-end scoring on real photos: masks are drawn on every face found (as `unmask
+//! wear-mask` draws them), the masked photo goes through the whole [`Unmasker`], and each face's
+//! aligned crop is compared with the same crop of the bare photo: hole L1 inside the drawn mask,
+//! LPIPS and SSIM over the crop. Telea's diffusion and the mean-colour fill, given the true
+//! holes (grown by the GAN's `hole_dilation`, as the GAN grows its own), are scored on the
+//! same crops; the bare photos go through the unmasker too, to count the faces it changes
+//! that wore no mask.
+
+use crate::unmasker::{UnmaskSettings, Unmasker, CROP_SIZE};
+use crate::wear::{wear_masks, Drawn};
+use anyhow::{Context, Result};
+use burn::tensor::Tensor;
+use image::{GrayImage, RgbImage};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use unmask_core::bootstrap::{mean_interval, Interval};
+use unmask_detect::{Alignment, Detector, DetectorKind};
+use unmask_inpaint::BaselineMethod;
+use unmask_kernels::KernelBackend;
+use unmask_masks::MaskConfig;
+use unmask_metrics::{hole_l1, ssim, to_vec, Lpips, LpipsNet};
+use unmask_train::{images, DeviceKind, InferJob};
+use unmask_weights::WeightStore;
+
+/// `eval-unmask`: what is scored and with which models.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EvalUnmaskParams {
+    /// A `train-inpaint` output folder (or its `best/`), relative to the project root.
+    pub gan: PathBuf,
+    /// A `train-seg` output folder (or its `best/`), relative to the project root.
+    pub segmenter: PathBuf,
+    pub detector: DetectorKind,
+    pub unmask: UnmaskSettings,
+    /// Seeds the mask styles drawn on the faces.
+    pub seed: u64,
+    /// LPIPS-alex (fetched on first use).
+    pub lpips: bool,
+    /// Faces shown in `side_by_side.png` (input | ours | Telea | original).
+    pub examples: usize,
+    pub resamples: usize,
+    pub confidence: f64,
+    pub device: DeviceKind,
+}
+
+impl Default for EvalUnmaskParams {
+    fn default() -> Self {
+        Self {
+            gan: "runs/quickstart/train-inpaint".into(),
+            segmenter: "runs/quickstart/train-seg".into(),
+            detector: DetectorKind::Ssd,
+            unmask: UnmaskSettings::default(),
+            seed: 0,
+            lpips: true,
+            examples: 8,
+            resamples: 1000,
+            confidence: 0.95,
+            device: DeviceKind::Cpu,
+        }
+    }
+}
+
+impl EvalUnmaskParams {
+    pub fn validate(&self) -> Result<()> {
+        self.unmask.validate()?;
+        unmask_core::bootstrap::check_settings(self.resamples, self.confidence)
+    }
+}
+
+pub const PER_FACE_FILE: &str = "per_face.parquet";
+pub const SIDE_BY_SIDE_FILE: &str = "side_by_side.png";
+pub const SUMMARY_FILE: &str = "summary.json";
+
+/// The fills compared on each face, in column order.
+pub const METHODS: [&str; 3] = ["ours", "telea", "mean_fill"];
+/// The scores of each fill, in column order.
+pub const SCORES: [&str; 3] = ["hole_l1", "lpips", "ssim"];
+
+/// One masked face's scores: `scores[method][score]` in [`METHODS`] x [`SCORES`] order.
+#[derive(Clone, Debug)]
+pub struct FaceScores {
+    pub id: String,
+    pub mask_type: String,
+    /// Whether the unmasker filled at least half of the face's drawn mask.
+    pub unmasked: bool,
+    pub scores: [[f64; 3]; 3],
+}
+
+/// What `eval-unmask` found, overall.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct UnmaskSummary {
+    pub photos: usize,
+    pub faces_found: usize,
+    pub faces_masked: usize,
+    pub faces_unmasked: usize,
+    /// Faces of the bare photos the unmasker changed (it should change none).
+    pub bare_faces_changed: usize,
+    /// Means over the masked faces, per method and score ([`METHODS`] x [`SCORES`]).
+    pub means: Vec<(String, String, f64)>,
+    /// `ours - telea` per face, with its paired bootstrap interval, per score.
+    pub ours_minus_telea: Vec<(String, Interval)>,
+    /// Faces where ours has the lower LPIPS than Telea.
+    pub lpips_wins_over_telea: usize,
+}
+
+impl UnmaskSummary {
+    /// The mean of `score` for `method` (NaN when not computed).
+    pub fn mean(&self, method: &str, score: &str) -> f64 {
+        self.means
+            .iter()
+            .find(|(a, b, _)| a == method && b == score)
+            .map_or(f64::NAN, |e| e.2)
+    }
+
+    pub fn describe(&self) -> String {
+        let mean = |m: &str, s: &str| self.mean(m, s);
+        format!(
+            "{} photos: {} faces found, {} masked, {} unmasked; {} bare faces changed; LPIPS ours {:.4} vs Telea {:.4} (ours lower on {} of {}), hole L1 {:.4} vs {:.4}",
+            self.photos,
+            self.faces_found,
+            self.faces_masked,
+            self.faces_unmasked,
+            self.bare_faces_changed,
+            mean("ours", "lpips"),
+            mean("telea", "lpips"),
+            self.lpips_wins_over_telea,
+            self.faces_masked,
+            mean("ours", "hole_l1"),
+            mean("telea", "hole_l1"),
+        )
+    }
+
+    pub fn markdown(&self) -> String {
+        let mut md = format!(
+            "# Unmasking real photos end to end\n\n{} photos, {} faces found, {} with a mask drawn, {} unmasked. Bare faces changed: {}.\n\n| method | hole L1 | LPIPS | SSIM |\n|---|---:|---:|---:|\n",
+            self.photos, self.faces_found, self.faces_masked, self.faces_unmasked, self.bare_faces_changed
+        );
+        for method in METHODS {
+            let cells: Vec<String> = SCORES
+                .iter()
+                .map(|s| match self.mean(method, s) {
+                    v if v.is_finite() => format!("{v:.4}"),
+                    _ => "-".into(),
+                })
+                .collect();
+            md.push_str(&format!("| {method} | {} |\n", cells.join(" | ")));
+        }
+        md.push_str("\nOurs minus Telea per face (paired bootstrap interval; negative is better for hole L1 and LPIPS, positive for SSIM):\n\n");
+        for (s, i) in &self.ours_minus_telea {
+            md.push_str(&format!(
+                "- {s}: {:+.4} [{:+.4}, {:+.4}]\n",
+                i.mean, i.lo, i.hi
+            ));
+        }
+        md.push_str(&format!(
+            "\nOurs has the lower LPIPS on {} of {} faces. Telea and the mean fill are given the true holes; ours finds them with the segmenter.\n",
+            self.lpips_wins_over_telea, self.faces_masked
+        ));
+        md
+    }
+}
+
+/// Scores `photos` end to end into `out_dir`; `project_root` resolves the model folders.
+pub fn evaluate_photos(
+    photos: &[PathBuf],
+    params: &EvalUnmaskParams,
+    project_root: &Path,
+    out_dir: &Path,
+) -> Result<UnmaskSummary> {
+    params.validate()?;
+    let resolve = |p: &Path, what: &str, field: &str| -> Result<PathBuf> {
+        let dir = project_root.join(p);
+        anyhow::ensure!(
+            dir.exists(),
+            "no trained {what} in {} (eval-unmask.{field}): train one first, e.g. `cargo xtask run quickstart`, or point eval-unmask.{field} at one",
+            dir.display()
+        );
+        Ok(dir)
+    };
+    let job = EvalJob {
+        photos: photos.to_vec(),
+        params: params.clone(),
+        gan: resolve(&params.gan, "inpainting GAN", "gan")?,
+        segmenter: resolve(&params.segmenter, "segmenter", "segmenter")?,
+        store: WeightStore::from_env()?,
+    };
+    let (rows, counts, examples) = unmask_train::backend::infer_on(params.device, job)?;
+    let summary = summarise(&rows, counts, params);
+    let names: Vec<String> = std::iter::once("unmasked".to_string())
+        .chain(
+            METHODS
+                .iter()
+                .flat_map(|m| SCORES.iter().map(move |s| format!("{m}_{s}"))),
+        )
+        .collect();
+    let name_refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let table: Vec<Vec<f64>> = rows
+        .iter()
+        .map(|r| {
+            std::iter::once(r.unmasked as u8 as f64)
+                .chain(r.scores.iter().flatten().copied())
+                .collect()
+        })
+        .collect();
+    unmask_train::scores::tabulate(
+        out_dir,
+        rows.iter().map(|r| r.id.clone()).collect(),
+        rows.iter().map(|r| r.mask_type.clone()).collect(),
+        &name_refs,
+        &table,
+    )?;
+    // The per-image table under the name this stage's readers look for.
+    std::fs::rename(
+        out_dir.join(unmask_train::scores::PER_IMAGE),
+        out_dir.join(PER_FACE_FILE),
+    )?;
+    unmask_core::atomic::write_bytes(
+        &out_dir.join(unmask_train::scores::METRICS_MD),
+        summary.markdown().as_bytes(),
+    )?;
+    unmask_core::atomic::write_bytes(
+        &out_dir.join(SUMMARY_FILE),
+        &unmask_train::checkpoint::to_json(&summary)?,
+    )?;
+    if !examples.is_empty() {
+        let grid = unmask_core::preview::grid(&examples, 4, 160);
+        unmask_core::atomic::save_png(&grid, &out_dir.join(SIDE_BY_SIDE_FILE))?;
+    }
+    Ok(summary)
+}
+
+/// Photo and face counts of a run.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Counts {
+    pub photos: usize,
+    pub faces_found: usize,
+    pub faces_masked: usize,
+    pub faces_unmasked: usize,
+    pub bare_faces_changed: usize,
+}
+
+fn summarise(rows: &[FaceScores], counts: Counts, params: &EvalUnmaskParams) -> UnmaskSummary {
+    let means = METHODS
+        .iter()
+        .enumerate()
+        .flat_map(|(m, method)| {
+            SCORES.iter().enumerate().map(move |(s, score)| {
+                let finite: Vec<f64> = rows
+                    .iter()
+                    .map(|r| r.scores[m][s])
+                    .filter(|v| v.is_finite())
+                    .collect();
+                let mean = finite.iter().sum::<f64>() / finite.len() as f64;
+                (method.to_string(), score.to_string(), mean)
+            })
+        })
+        .collect();
+    let ours_minus_telea = SCORES
+        .iter()
+        .enumerate()
+        .map(|(s, score)| {
+            let diffs: Vec<f64> = rows
+                .iter()
+                .map(|r| r.scores[0][s] - r.scores[1][s])
+                .collect();
+            let interval = mean_interval(
+                &diffs,
+                params.resamples,
+                params.confidence,
+                params.seed,
+                &format!("eval-unmask:ours-telea:{score}"),
+            );
+            (score.to_string(), interval)
+        })
+        .collect();
+    UnmaskSummary {
+        photos: counts.photos,
+        faces_found: counts.faces_found,
+        faces_masked: counts.faces_masked,
+        faces_unmasked: counts.faces_unmasked,
+        bare_faces_changed: counts.bare_faces_changed,
+        means,
+        ours_minus_telea,
+        lpips_wins_over_telea: rows
+            .iter()
+            .filter(|r| r.scores[0][1] < r.scores[1][1])
+            .count(),
+    }
+}
+
+struct EvalJob {
+    photos: Vec<PathBuf>,
+    params: EvalUnmaskParams,
+    gan: PathBuf,
+    segmenter: PathBuf,
+    store: WeightStore,
+}
+
+impl InferJob for EvalJob {
+    type Output = (Vec<FaceScores>, Counts, Vec<RgbImage>);
+
+    fn run<B: KernelBackend>(self, device: B::Device) -> Result<Self::Output> {
+        let p = &self.params;
+        let unmasker = Unmasker::<B>::load(
+            &self.store,
+            Detector::of_kind(p.detector),
+            &self.segmenter,
+            &self.gan,
+            p.unmask.clone(),
+            &device,
+        )?;
+        let lpips = if p.lpips {
+            Some(Lpips::<B>::from_store(
+                LpipsNet::Alex,
+                &self.store,
+                &device,
+            )?)
+        } else {
+            None
+        };
+        let share = unmasker.inpainter.info().generator.hole_dilation;
+        let styles = MaskConfig::default();
+        let (mut rows, mut counts, mut examples) = (Vec::new(), Counts::default(), Vec::new());
+        let progress =
+            unmask_core::progress::Progress::new("eval-unmask", self.photos.len() as u64);
+        for path in &self.photos {
+            progress.inc(1);
+            let bare = unmask_detect::read_photo(path)?;
+            let name = path
+                .file_name()
+                .map_or(String::new(), |n| n.to_string_lossy().into_owned());
+            let (boxes, points) = unmasker
+                .faces
+                .find(&bare, p.detector.face_api_min_score())
+                .with_context(|| format!("finding the faces of {}", path.display()))?;
+            counts.photos += 1;
+            counts.faces_found += boxes.len();
+            let worn = wear_masks(&bare, &points, &styles, p.seed, &name, &[]);
+            let out = unmasker.unmask(&worn.image)?;
+            counts.bare_faces_changed += unmasker.unmask(&bare)?.faces_unmasked();
+            let stem = path
+                .file_stem()
+                .map_or("photo".into(), |s| s.to_string_lossy().into_owned());
+            for (k, (lm, face)) in points.iter().zip(&worn.faces).enumerate() {
+                let Some(Ok(drawn)) = &face.drawn else {
+                    continue;
+                };
+                counts.faces_masked += 1;
+                let unmasked = filled_share(drawn, &worn.image, &out.image) >= 0.5;
+                counts.faces_unmasked += unmasked as usize;
+                let align = Alignment::ffhq(lm, CROP_SIZE);
+                let crops = FaceCrops {
+                    target: align.crop(&bare),
+                    masked: align.crop(&worn.image),
+                    ours: align.crop(&out.image),
+                    hole: crop_mask(&align, &drawn.mask),
+                };
+                let (scores, telea) = score_face::<B>(&crops, share, lpips.as_ref(), &device);
+                if examples.len() < 4 * p.examples {
+                    examples.extend([crops.masked, crops.ours, telea, crops.target]);
+                }
+                rows.push(FaceScores {
+                    id: format!("{stem}_{k}"),
+                    mask_type: drawn.mask_type.as_str().to_string(),
+                    unmasked,
+                    scores,
+                });
+            }
+        }
+        progress.finish();
+        Ok((rows, counts, examples))
+    }
+}
+
+/// One face's aligned crops.
+struct FaceCrops {
+    target: RgbImage,
+    masked: RgbImage,
+    ours: RgbImage,
+    /// The drawn mask in the crop (255 inside).
+    hole: GrayImage,
+}
+
+/// Scores of ours, Telea and the mean fill on one face, and Telea's fill.
+fn score_face<B: KernelBackend>(
+    crops: &FaceCrops,
+    share: f32,
+    lpips: Option<&Lpips<B>>,
+    device: &B::Device,
+) -> ([[f64; 3]; 3], RgbImage) {
+    let rgb = |img: &RgbImage| {
+        images::batch_tensor::<B>(
+            images::rgb_planes(img, false),
+            1,
+            3,
+            CROP_SIZE as usize,
+            device,
+        )
+    };
+    let gray = |img: &GrayImage| {
+        images::batch_tensor::<B>(
+            images::mask_plane(img, false),
+            1,
+            1,
+            CROP_SIZE as usize,
+            device,
+        )
+    };
+    let (target, masked, hole) = (rgb(&crops.target), rgb(&crops.masked), gray(&crops.hole));
+    let grown = gray(&unmask_inpaint::hole::grow_mask_by_share(
+        &crops.hole,
+        share,
+    ));
+    let telea = BaselineMethod::Telea.fill(masked.clone(), grown.clone());
+    let mean_fill = BaselineMethod::MeanFill.fill(masked, grown);
+    let telea_image = images::tensor_to_rgb(&telea, 0);
+    let score = |fill: Tensor<B, 4>| -> [f64; 3] {
+        let first = |t: Tensor<B, 1>| to_vec(t)[0] as f64;
+        [
+            first(hole_l1(fill.clone(), target.clone(), hole.clone())),
+            lpips.map_or(f64::NAN, |l| {
+                first(l.distance(fill.clone(), target.clone()))
+            }),
+            first(ssim(fill, target.clone())),
+        ]
+    };
+    (
+        [score(rgb(&crops.ours)), score(telea), score(mean_fill)],
+        telea_image,
+    )
+}
+
+/// `mask` (photo-sized, 255 inside) cut out like the face's crop.
+fn crop_mask(align: &Alignment, mask: &GrayImage) -> GrayImage {
+    let rgb = image::DynamicImage::ImageLuma8(mask.clone()).to_rgb8();
+    let crop = align.crop(&rgb);
+    GrayImage::from_fn(crop.width(), crop.height(), |x, y| {
+        image::Luma([if crop.get_pixel(x, y).0[0] > 127 {
+            255
+        } else {
+            0
+        }])
+    })
+}
+
+/// The share of the face's drawn mask whose pixels the unmasker changed.
+fn filled_share(drawn: &Drawn, masked: &RgbImage, out: &RgbImage) -> f64 {
+    let (mut inside, mut changed) = (0usize, 0usize);
+    for ((m, a), b) in drawn.mask.pixels().zip(masked.pixels()).zip(out.pixels()) {
+        if m.0[0] > 127 {
+            inside += 1;
+            changed += (a != b) as usize;
+        }
+    }
+    changed as f64 / inside.max(1) as f64
+}
