@@ -27,6 +27,12 @@ const TINY_STAGES: &[&str] = &[
     "train-inpaint.losses.perceptual_layers=1",
     "train-inpaint.masks=segmenter",
     "eval-inpaint.lpips=false",
+    "eval-e2e.lpips=false",
+    "baselines.image_size=32",
+    "baselines.lpips=false",
+    "baselines-e2e.image_size=32",
+    "baselines-e2e.lpips=false",
+    "report.examples=2",
 ];
 
 fn tiny() -> Vec<&'static str> {
@@ -58,6 +64,16 @@ fn quickstart_trains_and_evaluates_the_segmenter() {
     );
     let table = summary.table();
     assert!(table.contains("Dice"), "{table}");
+    // The report compares the GAN with the classical fills image by image, on both holes.
+    let report = std::fs::read_to_string(out.path().join("quickstart/report/ablation.md")).unwrap();
+    for t in [
+        "### Paired differences",
+        "| train-inpaint | telea | ",
+        "| mean-fill | telea | ",
+        "End to end",
+    ] {
+        assert!(report.contains(t), "{t} missing from\n{report}");
+    }
 
     // Up to date: nothing reruns.
     let again = runner.run("quickstart", &opts(&tiny())).unwrap();

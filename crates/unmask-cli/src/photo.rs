@@ -41,11 +41,11 @@ pub struct PhotoArgs {
     pub options: ModelOptions,
     /// Leave a face alone unless the segmented mask covers at least this share of its mouth
     /// and chin (a face mask covers all of it; stray marks on a bare face do not).
-    #[arg(long, default_value_t = 0.75)]
+    #[arg(long, default_value_t = UnmaskSettings::default().min_coverage)]
     pub min_coverage: f64,
     /// The mask probability above which a pixel counts towards --min-coverage (the mask
     /// that is filled keeps the model's own threshold).
-    #[arg(long, default_value_t = 0.85)]
+    #[arg(long, default_value_t = UnmaskSettings::default().sure_probability)]
     pub sure_probability: f32,
     #[command(flatten)]
     pub detection: DetectorOptions,

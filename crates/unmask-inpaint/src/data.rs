@@ -1,9 +1,12 @@
-//! Inpainting samples: the masked image, its hole (the binary mask) and the unmasked target.
+//! Inpainting samples: the masked image, its hole (the binary mask) and the unmasked target,
+//! optionally varied in colour and framing (the segmenter's augmentations, applied alike to
+//! the three) so that the GAN takes a face's colours from what it sees of it.
 
 use anyhow::Result;
 use burn::tensor::{backend::Backend, Tensor};
 use rayon::prelude::*;
 use unmask_masks::MaskedPair;
+use unmask_seg::augment::{AugmentConfig, View};
 use unmask_train::images;
 
 /// A batch as flat planes, built on a worker thread and turned into tensors by the trainer.
@@ -32,19 +35,25 @@ impl InpaintBatch {
     }
 }
 
-/// Decodes `pairs` in parallel at `size`; `flips[i]` mirrors sample `i`. Errors name the file.
-pub fn make_batch(pairs: &[MaskedPair], flips: &[bool], size: u32) -> Result<InpaintBatch> {
+/// Decodes `pairs` in parallel at `size`, each seen as `views[i]` (its colour and framing
+/// changes at the pair's own size, then the flip). Errors name the file.
+pub fn make_batch(pairs: &[MaskedPair], views: &[View], size: u32) -> Result<InpaintBatch> {
     let planes: Vec<(Vec<f32>, Vec<f32>, Vec<f32>)> = pairs
         .par_iter()
-        .zip(flips)
-        .map(|(p, &flip)| {
-            let masked = images::resized_rgb(images::read_rgb(&p.masked)?, size);
-            let hole = images::resized_mask(images::read_mask(&p.mask)?, size);
-            let target = images::resized_rgb(images::read_rgb(&p.target)?, size);
+        .zip(views)
+        .map(|(p, view)| {
+            let (masked, target, hole) = view.apply_pair(
+                images::read_rgb(&p.masked)?,
+                images::read_rgb(&p.target)?,
+                images::read_mask(&p.mask)?,
+            );
+            let masked = images::resized_rgb(masked, size);
+            let hole = images::resized_mask(hole, size);
+            let target = images::resized_rgb(target, size);
             Ok((
-                images::rgb_planes(&masked, flip),
-                images::mask_plane(&hole, flip),
-                images::rgb_planes(&target, flip),
+                images::rgb_planes(&masked, view.flip),
+                images::mask_plane(&hole, view.flip),
+                images::rgb_planes(&target, view.flip),
             ))
         })
         .collect::<Result<_>>()?;
@@ -69,10 +78,19 @@ pub fn eval_tensors<B: Backend>(
     size: u32,
     device: &B::Device,
 ) -> Result<BatchTensors<B>> {
-    Ok(make_batch(pairs, &vec![false; pairs.len()], size)?.tensors(device))
+    Ok(make_batch(pairs, &vec![View::default(); pairs.len()], size)?.tensors(device))
 }
 
 /// Whether sample `slot` of step `step` is mirrored; a function of the seed alone.
 pub fn flip_of(seed: u64, step: u64, slot: usize) -> bool {
     unmask_core::rng::sample_unit(seed, &format!("inpaint-flip:{step}"), slot as u64) < 0.5
+}
+
+/// How sample `slot` of step `step` is seen: mirrored by [`flip_of`] (when `flips`), with the
+/// colour and framing changes of `augment` drawn from the stream `inpaint-view`. Without
+/// changes the pair is exactly the file's.
+pub fn view_of(augment: &AugmentConfig, flips: bool, seed: u64, step: u64, slot: usize) -> View {
+    let mut view = View::draw_from("inpaint-view", augment, false, seed, step, slot);
+    view.flip = flips && flip_of(seed, step, slot);
+    view
 }

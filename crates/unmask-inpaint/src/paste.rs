@@ -8,7 +8,9 @@
 //! The offset is spread by push-pull (Gortler et al., "The Lumigraph", 1996): the ring's
 //! weighted offsets are averaged down a pyramid until every cell has support, then pulled back
 //! up, each level keeping its own estimate where it has data and taking the coarser one where
-//! it has not.
+//! it has not. Ring pixels far from the ring's median offset are down-weighted first: on real
+//! photos the ring also holds what the hole missed (an ear loop, a strip of
+//! mask the segmenter left out), and those must not tint the fill.
 
 use burn::tensor::module::interpolate;
 use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
@@ -30,10 +32,65 @@ pub fn match_colour<B: KernelBackend>(
     let side = hole.dims()[3] as u32;
     let ring_px = crate::hole::dilation_pixels(RING_SHARE, side).max(1) as usize;
     let ring = crate::hole::grow(hole.clone(), ring_px) - hole.clone();
-    let offset = unmask_train::ops::mul_mask(image - generated.clone(), ring.clone());
-    let spread = push_pull(offset, ring);
+    let offset = image - generated.clone();
+    // Weight exp(-(r / OUTLIER_SCALE)^2) of the largest channel residual r from the median.
+    let residual = (offset.clone() - ring_medians(&offset, &ring))
+        .abs()
+        .max_dim(1);
+    let trust = residual
+        .div_scalar(OUTLIER_SCALE)
+        .powi_scalar(2)
+        .neg()
+        .exp();
+    let weight = unmask_train::ops::mul_mask(trust, ring);
+    let spread = push_pull(unmask_train::ops::mul_mask(offset, weight.clone()), weight);
     generated + unmask_train::ops::mul_mask(spread, hole)
 }
+
+/// Each image's per-channel median of `offset` over `ring` (`> 0.5`), as `[N, C, 1, 1]`; 0
+/// where the ring is empty.
+fn ring_medians<B: KernelBackend>(offset: &Tensor<B, 4>, ring: &Tensor<B, 4>) -> Tensor<B, 4> {
+    let [n, c, h, w] = offset.dims();
+    let values: Vec<f32> = offset
+        .clone()
+        .into_data()
+        .convert::<f32>()
+        .to_vec()
+        .expect("f32");
+    let inside: Vec<f32> = ring
+        .clone()
+        .into_data()
+        .convert::<f32>()
+        .to_vec()
+        .expect("f32");
+    let plane = h * w;
+    let mut medians = Vec::with_capacity(n * c);
+    for k in 0..n {
+        let mask = &inside[k * plane..(k + 1) * plane];
+        for ch in 0..c {
+            let start = (k * c + ch) * plane;
+            let mut picked: Vec<f32> = values[start..start + plane]
+                .iter()
+                .zip(mask)
+                .filter(|(_, &m)| m > 0.5)
+                .map(|(&v, _)| v)
+                .collect();
+            medians.push(if picked.is_empty() {
+                0.0
+            } else {
+                let mid = picked.len() / 2;
+                *picked.select_nth_unstable_by(mid, f32::total_cmp).1
+            });
+        }
+    }
+    Tensor::from_data(
+        burn::tensor::TensorData::new(medians, [n, c, 1, 1]),
+        &offset.device(),
+    )
+}
+
+/// Residual (in `[0, 1]` colour units) at which a ring pixel's weight falls to `1/e`.
+const OUTLIER_SCALE: f32 = 0.1;
 
 /// Smooth interpolation of `values` (premultiplied by `weight`, `[N, C, H, W]`) from where
 /// `weight` (`[N, 1, H, W]`, in [0, 1]) is positive to everywhere.
@@ -113,6 +170,46 @@ mod tests {
             } else {
                 assert_eq!(o, g, "({x}, {y}) outside the hole changed");
             }
+        }
+    }
+
+    /// A strip of the ring that is something else (a strap the hole missed) barely tints the
+    /// fill: the shift stays the rest of the ring's.
+    #[test]
+    fn an_outlying_part_of_the_ring_is_discounted() {
+        let side = 32;
+        let hole_at = |x: usize, y: usize| (10..22).contains(&x) && (10..22).contains(&y);
+        let hole = tensor(plane(side, |x, y| hole_at(x, y) as u8 as f32), 1, side);
+        // The generator is 0.2 too dark everywhere, except left of the hole, where the image
+        // holds a white strap.
+        let image: Vec<f32> = (0..3)
+            .flat_map(|_| {
+                plane(side, |x, y| {
+                    if x < 10 && (8..24).contains(&y) {
+                        1.0
+                    } else {
+                        0.5
+                    }
+                })
+            })
+            .collect();
+        let generated = vec![0.3; 3 * side * side];
+        let out = match_colour(tensor(generated, 3, side), tensor(image, 3, side), hole);
+        let out: Vec<f32> = out.into_data().to_vec().unwrap();
+        let inside: Vec<f32> = (0..side * side)
+            .filter(|&i| hole_at(i % side, i / side))
+            .map(|i| out[i])
+            .collect();
+        let mean = inside.iter().sum::<f32>() / inside.len() as f32;
+        assert!(
+            (mean - 0.5).abs() < 0.03,
+            "mean fill {mean}, the ring's own colour is 0.5"
+        );
+        let right_half = (0..side * side)
+            .filter(|&i| hole_at(i % side, i / side) && i % side >= 16)
+            .map(|i| out[i]);
+        for v in right_half {
+            assert!((v - 0.5).abs() < 0.02, "{v}");
         }
     }
 

@@ -18,6 +18,7 @@ use std::time::Instant;
 use unmask_kernels::{KernelBackend, TrainingBackend};
 use unmask_masks::MaskedPair;
 use unmask_metrics::Vgg16Features;
+use unmask_seg::augment::AugmentConfig;
 use unmask_train::checkpoint::{self, load_record, record_bytes, save_dir, to_json};
 use unmask_train::log::MetricLog;
 use unmask_train::{backend, order, seed, DeviceKind, TrainJob};
@@ -54,6 +55,9 @@ pub struct TrainInpaintConfig {
     pub betas: [f64; 2],
     pub seed: u64,
     pub flips: bool,
+    /// Colour, blur, noise and framing changes of the training pairs (the segmenter's
+    /// `augment`; `negatives` must stay 0: a GAN has nothing to fill in a bare face).
+    pub augment: AugmentConfig,
     pub masks: MaskSource,
     pub checkpoint_every: u64,
     /// Writes a sample grid every this many steps (and at the end).
@@ -80,6 +84,7 @@ impl Default for TrainInpaintConfig {
             betas: [0.5, 0.999],
             seed: 0,
             flips: true,
+            augment: AugmentConfig::default(),
             masks: MaskSource::Truth,
             checkpoint_every: 200,
             sample_every: 200,
@@ -105,6 +110,11 @@ impl TrainInpaintConfig {
         anyhow::ensure!(
             (1..=5).contains(&self.losses.perceptual_layers),
             "losses.perceptual_layers must be 1..=5"
+        );
+        self.augment.validate(0.0)?;
+        anyhow::ensure!(
+            self.augment.negatives == 0.0,
+            "augment.negatives must be 0 for the GAN: a bare face has no hole to fill"
         );
         Ok(())
     }
@@ -351,10 +361,10 @@ impl TrainJob for Job {
                     let (_, idx) =
                         order::batch_indices(train.len(), cfg.batch_size, cfg.seed, step);
                     let pairs: Vec<MaskedPair> = idx.iter().map(|&i| train[i].clone()).collect();
-                    let flips: Vec<bool> = (0..pairs.len())
-                        .map(|k| cfg.flips && data::flip_of(cfg.seed, step, k))
+                    let views: Vec<_> = (0..pairs.len())
+                        .map(|k| data::view_of(&cfg.augment, cfg.flips, cfg.seed, step, k))
                         .collect();
-                    Ok((step, data::make_batch(&pairs, &flips, size)?))
+                    Ok((step, data::make_batch(&pairs, &views, size)?))
                 },
             )
         };

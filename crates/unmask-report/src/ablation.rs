@@ -160,12 +160,25 @@ pub fn write_report(
     let mut rows = Vec::new();
     let mut image_scores = Vec::new();
     for e in &evals {
-        let name = if e.baseline {
-            e.info.method.clone()
+        // A variant's evaluation shares its name; a pipeline without variants (quickstart)
+        // has one training, which its evaluations score.
+        let training = if e.baseline {
+            None
         } else {
-            e.stage.variant().to_string()
+            trainings
+                .iter()
+                .find(|t| t.variant() == e.stage.variant())
+                .or(if trainings.len() == 1 {
+                    trainings.first()
+                } else {
+                    None
+                })
         };
-        let training = trainings.iter().find(|t| t.variant() == name);
+        let name = match training {
+            _ if e.baseline => e.info.method.clone(),
+            Some(t) => t.variant().to_string(),
+            None => e.stage.variant().to_string(),
+        };
         // Read loosely: the summary's NaN scores are written as null.
         let outcome: Option<serde_json::Value> = match training {
             Some(t) if !e.baseline => Some(unmask_train::checkpoint::read_json(

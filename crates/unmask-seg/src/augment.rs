@@ -80,7 +80,19 @@ pub struct Geometric {
 impl View {
     /// The view of sample `slot` at training step `step`.
     pub fn draw(cfg: &AugmentConfig, flips: bool, seed: u64, step: u64, slot: usize) -> Self {
-        let mut rng = sample_rng(seed, &format!("seg-view:{step}"), slot as u64);
+        Self::draw_from("seg-view", cfg, flips, seed, step, slot)
+    }
+
+    /// [`View::draw`] from the random stream `NAME:STEP` (each model draws its own views).
+    pub fn draw_from(
+        name: &str,
+        cfg: &AugmentConfig,
+        flips: bool,
+        seed: u64,
+        step: u64,
+        slot: usize,
+    ) -> Self {
+        let mut rng = sample_rng(seed, &format!("{name}:{step}"), slot as u64);
         let flip = flips && rng.random::<f32>() < 0.5;
         let negative = rng.random::<f32>() < cfg.negatives;
         let sym = |rng: &mut SampleRng, range: f32| (rng.random::<f32>() * 2.0 - 1.0) * range;
@@ -125,23 +137,54 @@ impl View {
             mask = g.warp_mask(&mask);
         }
         if let Some(p) = &self.photometric {
-            image = p.apply(image, self.noise_seed);
+            let (blurred, mean) = p.blurred(&image);
+            image = p.recolour(blurred, mean, self.noise_seed);
         }
         (image, mask)
+    }
+
+    /// The colour and framing changes applied alike to an inpainting pair: the masked face,
+    /// its target and the hole. Contrast pivots on the target's mean for both images, so
+    /// outside the hole the two stay equal (up to the blur's reach across the hole's edge).
+    pub fn apply_pair(
+        &self,
+        masked: RgbImage,
+        target: RgbImage,
+        hole: GrayImage,
+    ) -> (RgbImage, RgbImage, GrayImage) {
+        let (mut masked, mut target, mut hole) = (masked, target, hole);
+        if let Some(g) = &self.geometric {
+            masked = g.warp_rgb(&masked);
+            target = g.warp_rgb(&target);
+            hole = g.warp_mask(&hole);
+        }
+        if let Some(p) = &self.photometric {
+            let (blurred_target, mean) = p.blurred(&target);
+            masked = p.recolour(p.blurred(&masked).0, mean, self.noise_seed);
+            target = p.recolour(blurred_target, mean, self.noise_seed);
+        }
+        (masked, target, hole)
     }
 }
 
 impl Photometric {
-    fn apply(&self, image: RgbImage, noise_seed: u64) -> RgbImage {
+    /// `image` blurred as this change blurs, and its mean grey level.
+    fn blurred(&self, image: &RgbImage) -> (RgbImage, f32) {
         let image = if self.blur_sigma > 0.05 {
-            imageproc::filter::gaussian_blur_f32(&image, self.blur_sigma)
+            imageproc::filter::gaussian_blur_f32(image, self.blur_sigma)
         } else {
-            image
+            image.clone()
         };
         let n = (image.width() * image.height()) as f32;
         let mean = image.pixels().fold(0.0, |acc, p| {
             acc + (p.0[0] as f32 + p.0[1] as f32 + p.0[2] as f32) / (3.0 * 255.0)
         }) / n.max(1.0);
+        (image, mean)
+    }
+
+    /// The colour changes of an image already blurred, about grey level `mean`, and noise
+    /// from `noise_seed`.
+    fn recolour(&self, image: RgbImage, mean: f32, noise_seed: u64) -> RgbImage {
         let mut rng = sample_rng(noise_seed, "seg-noise", 0);
         let mut out = image;
         for p in out.pixels_mut() {
@@ -266,6 +309,45 @@ mod tests {
         let (img, mask) = face();
         let view = View::draw(&cfg, true, 5, 9, 2);
         assert_eq!(view.apply(img.clone(), mask.clone()), view.apply(img, mask));
+    }
+
+    /// An inpainting pair changes alike: away from the hole the masked face and its target
+    /// stay equal, and the colour change is the one a lone image would get.
+    #[test]
+    fn a_pair_changes_alike_outside_the_hole() {
+        let cfg = AugmentConfig {
+            negatives: 0.0,
+            photometric: 1.0,
+            geometric: 1.0,
+        };
+        let (target, hole) = face();
+        let mut masked = target.clone();
+        for (p, m) in masked.pixels_mut().zip(hole.pixels()) {
+            if m.0[0] > 0 {
+                *p = Rgb([250, 20, 200]);
+            }
+        }
+        let view = View::draw_from("inpaint-view", &cfg, false, 3, 1, 0);
+        assert!(view.photometric.is_some() && view.geometric.is_some());
+        let (m, t, h) = view.apply_pair(masked, target.clone(), hole.clone());
+        assert_eq!(
+            view.apply(target, hole).1,
+            h,
+            "the hole moves as a lone mask does"
+        );
+        let near_hole = grown(&h, 4);
+        let mut compared = 0;
+        for ((a, b), n) in m.pixels().zip(t.pixels()).zip(near_hole.pixels()) {
+            if n.0[0] == 0 {
+                assert_eq!(a, b);
+                compared += 1;
+            }
+        }
+        assert!(compared > 200, "{compared} pixels away from the hole");
+    }
+
+    fn grown(mask: &GrayImage, pixels: u8) -> GrayImage {
+        imageproc::morphology::dilate(mask, imageproc::distance_transform::Norm::LInf, pixels)
     }
 
     #[test]
