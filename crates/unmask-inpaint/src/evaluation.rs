@@ -219,6 +219,10 @@ pub struct EvalInpaintParams {
     /// Which holes are filled: the true masks, or (end to end) the masks of the `train-seg`
     /// stage in `needs`. Scores always compare against the true hole.
     pub masks: MaskSource,
+    /// A `train-inpaint` folder (or its `best/`) to score instead of a `train-inpaint` stage
+    /// in `needs` (a model another pipeline trained); a relative path starts at the project
+    /// root.
+    pub model: Option<PathBuf>,
     pub device: DeviceKind,
 }
 
@@ -229,6 +233,7 @@ impl Default for EvalInpaintParams {
             batch_size: 8,
             lpips: true,
             masks: MaskSource::Truth,
+            model: None,
             device: DeviceKind::Cpu,
         }
     }
@@ -375,6 +380,7 @@ pub fn evaluate_baseline(
         batch_size: params.batch_size,
         lpips: params.lpips,
         masks: params.masks,
+        model: None,
         device: params.device,
     };
     run_eval(

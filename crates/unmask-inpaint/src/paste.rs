@@ -1,16 +1,22 @@
 //! Paste-back with the photo's colour and lighting. The generator's fill can be a shade off
-//! the face around it (a small network, another light), which shows as a patch. Around the
+//! the face around it (a small network, another light), which shows as a seam. Around the
 //! hole the generator also reproduces the known pixels, so its error there is measured: the
 //! ring of known pixels next to the hole gives `image - generated`, and that offset, spread
-//! smoothly over the hole, is added to the fill. Only low frequencies change; the fill's
+//! smoothly over the hole, is added to the fill, at full strength along the hole's edge and
+//! fading out `FADE_SHARE` of the side inside it. Only low frequencies change; the fill's
 //! structure stays.
+//!
+//! The fade matters: shifting the whole hole by the ring's offset helped PSNR and SSIM but
+//! cost hole L1 and LPIPS on the quickstart's test faces (the lower face is not the colour of
+//! what surrounds it); faded, every score improved there (hole L1 0.0737 -> 0.0685, LPIPS
+//! 0.1009 -> 0.0898, against 0.0699 / 0.0907 with no matching), and on face-api's demo photos
+//! (not used to choose it) LPIPS fell by 0.0185 [0.0131, 0.0237] against no matching, hole L1
+//! rose by 0.0015 [0.0001, 0.0032].
 //!
 //! The offset is spread by push-pull (Gortler et al., "The Lumigraph", 1996): the ring's
 //! weighted offsets are averaged down a pyramid until every cell has support, then pulled back
 //! up, each level keeping its own estimate where it has data and taking the coarser one where
-//! it has not. Ring pixels far from the ring's median offset are down-weighted first: on real
-//! photos the ring also holds what the hole missed (an ear loop, a strip of
-//! mask the segmenter left out), and those must not tint the fill.
+//! it has not.
 
 use burn::tensor::module::interpolate;
 use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
@@ -32,65 +38,27 @@ pub fn match_colour<B: KernelBackend>(
     let side = hole.dims()[3] as u32;
     let ring_px = crate::hole::dilation_pixels(RING_SHARE, side).max(1) as usize;
     let ring = crate::hole::grow(hole.clone(), ring_px) - hole.clone();
-    let offset = image - generated.clone();
-    // Weight exp(-(r / OUTLIER_SCALE)^2) of the largest channel residual r from the median.
-    let residual = (offset.clone() - ring_medians(&offset, &ring))
-        .abs()
-        .max_dim(1);
-    let trust = residual
-        .div_scalar(OUTLIER_SCALE)
-        .powi_scalar(2)
-        .neg()
-        .exp();
-    let weight = unmask_train::ops::mul_mask(trust, ring);
-    let spread = push_pull(unmask_train::ops::mul_mask(offset, weight.clone()), weight);
-    generated + unmask_train::ops::mul_mask(spread, hole)
+    let offset = unmask_train::ops::mul_mask(image - generated.clone(), ring.clone());
+    let spread = push_pull(offset, ring);
+    // Full strength at the hole's edge, fading to none FADE_SHARE of the side inside.
+    let fade_px = crate::hole::dilation_pixels(FADE_SHARE, side).max(1) as usize;
+    let k = 2 * fade_px + 1;
+    let known_near = unmask_kernels::nn::avg_pool2d(
+        hole.clone().neg().add_scalar(1.0),
+        [k, k],
+        [1, 1],
+        [fade_px, fade_px],
+        true,
+    );
+    // Along a straight edge the window holds `fade_px` known rows at depth 1, none at depth
+    // `fade_px + 1`: a linear fade over `fade_px` pixels.
+    let gain = k as f32 / fade_px as f32;
+    let strength = unmask_train::ops::mul_mask(known_near.mul_scalar(gain).clamp_max(1.0), hole);
+    generated + unmask_train::ops::mul_mask(spread, strength)
 }
 
-/// Each image's per-channel median of `offset` over `ring` (`> 0.5`), as `[N, C, 1, 1]`; 0
-/// where the ring is empty.
-fn ring_medians<B: KernelBackend>(offset: &Tensor<B, 4>, ring: &Tensor<B, 4>) -> Tensor<B, 4> {
-    let [n, c, h, w] = offset.dims();
-    let values: Vec<f32> = offset
-        .clone()
-        .into_data()
-        .convert::<f32>()
-        .to_vec()
-        .expect("f32");
-    let inside: Vec<f32> = ring
-        .clone()
-        .into_data()
-        .convert::<f32>()
-        .to_vec()
-        .expect("f32");
-    let plane = h * w;
-    let mut medians = Vec::with_capacity(n * c);
-    for k in 0..n {
-        let mask = &inside[k * plane..(k + 1) * plane];
-        for ch in 0..c {
-            let start = (k * c + ch) * plane;
-            let mut picked: Vec<f32> = values[start..start + plane]
-                .iter()
-                .zip(mask)
-                .filter(|(_, &m)| m > 0.5)
-                .map(|(&v, _)| v)
-                .collect();
-            medians.push(if picked.is_empty() {
-                0.0
-            } else {
-                let mid = picked.len() / 2;
-                *picked.select_nth_unstable_by(mid, f32::total_cmp).1
-            });
-        }
-    }
-    Tensor::from_data(
-        burn::tensor::TensorData::new(medians, [n, c, 1, 1]),
-        &offset.device(),
-    )
-}
-
-/// Residual (in `[0, 1]` colour units) at which a ring pixel's weight falls to `1/e`.
-const OUTLIER_SCALE: f32 = 0.1;
+/// How far into the hole the shift reaches, as a share of the side.
+const FADE_SHARE: f32 = 0.08;
 
 /// Smooth interpolation of `values` (premultiplied by `weight`, `[N, C, H, W]`) from where
 /// `weight` (`[N, 1, H, W]`, in [0, 1]) is positive to everywhere.
@@ -145,12 +113,14 @@ mod tests {
         )
     }
 
-    /// A fill off by a constant colour is moved onto the image's colour inside the hole, and
-    /// nothing outside the hole changes.
+    /// A fill off by a constant colour is moved onto the image's colour along the hole's edge,
+    /// less so further in and not at all deep inside; nothing outside the hole changes.
     #[test]
-    fn a_constant_colour_error_is_removed() {
+    fn a_constant_colour_error_is_removed_at_the_edge() {
         let side = 32;
-        let hole_at = |x: usize, y: usize| (10..22).contains(&x) && (12..26).contains(&y);
+        let hole_at = |x: usize, y: usize| (6..26).contains(&x) && (6..26).contains(&y);
+        // Chebyshev distance from a hole pixel to the nearest known one.
+        let depth = |x: usize, y: usize| (x - 5).min(26 - x).min(y - 5).min(26 - y);
         let hole = tensor(plane(side, |x, y| hole_at(x, y) as u8 as f32), 1, side);
         // The image: a horizontal gradient per channel; the generator: the same, 0.2 darker.
         let image: Vec<f32> = (0..3)
@@ -163,53 +133,21 @@ mod tests {
             hole,
         );
         let out: Vec<f32> = out.into_data().to_vec().unwrap();
+        let fade = crate::hole::dilation_pixels(FADE_SHARE, side as u32) as usize;
         for (i, ((o, g), t)) in out.iter().zip(&generated).zip(&image).enumerate() {
             let (x, y) = (i % side, (i / side) % side);
-            if hole_at(x, y) {
-                assert!((o - t).abs() < 1e-3, "({x}, {y}): {o} vs image {t}");
-            } else {
+            if !hole_at(x, y) {
                 assert_eq!(o, g, "({x}, {y}) outside the hole changed");
+            } else if depth(x, y) == 1 {
+                assert!((o - t).abs() < 1e-3, "edge ({x}, {y}): {o} vs image {t}");
+            } else if depth(x, y) > fade {
+                assert!(
+                    (o - g).abs() < 1e-6,
+                    "deep ({x}, {y}) was shifted: {o} vs {g}"
+                );
+            } else {
+                assert!(o > g && o <= t, "({x}, {y}) shifted part way: {o}");
             }
-        }
-    }
-
-    /// A strip of the ring that is something else (a strap the hole missed) barely tints the
-    /// fill: the shift stays the rest of the ring's.
-    #[test]
-    fn an_outlying_part_of_the_ring_is_discounted() {
-        let side = 32;
-        let hole_at = |x: usize, y: usize| (10..22).contains(&x) && (10..22).contains(&y);
-        let hole = tensor(plane(side, |x, y| hole_at(x, y) as u8 as f32), 1, side);
-        // The generator is 0.2 too dark everywhere, except left of the hole, where the image
-        // holds a white strap.
-        let image: Vec<f32> = (0..3)
-            .flat_map(|_| {
-                plane(side, |x, y| {
-                    if x < 10 && (8..24).contains(&y) {
-                        1.0
-                    } else {
-                        0.5
-                    }
-                })
-            })
-            .collect();
-        let generated = vec![0.3; 3 * side * side];
-        let out = match_colour(tensor(generated, 3, side), tensor(image, 3, side), hole);
-        let out: Vec<f32> = out.into_data().to_vec().unwrap();
-        let inside: Vec<f32> = (0..side * side)
-            .filter(|&i| hole_at(i % side, i / side))
-            .map(|i| out[i])
-            .collect();
-        let mean = inside.iter().sum::<f32>() / inside.len() as f32;
-        assert!(
-            (mean - 0.5).abs() < 0.03,
-            "mean fill {mean}, the ring's own colour is 0.5"
-        );
-        let right_half = (0..side * side)
-            .filter(|&i| hole_at(i % side, i / side) && i % side >= 16)
-            .map(|i| out[i]);
-        for v in right_half {
-            assert!((v - 0.5).abs() < 0.02, "{v}");
         }
     }
 

@@ -65,12 +65,29 @@ impl Stage for EvalInpaintStage {
         "score the GAN on a split (true or segmenter holes): hole L1, L1, PSNR, SSIM, LPIPS";
     type Params = EvalInpaintParams;
 
+    fn external_inputs(params: &EvalInpaintParams) -> Vec<std::path::PathBuf> {
+        // The folder as given: retraining that model makes the score run again.
+        params.model.iter().cloned().collect()
+    }
+
     fn check(params: &EvalInpaintParams, needs: &[Needed]) -> Result<()> {
+        anyhow::ensure!(
+            params.model.is_some() || needs_kind(needs, "train-inpaint"),
+            "nothing to score: add a `train-inpaint` stage to `needs` or set `model` to a train-inpaint output folder"
+        );
+        anyhow::ensure!(
+            params.model.is_none() || !needs_kind(needs, "train-inpaint"),
+            "`model` and a `train-inpaint` stage in `needs` name two GANs: keep one"
+        );
         segmenter_needed(params.masks, needs)
     }
 
     fn run(params: &EvalInpaintParams, ctx: &StageContext) -> Result<StageReport> {
-        let model = &ctx.input("train-inpaint")?.dir;
+        let model = match &params.model {
+            Some(dir) => ctx.project_root.join(dir),
+            None => ctx.input("train-inpaint")?.dir.clone(),
+        };
+        let model = &model;
         let data = &ctx.input("masks")?.dir;
         let summary = unmask_inpaint::evaluation::evaluate(
             model,
