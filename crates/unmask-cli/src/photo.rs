@@ -34,7 +34,8 @@ pub struct PhotoArgs {
     /// A `train-seg` output folder (default: the latest trained segmenter under --runs).
     #[arg(long)]
     pub seg_model: Option<PathBuf>,
-    /// Also write the segmenter's mask at the photo's size as OUT.mask.png.
+    /// Also write the holes that were filled (the segmented masks of the faces unmasked,
+    /// grown over the rim) at the photo's size as OUT.mask.png.
     #[arg(long)]
     pub save_mask: bool,
     #[command(flatten)]
@@ -64,9 +65,9 @@ pub fn run(args: &PhotoArgs) -> Result<()> {
         anyhow::anyhow!(
             "{}",
             e.to_string()
-                .replace("min_coverage", "--min-coverage")
-                .replace("sure_probability", "--sure-probability")
-                .replace("min_face_score", "--min-face-score")
+                .replace("unmask.min_coverage", "--min-coverage")
+                .replace("unmask.sure_probability", "--sure-probability")
+                .replace("unmask.min_face_score", "--min-face-score")
         )
     })?;
     let detector = args.detection.detector()?;

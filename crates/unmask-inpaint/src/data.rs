@@ -38,6 +38,12 @@ impl InpaintBatch {
 /// Decodes `pairs` in parallel at `size`, each seen as `views[i]` (its colour and framing
 /// changes at the pair's own size, then the flip). Errors name the file.
 pub fn make_batch(pairs: &[MaskedPair], views: &[View], size: u32) -> Result<InpaintBatch> {
+    anyhow::ensure!(
+        pairs.len() == views.len(),
+        "{} pairs but {} views",
+        pairs.len(),
+        views.len()
+    );
     let planes: Vec<(Vec<f32>, Vec<f32>, Vec<f32>)> = pairs
         .par_iter()
         .zip(views)

@@ -17,9 +17,10 @@ pub fn dilation_pixels(share: f32, side: u32) -> u32 {
     (share.max(0.0) * side as f32).round() as u32
 }
 
-/// `hole` `[N, 1, S, S]` (1 inside) grown by `pixels` in every direction (a square window,
-/// like max pooling); binary afterwards, whatever its values were.
+/// `hole` `[N, 1, S, S]` (inside where above 0.5, as `grow_mask` reads 127) grown by `pixels`
+/// in every direction (a square window, like max pooling); 0/1 afterwards.
 pub fn grow<B: KernelBackend>(hole: Tensor<B, 4>, pixels: usize) -> Tensor<B, 4> {
+    let hole = hole.greater_elem(0.5).float();
     if pixels == 0 {
         return hole;
     }

@@ -111,11 +111,12 @@ impl TrainInpaintConfig {
             (1..=5).contains(&self.losses.perceptual_layers),
             "losses.perceptual_layers must be 1..=5"
         );
-        self.augment.validate(0.0)?;
         anyhow::ensure!(
             self.augment.negatives == 0.0,
             "augment.negatives must be 0 for the GAN: a bare face has no hole to fill"
         );
+        // With no negatives the cross-entropy weight is irrelevant to the check.
+        self.augment.validate(1.0)?;
         Ok(())
     }
 

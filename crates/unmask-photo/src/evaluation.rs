@@ -86,8 +86,9 @@ pub struct FaceScores {
     pub scores: [[f64; 3]; 3],
 }
 
-/// What `eval-unmask` found, overall.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// What `eval-unmask` found, overall (written as `summary.json`; NaN scores, as when LPIPS is
+/// off, are written as null).
+#[derive(Clone, Debug, Serialize)]
 pub struct UnmaskSummary {
     pub photos: usize,
     pub faces_found: usize,
@@ -99,8 +100,8 @@ pub struct UnmaskSummary {
     pub means: Vec<(String, String, f64)>,
     /// `ours - telea` per face, with its paired bootstrap interval, per score.
     pub ours_minus_telea: Vec<(String, Interval)>,
-    /// Faces where ours has the lower LPIPS than Telea.
-    pub lpips_wins_over_telea: usize,
+    /// Faces where ours has the lower LPIPS than Telea (none when LPIPS was off).
+    pub lpips_wins_over_telea: Option<usize>,
 }
 
 impl UnmaskSummary {
@@ -114,17 +115,22 @@ impl UnmaskSummary {
 
     pub fn describe(&self) -> String {
         let mean = |m: &str, s: &str| self.mean(m, s);
+        let lpips = match self.lpips_wins_over_telea {
+            Some(wins) => format!(
+                "LPIPS ours {:.4} vs Telea {:.4} (ours lower on {wins} of {}), ",
+                mean("ours", "lpips"),
+                mean("telea", "lpips"),
+                self.faces_masked
+            ),
+            None => String::new(),
+        };
         format!(
-            "{} photos: {} faces found, {} masked, {} unmasked; {} bare faces changed; LPIPS ours {:.4} vs Telea {:.4} (ours lower on {} of {}), hole L1 {:.4} vs {:.4}",
+            "{} photos: {} faces found, {} masked, {} unmasked; {} bare faces changed; {lpips}hole L1 ours {:.4} vs Telea {:.4}",
             self.photos,
             self.faces_found,
             self.faces_masked,
             self.faces_unmasked,
             self.bare_faces_changed,
-            mean("ours", "lpips"),
-            mean("telea", "lpips"),
-            self.lpips_wins_over_telea,
-            self.faces_masked,
             mean("ours", "hole_l1"),
             mean("telea", "hole_l1"),
         )
@@ -152,10 +158,13 @@ impl UnmaskSummary {
                 i.mean, i.lo, i.hi
             ));
         }
-        md.push_str(&format!(
-            "\nOurs has the lower LPIPS on {} of {} faces. Telea and the mean fill are given the true holes; ours finds them with the segmenter.\n",
-            self.lpips_wins_over_telea, self.faces_masked
-        ));
+        if let Some(wins) = self.lpips_wins_over_telea {
+            md.push_str(&format!(
+                "\nOurs has the lower LPIPS on {wins} of {} faces.",
+                self.faces_masked
+            ));
+        }
+        md.push_str(" Telea and the mean fill are given the true holes; ours finds them with the segmenter.\n");
         md
     }
 }
@@ -210,10 +219,12 @@ pub fn evaluate_photos(
         &table,
     )?;
     // The per-image table under the name this stage's readers look for.
-    std::fs::rename(
+    let (from, to) = (
         out_dir.join(unmask_train::scores::PER_IMAGE),
         out_dir.join(PER_FACE_FILE),
-    )?;
+    );
+    std::fs::rename(&from, &to)
+        .with_context(|| format!("renaming {} to {}", from.display(), to.display()))?;
     unmask_core::atomic::write_bytes(
         &out_dir.join(unmask_train::scores::METRICS_MD),
         summary.markdown().as_bytes(),
@@ -281,10 +292,11 @@ fn summarise(rows: &[FaceScores], counts: Counts, params: &EvalUnmaskParams) -> 
         bare_faces_changed: counts.bare_faces_changed,
         means,
         ours_minus_telea,
-        lpips_wins_over_telea: rows
-            .iter()
-            .filter(|r| r.scores[0][1] < r.scores[1][1])
-            .count(),
+        lpips_wins_over_telea: params.lpips.then(|| {
+            rows.iter()
+                .filter(|r| r.scores[0][1] < r.scores[1][1])
+                .count()
+        }),
     }
 }
 
@@ -336,8 +348,13 @@ impl InferJob for EvalJob {
             counts.photos += 1;
             counts.faces_found += boxes.len();
             let worn = wear_masks(&bare, &points, &styles, p.seed, &name, &[]);
-            let out = unmasker.unmask(&worn.image)?;
-            counts.bare_faces_changed += unmasker.unmask(&bare)?.faces_unmasked();
+            let out = unmasker
+                .unmask(&worn.image)
+                .with_context(|| format!("unmasking {} with masks drawn", path.display()))?;
+            counts.bare_faces_changed += unmasker
+                .unmask(&bare)
+                .with_context(|| format!("unmasking the bare {}", path.display()))?
+                .faces_unmasked();
             let stem = path
                 .file_stem()
                 .map_or("photo".into(), |s| s.to_string_lossy().into_owned());
@@ -453,4 +470,62 @@ fn filled_share(drawn: &Drawn, masked: &RgbImage, out: &RgbImage) -> f64 {
         }
     }
     changed as f64 / inside.max(1) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filled_share_counts_changed_pixels_inside_the_drawn_mask() {
+        let mask = GrayImage::from_fn(4, 4, |x, _| image::Luma([if x < 2 { 255 } else { 0 }]));
+        let drawn = Drawn {
+            mask_type: unmask_masks::MaskType::Surgical,
+            mask: mask.clone(),
+            mask_pixels: 8,
+        };
+        let masked = RgbImage::new(4, 4);
+        // Changed: the whole top row (2 pixels in the mask) and pixels outside the mask.
+        let out = RgbImage::from_fn(4, 4, |x, y| {
+            image::Rgb(if y == 0 || x >= 2 { [9; 3] } else { [0; 3] })
+        });
+        assert_eq!(filled_share(&drawn, &masked, &out), 2.0 / 8.0);
+        assert_eq!(filled_share(&drawn, &masked, &masked), 0.0);
+    }
+
+    #[test]
+    fn summary_pairs_faces_and_leaves_lpips_out_when_off() {
+        let face = |ours: f64, telea: f64| FaceScores {
+            id: "f".into(),
+            mask_type: "gas".into(),
+            unmasked: true,
+            scores: [
+                [ours, f64::NAN, 0.8],
+                [telea, f64::NAN, 0.9],
+                [0.3, f64::NAN, 0.7],
+            ],
+        };
+        let rows: Vec<FaceScores> = (0..20)
+            .map(|i| face(0.1 + 0.01 * i as f64, 0.12 + 0.01 * i as f64))
+            .collect();
+        let params = EvalUnmaskParams {
+            lpips: false,
+            ..Default::default()
+        };
+        let s = summarise(&rows, Counts::default(), &params);
+        let (name, diff) = &s.ours_minus_telea[0];
+        assert_eq!(name, "hole_l1");
+        assert!(
+            (diff.mean + 0.02).abs() < 1e-12 && diff.hi < 0.0,
+            "{diff:?}"
+        );
+        assert!((s.mean("telea", "ssim") - 0.9).abs() < 1e-12);
+        assert!(s.mean("ours", "lpips").is_nan());
+        assert_eq!(s.lpips_wins_over_telea, None);
+        let md = s.markdown();
+        assert!(
+            !md.contains("lower LPIPS") && md.contains("| ours |"),
+            "{md}"
+        );
+    }
 }

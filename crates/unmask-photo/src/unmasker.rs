@@ -46,21 +46,24 @@ impl Default for UnmaskSettings {
 }
 
 impl UnmaskSettings {
+    /// Errors name the fields as `unmask.FIELD` (their place in `eval-unmask`'s parameters).
     pub fn validate(&self) -> Result<()> {
         anyhow::ensure!(
             (0.0..=1.0).contains(&self.min_coverage),
-            "min_coverage must be in [0, 1], got {}",
+            "unmask.min_coverage must be in [0, 1], got {}",
             self.min_coverage
         );
-        // Probabilities are compared as bytes: above 0.99 no pixel could ever count.
+        // Probabilities are compared as bytes against round(p * 255); 0.99 keeps a margin
+        // below the top byte, so a near-certain pixel always counts.
         anyhow::ensure!(
             (0.0..=0.99).contains(&self.sure_probability),
-            "sure_probability must be in [0, 0.99], got {}",
+            "unmask.sure_probability must be in [0, 0.99], got {}",
             self.sure_probability
         );
+        // 0 would keep every one of SSD's 5,118 anchors, 1 none.
         anyhow::ensure!(
-            (0.0..=1.0).contains(&self.min_face_score),
-            "min_face_score must be in [0, 1], got {}",
+            self.min_face_score > 0.0 && self.min_face_score < 1.0,
+            "unmask.min_face_score must be between 0 and 1 (exclusive), got {}",
             self.min_face_score
         );
         Ok(())
@@ -97,7 +100,8 @@ pub struct Timings {
 pub struct Unmasked {
     pub image: RgbImage,
     pub faces: Vec<FaceOutcome>,
-    /// The filled holes at the photo's size (255 inside).
+    /// The holes that were filled (grown, of the faces unmasked) at the photo's size, 255
+    /// inside.
     pub filled: GrayImage,
     pub timings: Timings,
 }
@@ -156,7 +160,8 @@ impl<B: KernelBackend> Unmasker<B> {
         Ok(Unmasked {
             image: out.image,
             faces,
-            filled: image::DynamicImage::ImageRgb8(out.filled).to_luma8(),
+            // The paste blends at the crop's edges; the holes are reported binary.
+            filled: binary(&image::DynamicImage::ImageRgb8(out.filled).to_luma8()),
             timings,
         })
     }
@@ -227,6 +232,16 @@ struct Pasted {
     filled: RgbImage,
 }
 
+fn binary(mask: &GrayImage) -> GrayImage {
+    GrayImage::from_fn(mask.width(), mask.height(), |x, y| {
+        image::Luma([if mask.get_pixel(x, y).0[0] > 127 {
+            255
+        } else {
+            0
+        }])
+    })
+}
+
 fn ms(t: Instant) -> f64 {
     t.elapsed().as_secs_f64() * 1e3
 }
@@ -274,6 +289,10 @@ mod tests {
             },
             UnmaskSettings {
                 sure_probability: 0.995,
+                ..Default::default()
+            },
+            UnmaskSettings {
+                min_face_score: 0.0,
                 ..Default::default()
             },
         ] {

@@ -85,3 +85,48 @@ pub fn wear_masks(
         faces,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two faces side by side on a 200x100 photo.
+    fn two_faces() -> (RgbImage, Vec<Landmarks68>) {
+        let photo = RgbImage::from_fn(200, 100, |x, y| image::Rgb([200, (x % 256) as u8, y as u8]));
+        let face = |cx: f32| -> Landmarks68 {
+            unmask_masks::mean_face([cx, 50.0], 60.0).map(|p| [p[0] as f64, p[1] as f64])
+        };
+        (photo, vec![face(50.0), face(150.0)])
+    }
+
+    #[test]
+    fn masks_depend_on_seed_and_name_and_only_chosen_faces_wear_one() {
+        let (photo, faces) = two_faces();
+        let styles = MaskConfig::default();
+        let a = wear_masks(&photo, &faces, &styles, 3, "p.jpg", &[]);
+        let b = wear_masks(&photo, &faces, &styles, 3, "p.jpg", &[]);
+        assert_eq!(a.image, b.image, "same seed and name, same masks");
+        assert_eq!(a.faces_masked(), 2);
+        let other = wear_masks(&photo, &faces, &styles, 4, "p.jpg", &[]);
+        assert_ne!(a.image, other.image, "another seed draws other masks");
+        // The truth is the union of the faces' own masks.
+        let drawn: Vec<&Drawn> = a
+            .faces
+            .iter()
+            .map(|f| f.drawn.as_ref().unwrap().as_ref().unwrap())
+            .collect();
+        for (i, t) in a.truth.pixels().enumerate() {
+            let (x, y) = (i as u32 % 200, i as u32 / 200);
+            let any = drawn.iter().any(|d| d.mask.get_pixel(x, y).0[0] > 0);
+            assert_eq!(t.0[0] > 0, any, "({x}, {y})");
+        }
+        // Only face 1 chosen: face 0's half of the photo is untouched.
+        let one = wear_masks(&photo, &faces, &styles, 3, "p.jpg", &[1]);
+        assert!(one.faces[0].drawn.is_none() && one.faces_masked() == 1);
+        for y in 0..100 {
+            for x in 0..100 {
+                assert_eq!(one.image.get_pixel(x, y), photo.get_pixel(x, y));
+            }
+        }
+    }
+}

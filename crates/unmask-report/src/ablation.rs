@@ -187,8 +187,9 @@ pub fn write_report(
             _ => None,
         };
         let changes = match (training, base_params) {
-            (Some(t), Some(base)) if !e.baseline => differences(base, &t.params),
-            _ => "classical fill".to_string(),
+            _ if e.baseline => "classical fill".to_string(),
+            (Some(t), Some(base)) => differences(base, &t.params),
+            _ => "a model from another pipeline".to_string(),
         };
         let masks = serde_json::to_value(e.info.masks)?
             .as_str()
@@ -292,7 +293,10 @@ fn paired_rows(
         ];
         for reference in references.into_iter().flatten() {
             for (i, row) in rows.iter().enumerate() {
-                if row.masks != masks || i == reference {
+                // Telea against the base would mirror the base against Telea.
+                let mirrored =
+                    reference == references[0].unwrap_or(usize::MAX) && Some(i) == references[1];
+                if row.masks != masks || i == reference || mirrored {
                     continue;
                 }
                 let against = &rows[reference].name;

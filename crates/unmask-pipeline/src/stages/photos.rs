@@ -18,8 +18,20 @@ impl Stage for EvalUnmaskStage {
         vec![params.gan.clone(), params.segmenter.clone()]
     }
 
-    fn check(params: &EvalUnmaskParams, _needs: &[crate::kinds::Needed]) -> Result<()> {
-        params.validate()
+    fn check(params: &EvalUnmaskParams, needs: &[crate::kinds::Needed]) -> Result<()> {
+        params.validate()?;
+        // Said before anything runs: synthetic faces have no photos to draw masks on.
+        let faces = needs.iter().find(|n| n.kind == "faces").ok_or_else(|| {
+            anyhow::anyhow!("eval-unmask needs a `faces` stage of photos in `needs`")
+        })?;
+        let from_photos = faces.params.get("demo_photos").and_then(|v| v.as_bool()) == Some(true)
+            || faces.params.get("dir").is_some_and(|v| !v.is_null());
+        anyhow::ensure!(
+            from_photos,
+            "eval-unmask scores photos: its faces stage `{}` must come from photos (faces.demo_photos: true or faces.dir), not synthetic faces",
+            faces.name
+        );
+        Ok(())
     }
 
     fn run(params: &EvalUnmaskParams, ctx: &StageContext) -> Result<StageReport> {
