@@ -51,6 +51,7 @@ pub trait InferJob {
     fn run<B: KernelBackend>(self, device: B::Device) -> Result<Self::Output>;
 }
 
+#[cfg(not(feature = "cuda"))]
 fn no_cuda() -> anyhow::Error {
     anyhow::anyhow!(
         "`device: cuda` needs a build with CUDA support: rebuild with `--features cuda` \
