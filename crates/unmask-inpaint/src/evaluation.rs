@@ -280,11 +280,7 @@ impl EvalBaselineParams {
             "image_size must be at least 8, got {}",
             self.image_size
         );
-        anyhow::ensure!(
-            (0.0..=0.25).contains(&self.hole_dilation),
-            "hole_dilation is a share of the image side and must be in [0, 0.25], got {}",
-            self.hole_dilation
-        );
+        crate::hole::check_share("hole_dilation", self.hole_dilation)?;
         Ok(())
     }
 }

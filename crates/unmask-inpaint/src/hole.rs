@@ -17,6 +17,15 @@ pub fn dilation_pixels(share: f32, side: u32) -> u32 {
     (share.max(0.0) * side as f32).round() as u32
 }
 
+/// Checks a hole growth setting named `field`.
+pub fn check_share(field: &str, share: f32) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        (0.0..=0.25).contains(&share),
+        "{field} is a share of the image side and must be in [0, 0.25], got {share}"
+    );
+    Ok(())
+}
+
 /// `hole` `[N, 1, S, S]` (inside where above 0.5, as `grow_mask` reads 127) grown by `pixels`
 /// in every direction (a square window, like max pooling); 0/1 afterwards.
 pub fn grow<B: KernelBackend>(hole: Tensor<B, 4>, pixels: usize) -> Tensor<B, 4> {
@@ -39,13 +48,7 @@ pub fn grow_by_share<B: KernelBackend>(hole: Tensor<B, 4>, share: f32) -> Tensor
 
 /// The hole of `mask` (pixels above 127) grown by `pixels`, as 0/255.
 pub fn grow_mask(mask: &GrayImage, pixels: u32) -> GrayImage {
-    let binary = GrayImage::from_fn(mask.width(), mask.height(), |x, y| {
-        image::Luma([if mask.get_pixel(x, y).0[0] > 127 {
-            255
-        } else {
-            0
-        }])
-    });
+    let binary = unmask_seg::inference::binarize(mask, 127);
     if pixels == 0 {
         return binary;
     }

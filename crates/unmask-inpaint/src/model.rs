@@ -80,11 +80,7 @@ impl GeneratorConfig {
             (0.0..=1.0).contains(&self.refine_hole_confidence),
             "generator.refine_hole_confidence must be in [0, 1]"
         );
-        anyhow::ensure!(
-            (0.0..=0.25).contains(&self.hole_dilation),
-            "generator.hole_dilation is a share of the image side and must be in [0, 0.25], got {}",
-            self.hole_dilation
-        );
+        crate::hole::check_share("generator.hole_dilation", self.hole_dilation)?;
         Ok(())
     }
 
@@ -242,10 +238,20 @@ impl<B: KernelBackend> InpaintNet<B> {
     /// when the generator asks for it, and `image` elsewhere. `[N, 3, S, S]` in `[0, 1]`.
     pub fn fill(&self, image: Tensor<B, 4>, hole: Tensor<B, 4>) -> Tensor<B, 4> {
         let out = self.forward(image.clone(), hole.clone());
+        self.paste_back(&out, image, hole)
+    }
+
+    /// [`Self::fill`] from a pass already made (`out` of `forward(image, hole)`).
+    pub fn paste_back(
+        &self,
+        out: &Inpainted<B>,
+        image: Tensor<B, 4>,
+        hole: Tensor<B, 4>,
+    ) -> Tensor<B, 4> {
         if !self.colour_match {
-            return out.fin;
+            return out.fin.clone();
         }
-        let matched = crate::paste::match_colour(out.refine, image.clone(), hole.clone());
+        let matched = crate::paste::match_colour(out.refine.clone(), image.clone(), hole.clone());
         composite(matched.clamp(0.0, 1.0), image, hole)
     }
 

@@ -579,7 +579,7 @@ pub fn write_samples<B: KernelBackend>(
     } = data::eval_tensors::<B>(pairs, size, device)?;
     let hole = net.grow_hole(hole);
     let out = net.forward(masked.clone(), hole.clone());
-    let fin = net.fill(masked.clone(), hole.clone());
+    let fin = net.paste_back(&out, masked.clone(), hole.clone());
     let mut tiles = Vec::new();
     for i in 0..pairs.len() {
         let mut input = unmask_train::images::tensor_to_rgb(&masked, i);

@@ -450,14 +450,8 @@ fn score_face<B: KernelBackend>(
 /// `mask` (photo-sized, 255 inside) cut out like the face's crop.
 fn crop_mask(align: &Alignment, mask: &GrayImage) -> GrayImage {
     let rgb = image::DynamicImage::ImageLuma8(mask.clone()).to_rgb8();
-    let crop = align.crop(&rgb);
-    GrayImage::from_fn(crop.width(), crop.height(), |x, y| {
-        image::Luma([if crop.get_pixel(x, y).0[0] > 127 {
-            255
-        } else {
-            0
-        }])
-    })
+    let crop = image::DynamicImage::ImageRgb8(align.crop(&rgb)).to_luma8();
+    unmask_seg::inference::binarize(&crop, 127)
 }
 
 /// The share of the face's drawn mask whose pixels the unmasker changed.

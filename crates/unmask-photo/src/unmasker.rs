@@ -161,7 +161,7 @@ impl<B: KernelBackend> Unmasker<B> {
             image: out.image,
             faces,
             // The paste blends at the crop's edges; the holes are reported binary.
-            filled: binary(&image::DynamicImage::ImageRgb8(out.filled).to_luma8()),
+            filled: binarize(&image::DynamicImage::ImageRgb8(out.filled).to_luma8(), 127),
             timings,
         })
     }
@@ -230,16 +230,6 @@ impl<B: KernelBackend> Unmasker<B> {
 struct Pasted {
     image: RgbImage,
     filled: RgbImage,
-}
-
-fn binary(mask: &GrayImage) -> GrayImage {
-    GrayImage::from_fn(mask.width(), mask.height(), |x, y| {
-        image::Luma([if mask.get_pixel(x, y).0[0] > 127 {
-            255
-        } else {
-            0
-        }])
-    })
 }
 
 fn ms(t: Instant) -> f64 {

@@ -58,6 +58,26 @@ pub fn needs_kind(needs: &[Needed], kind: &str) -> bool {
     needs.iter().any(|n| n.kind == kind)
 }
 
+/// An evaluation scores either `model` (another pipeline's) or the `kind` stage in `needs`,
+/// never both and never neither; `what` names the models in the message.
+pub fn one_model_source(
+    model: Option<&Path>,
+    needs: &[Needed],
+    kind: &str,
+    what: &str,
+) -> Result<()> {
+    let needed = needs_kind(needs, kind);
+    anyhow::ensure!(
+        model.is_some() || needed,
+        "nothing to score: add a `{kind}` stage to `needs` or set `model` to a {kind} output folder"
+    );
+    anyhow::ensure!(
+        model.is_none() || !needed,
+        "`model` and a `{kind}` stage in `needs` name two {what}: keep one"
+    );
+    Ok(())
+}
+
 /// What a finished stage reports for the summary.
 #[derive(Clone, Debug, Default)]
 pub struct StageReport {

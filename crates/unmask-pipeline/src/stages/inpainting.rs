@@ -1,7 +1,7 @@
 //! `kind: train-inpaint` and `kind: eval-inpaint`: the imputed-convolution GAN on the pairs of
 //! a masks stage (optionally on the masks of a `train-seg` stage).
 
-use crate::kinds::{needs_kind, Needed, Stage, StageContext, StageReport};
+use crate::kinds::{needs_kind, one_model_source, Needed, Stage, StageContext, StageReport};
 use anyhow::Result;
 use std::path::Path;
 use unmask_inpaint::{
@@ -71,14 +71,7 @@ impl Stage for EvalInpaintStage {
     }
 
     fn check(params: &EvalInpaintParams, needs: &[Needed]) -> Result<()> {
-        anyhow::ensure!(
-            params.model.is_some() || needs_kind(needs, "train-inpaint"),
-            "nothing to score: add a `train-inpaint` stage to `needs` or set `model` to a train-inpaint output folder"
-        );
-        anyhow::ensure!(
-            params.model.is_none() || !needs_kind(needs, "train-inpaint"),
-            "`model` and a `train-inpaint` stage in `needs` name two GANs: keep one"
-        );
+        one_model_source(params.model.as_deref(), needs, "train-inpaint", "GANs")?;
         segmenter_needed(params.masks, needs)
     }
 

@@ -1,6 +1,6 @@
 //! `kind: train-seg` and `kind: eval-seg`: the UNet mask segmenter on the pairs of a masks stage.
 
-use crate::kinds::{needs_kind, Needed, Stage, StageContext, StageReport};
+use crate::kinds::{one_model_source, Needed, Stage, StageContext, StageReport};
 use anyhow::Result;
 use unmask_seg::inference::INFO_FILE as SEGMENTER_FILE;
 use unmask_seg::training::BEST_DIR;
@@ -45,14 +45,7 @@ impl Stage for EvalSegStage {
     }
 
     fn check(params: &EvalSegParams, needs: &[Needed]) -> Result<()> {
-        anyhow::ensure!(
-            params.model.is_some() || needs_kind(needs, "train-seg"),
-            "nothing to score: add a `train-seg` stage to `needs` or set `model` to a train-seg output folder"
-        );
-        anyhow::ensure!(
-            params.model.is_none() || !needs_kind(needs, "train-seg"),
-            "`model` and a `train-seg` stage in `needs` name two segmenters: keep one"
-        );
+        one_model_source(params.model.as_deref(), needs, "train-seg", "segmenters")?;
         anyhow::ensure!(
             ["train", "val", "test", "all"].contains(&params.split.as_str()),
             "split must be train, val, test or all, got `{}`",
