@@ -7,6 +7,7 @@
 //! - `unmask metrics A.png B.png [--mask M.png] [--json]`
 //! - `unmask wear-mask PHOTO -o OUT [--type T] [--faces 0,2] [--save-mask] [--json]`: draw
 //!   synthetic masks on the faces of real photos (MaskTheFace's job).
+//! - `unmask serve [--host H] [--port P]`: the web app and its HTTP API.
 
 mod files;
 mod inpaint;
@@ -14,6 +15,7 @@ mod metrics;
 mod options;
 mod photo;
 mod segment;
+mod serve;
 mod wear;
 
 use std::path::PathBuf;
@@ -46,6 +48,9 @@ enum Command {
     /// Draw synthetic masks on the faces of real photos (MaskTheFace's job), from the 68
     /// landmarks of each face found, at the photo's resolution.
     WearMask(wear::WearArgs),
+    /// A local web app (and HTTP API) to unmask photos and fix their masks by hand:
+    /// `unmask serve`, then open http://127.0.0.1:8080.
+    Serve(serve::ServeArgs),
     /// Compare two images: L1, hole L1 (with --mask), PSNR, SSIM and LPIPS (AlexNet).
     Metrics {
         /// The first image (e.g. the inpainted result).
@@ -72,6 +77,7 @@ fn main() -> ExitCode {
         Some(Command::Segment(args)) => segment::run(&args),
         Some(Command::Inpaint(args)) => inpaint::run(&args),
         Some(Command::WearMask(args)) => wear::run(&args),
+        Some(Command::Serve(args)) => serve::run(&args),
         Some(Command::Metrics {
             a,
             b,

@@ -1,8 +1,11 @@
 //! Options every command that runs trained models shares.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use unmask_detect::{Detector, DetectorKind};
+use unmask_kernels::KernelBackend;
+use unmask_photo::{UnmaskSettings, Unmasker};
 use unmask_train::DeviceKind;
+use unmask_weights::WeightStore;
 
 #[derive(clap::Args, Clone, Debug)]
 pub struct ModelOptions {
@@ -58,6 +61,88 @@ impl DetectorOptions {
             .validate()
             .map_err(|e| anyhow::anyhow!("--detector-size: {e}"))?;
         Ok(detector)
+    }
+}
+
+/// The models and settings of the photo path (`unmask PHOTO` and `unmask serve`).
+#[derive(clap::Args, Clone, Debug)]
+pub struct UnmaskerArgs {
+    /// A `train-inpaint` output folder (default: the latest trained GAN under --runs).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// A `train-seg` output folder (default: the latest trained segmenter under --runs).
+    #[arg(long)]
+    pub seg_model: Option<PathBuf>,
+    /// Leave a face alone unless the segmented mask covers at least this share of its mouth
+    /// and chin (a face mask covers all of it; stray marks on a bare face do not).
+    #[arg(long, default_value_t = UnmaskSettings::default().min_coverage)]
+    pub min_coverage: f64,
+    /// The mask probability above which a pixel counts towards --min-coverage (the mask
+    /// that is filled keeps the model's own threshold).
+    #[arg(long, default_value_t = UnmaskSettings::default().sure_probability)]
+    pub sure_probability: f32,
+    #[command(flatten)]
+    pub detection: DetectorOptions,
+}
+
+/// [`UnmaskerArgs`] checked and resolved to model folders, before anything loads.
+pub struct UnmaskerModels {
+    pub gan: PathBuf,
+    pub seg: PathBuf,
+    pub detector: Detector,
+    pub settings: UnmaskSettings,
+    pub store: WeightStore,
+}
+
+impl UnmaskerArgs {
+    pub fn resolve(&self, runs: &Path) -> anyhow::Result<UnmaskerModels> {
+        let settings = UnmaskSettings {
+            min_face_score: self
+                .detection
+                .min_score(UnmaskSettings::default().min_face_score),
+            min_coverage: self.min_coverage,
+            sure_probability: self.sure_probability,
+        };
+        settings
+            .validate()
+            .map_err(|e| anyhow::anyhow!("{}", flag_names(&e.to_string())))?;
+        let detector = self.detection.detector()?;
+        let gan = match &self.model {
+            Some(dir) => dir.clone(),
+            None => unmask_inpaint::latest_model(runs)?,
+        };
+        let seg = match &self.seg_model {
+            Some(dir) => dir.clone(),
+            None => unmask_seg::latest_model(runs)?,
+        };
+        Ok(UnmaskerModels {
+            gan,
+            seg,
+            detector,
+            settings,
+            store: WeightStore::from_env()?,
+        })
+    }
+}
+
+/// The settings' names as the command line spells them.
+pub fn flag_names(message: &str) -> String {
+    message
+        .replace("unmask.min_coverage", "--min-coverage")
+        .replace("unmask.sure_probability", "--sure-probability")
+        .replace("unmask.min_face_score", "--min-face-score")
+}
+
+impl UnmaskerModels {
+    pub fn load<B: KernelBackend>(&self, device: &B::Device) -> anyhow::Result<Unmasker<B>> {
+        Unmasker::load(
+            &self.store,
+            self.detector,
+            &self.seg,
+            &self.gan,
+            self.settings.clone(),
+            device,
+        )
     }
 }
 

@@ -103,17 +103,12 @@ impl Alignment {
         })
     }
 
-    /// Blends `crop` back into `img` with per-crop-pixel weights `weight` (0..255). Image
-    /// pixels whose weight is 0 are not touched, so outside the weighted region the photo is
-    /// kept bit for bit. Returns the number of pixels changed.
-    pub fn paste(&self, img: &mut RgbImage, crop: &RgbImage, weight: &GrayImage) -> usize {
-        let (w, h) = (img.width(), img.height());
-        let corners = [
-            self.to_image(0.0, 0.0),
-            self.to_image(self.size as f64, 0.0),
-            self.to_image(0.0, self.size as f64),
-            self.to_image(self.size as f64, self.size as f64),
-        ];
+    /// The pixels of a `width` x `height` image the crop covers, `(x0, y0, x1, y1)` with the
+    /// ends exclusive; `None` when it lies outside.
+    pub fn bounds(&self, width: u32, height: u32) -> Option<(u32, u32, u32, u32)> {
+        let side = self.size as f64;
+        let corners =
+            [(0.0, 0.0), (side, 0.0), (0.0, side), (side, side)].map(|(u, v)| self.to_image(u, v));
         let lo = |k: usize| corners.iter().map(|c| c[k]).fold(f64::INFINITY, f64::min);
         let hi = |k: usize| {
             corners
@@ -123,8 +118,18 @@ impl Alignment {
         };
         let x0 = lo(0).floor().max(0.0) as u32;
         let y0 = lo(1).floor().max(0.0) as u32;
-        let x1 = (hi(0).ceil().max(0.0) as u32).min(w);
-        let y1 = (hi(1).ceil().max(0.0) as u32).min(h);
+        let x1 = (hi(0).ceil().max(0.0) as u32).min(width);
+        let y1 = (hi(1).ceil().max(0.0) as u32).min(height);
+        (x0 < x1 && y0 < y1).then_some((x0, y0, x1, y1))
+    }
+
+    /// Blends `crop` back into `img` with per-crop-pixel weights `weight` (0..255). Image
+    /// pixels whose weight is 0 are not touched, so outside the weighted region the photo is
+    /// kept bit for bit. Returns the number of pixels changed.
+    pub fn paste(&self, img: &mut RgbImage, crop: &RgbImage, weight: &GrayImage) -> usize {
+        let Some((x0, y0, x1, y1)) = self.bounds(img.width(), img.height()) else {
+            return 0;
+        };
         let size = self.size;
         let mut changed = 0;
         for y in y0..y1 {

@@ -6,7 +6,7 @@
 //! same crops; the bare photos go through the unmasker too, to count the faces it changes
 //! that wore no mask.
 
-use crate::unmasker::{UnmaskSettings, Unmasker, CROP_SIZE};
+use crate::unmasker::{crop_mask, UnmaskSettings, Unmasker, CROP_SIZE};
 use crate::wear::{wear_masks, Drawn};
 use anyhow::{Context, Result};
 use burn::tensor::Tensor;
@@ -448,12 +448,6 @@ fn score_face<B: KernelBackend>(
 }
 
 /// `mask` (photo-sized, 255 inside) cut out like the face's crop.
-fn crop_mask(align: &Alignment, mask: &GrayImage) -> GrayImage {
-    let rgb = image::DynamicImage::ImageLuma8(mask.clone()).to_rgb8();
-    let crop = image::DynamicImage::ImageRgb8(align.crop(&rgb)).to_luma8();
-    unmask_seg::inference::binarize(&crop, 127)
-}
-
 /// The share of the face's drawn mask whose pixels the unmasker changed.
 fn filled_share(drawn: &Drawn, masked: &RgbImage, out: &RgbImage) -> f64 {
     let (mut inside, mut changed) = (0usize, 0usize);

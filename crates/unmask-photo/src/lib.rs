@@ -1,14 +1,19 @@
 //! The photo path as a library: what `unmask PHOTO -o OUT` and the `eval-unmask` stage run.
 //!
 //! - [`unmasker`]: [`Unmasker`] finds the faces, segments, checks, inpaints and pastes back.
+//! - [`report`]: what was done to a photo, serialisable (`unmask --json`, `unmask serve`).
 //! - [`wear`]: synthetic masks drawn on the faces of real photos, with their exact masks.
 //! - [`evaluation`]: masks drawn on real photos, unmasked end to end, and scored against the
 //!   bare photos next to Telea's and the mean-colour fill on the same holes.
 
 pub mod evaluation;
+pub mod report;
 pub mod unmasker;
 pub mod wear;
 
 pub use evaluation::{evaluate_photos, EvalUnmaskParams, UnmaskSummary};
-pub use unmasker::{FaceOutcome, UnmaskSettings, Unmasked, Unmasker};
+pub use report::{FaceReport, PhotoReport};
+pub use unmasker::{
+    FaceChoice, FaceOutcome, MaskSource, Overrides, Progress, UnmaskSettings, Unmasked, Unmasker,
+};
 pub use wear::{wear_masks, Worn};

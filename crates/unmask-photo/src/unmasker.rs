@@ -6,6 +6,7 @@
 use anyhow::Result;
 use image::{GrayImage, RgbImage};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
 use unmask_detect::{
@@ -70,20 +71,125 @@ impl UnmaskSettings {
     }
 }
 
+/// What the user decided for one face, in place of the automatic mask check.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaceChoice {
+    /// Unmask it when the mask check says it wears a mask.
+    #[default]
+    Auto,
+    /// Unmask it whatever the check says (when there is a mask to fill).
+    On,
+    /// Leave it alone.
+    Off,
+}
+
+/// Where the hole of a face came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MaskSource {
+    Segmenter,
+    /// [`Overrides::mask`].
+    User,
+}
+
+/// Per-photo instructions beyond [`UnmaskSettings`]: the user's own masks and choices. Faces
+/// are named by their index in detection order, which is the same for the same photo and
+/// settings.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    /// A hole mask at the photo's size (white = fill), read inside each face's aligned crop in
+    /// place of the segmenter's mask.
+    pub mask: Option<GrayImage>,
+    /// The faces [`Overrides::mask`] is for; `None`: every face.
+    pub mask_faces: Option<Vec<usize>>,
+    /// Faces not named are [`FaceChoice::Auto`].
+    pub choices: BTreeMap<usize, FaceChoice>,
+}
+
+impl Overrides {
+    fn choice(&self, face: usize) -> FaceChoice {
+        self.choices.get(&face).copied().unwrap_or_default()
+    }
+
+    fn mask_for(&self, face: usize) -> Option<&GrayImage> {
+        let named = self.mask_faces.as_ref().is_none_or(|f| f.contains(&face));
+        self.mask.as_ref().filter(|_| named)
+    }
+
+    /// Checks the overrides against the photo, and the face indices against the faces found.
+    fn check(&self, photo: &RgbImage, faces_found: Option<usize>) -> Result<()> {
+        if let Some(mask) = &self.mask {
+            anyhow::ensure!(
+                mask.dimensions() == photo.dimensions(),
+                "the mask is {}x{} but the photo is {}x{}: it must be the photo's size",
+                mask.width(),
+                mask.height(),
+                photo.width(),
+                photo.height()
+            );
+        }
+        if let Some(found) = faces_found {
+            let named = self.choices.keys().chain(self.mask_faces.iter().flatten());
+            if let Some(bad) = named.filter(|&&i| i >= found).min() {
+                anyhow::bail!(
+                    "there is no face {bad}: {found} face(s) found (faces are numbered from 0)"
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+/// How far [`Unmasker::unmask_with`] has got: `done` of `total` steps (detection, landmarks,
+/// then one per face), and what it does now.
+#[derive(Clone, Debug, Serialize)]
+pub struct Progress {
+    pub done: usize,
+    pub total: usize,
+    pub step: String,
+}
+
 /// What happened to one face.
 #[derive(Clone, Debug)]
 pub struct FaceOutcome {
     pub face: FaceBox,
     pub landmarks: Landmarks68,
-    /// Share of the aligned crop the segmenter calls mask.
+    /// The aligned crop the models saw.
+    pub alignment: Alignment,
+    /// The face's hole in its aligned crop (binary, before growing over the rim): the
+    /// segmenter's or the user's.
+    pub mask: GrayImage,
+    pub mask_source: MaskSource,
+    pub choice: FaceChoice,
+    /// Share of the aligned crop the mask covers.
     pub mask_area: f64,
     /// Share of the mouth and chin the confident part of that mask covers.
     pub mouth_chin_coverage: f64,
     pub unmasked: bool,
+    /// Why the face was filled or left alone.
+    pub reason: String,
     /// Why a face with some mask found was left alone.
     pub skipped: Option<String>,
     /// Photo pixels the paste changed.
     pub changed_pixels: usize,
+}
+
+impl FaceOutcome {
+    /// The face's hole at the photo's resolution, cut to where it lies: `(x, y, mask)` with
+    /// `mask` placed at `(x, y)`; `None` when the hole is empty or outside the photo.
+    pub fn mask_in_photo(&self, width: u32, height: u32) -> Option<(u32, u32, GrayImage)> {
+        let (x0, y0, x1, y1) = self.alignment.bounds(width, height)?;
+        let mut aligned = self.alignment;
+        aligned.origin = [aligned.origin[0] - x0 as f64, aligned.origin[1] - y0 as f64];
+        let mut region = RgbImage::new(x1 - x0, y1 - y0);
+        let white = RgbImage::from_pixel(CROP_SIZE, CROP_SIZE, image::Rgb([255; 3]));
+        if aligned.paste(&mut region, &white, &self.mask) == 0 {
+            return None;
+        }
+        let gray = image::DynamicImage::ImageRgb8(region).to_luma8();
+        Some((x0, y0, binarize(&gray, 127)))
+    }
 }
 
 /// Milliseconds per step of [`Unmasker::unmask`].
@@ -142,10 +248,34 @@ impl<B: KernelBackend> Unmasker<B> {
 
     /// Unmasks every masked face of `photo`.
     pub fn unmask(&self, photo: &RgbImage) -> Result<Unmasked> {
+        self.unmask_with(photo, &Overrides::default(), &self.settings, &mut |_| {})
+    }
+
+    /// [`Unmasker::unmask`] with the user's masks and choices, other settings, and a report
+    /// of each step as it starts.
+    pub fn unmask_with(
+        &self,
+        photo: &RgbImage,
+        overrides: &Overrides,
+        settings: &UnmaskSettings,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<Unmasked> {
+        settings.validate()?;
+        overrides.check(photo, None)?;
         let mut timings = Timings::default();
+        let mut report =
+            |done: usize, total: usize, step: String| progress(Progress { done, total, step });
+        report(0, 2, "finding faces".into());
         let t = Instant::now();
-        let boxes = self.faces.detect(photo, self.settings.min_face_score)?;
+        let boxes = self.faces.detect(photo, settings.min_face_score)?;
         timings.detect = ms(t);
+        overrides.check(photo, Some(boxes.len()))?;
+        let total = 2 + boxes.len();
+        report(
+            1,
+            total,
+            format!("placing the landmarks of {} face(s)", boxes.len()),
+        );
         let t = Instant::now();
         let points = self.faces.landmarks.landmarks(photo, &boxes)?;
         timings.landmarks = ms(t);
@@ -154,9 +284,26 @@ impl<B: KernelBackend> Unmasker<B> {
             filled: RgbImage::new(photo.width(), photo.height()),
         };
         let mut faces = Vec::new();
-        for (face, lm) in boxes.into_iter().zip(points) {
-            faces.push(self.unmask_face(photo, &mut out, face, lm, &mut timings)?);
+        for (index, (face, landmarks)) in boxes.into_iter().zip(points).enumerate() {
+            report(
+                2 + index,
+                total,
+                format!(
+                    "face {} of {}: segmenting and inpainting",
+                    index + 1,
+                    total - 2
+                ),
+            );
+            let job = FaceJob {
+                index,
+                face,
+                landmarks,
+                overrides,
+                settings,
+            };
+            faces.push(self.unmask_face(photo, &mut out, job, &mut timings)?);
         }
+        report(total, total, "done".into());
         Ok(Unmasked {
             image: out.image,
             faces,
@@ -166,54 +313,75 @@ impl<B: KernelBackend> Unmasker<B> {
         })
     }
 
-    fn unmask_face(
+    /// The face's hole in its crop, the confident part of it, and where it came from.
+    fn hole_of(
         &self,
-        photo: &RgbImage,
-        out: &mut Pasted,
-        face: FaceBox,
-        landmarks: Landmarks68,
-        timings: &mut Timings,
-    ) -> Result<FaceOutcome> {
-        let align = Alignment::ffhq(&landmarks, CROP_SIZE);
-        // Cropped from the photo as it was: a face pasted before must not leak into this one.
-        let crop = align.crop(photo);
-        let t = Instant::now();
+        crop: &RgbImage,
+        align: &Alignment,
+        job: &FaceJob,
+    ) -> (GrayImage, GrayImage, MaskSource) {
+        if let Some(user) = job.overrides.mask_for(job.index) {
+            let mask = crop_mask(align, user);
+            return (mask.clone(), mask, MaskSource::User);
+        }
         let prob = self
             .segmenter
-            .probabilities_at_size(std::slice::from_ref(&crop))
+            .probabilities_at_size(std::slice::from_ref(crop))
             .remove(0);
         let mask = binarize(&prob, self.segmenter.cut(None));
         // Whether the face wears a mask is judged on the confident part alone: skin the
         // segmenter is unsure about must not turn a bare face into a masked one.
         let sure = binarize(
             &prob,
-            self.segmenter.cut(Some(self.settings.sure_probability)),
+            self.segmenter.cut(Some(job.settings.sure_probability)),
         );
+        (mask, sure, MaskSource::Segmenter)
+    }
+
+    fn unmask_face(
+        &self,
+        photo: &RgbImage,
+        out: &mut Pasted,
+        job: FaceJob,
+        timings: &mut Timings,
+    ) -> Result<FaceOutcome> {
+        let align = Alignment::ffhq(&job.landmarks, CROP_SIZE);
+        // Cropped from the photo as it was: a face pasted before must not leak into this one.
+        let crop = align.crop(photo);
+        let t = Instant::now();
+        let (mask, sure, mask_source) = self.hole_of(&crop, &align, &job);
         timings.segment += ms(t);
         let mask_area = mask.pixels().filter(|p| p.0[0] > 127).count() as f64
             / (mask.width() * mask.height()) as f64;
-        let coverage = coverage_of(&sure, &mouth_and_chin(&align, &landmarks));
+        let coverage = coverage_of(&sure, &mouth_and_chin(&align, &job.landmarks));
+        let choice = job.overrides.choice(job.index);
+        let decision = decide(choice, mask_source, mask_area, coverage, job.settings);
         let mut outcome = FaceOutcome {
-            face,
-            landmarks,
+            face: job.face,
+            landmarks: job.landmarks,
+            alignment: align,
+            mask,
+            mask_source,
+            choice,
             mask_area,
             mouth_chin_coverage: coverage,
             unmasked: false,
+            reason: String::new(),
             skipped: None,
             changed_pixels: 0,
         };
-        if mask_area == 0.0 || coverage < self.settings.min_coverage {
-            if mask_area > 0.0 {
-                outcome.skipped = Some(format!(
-                    "the confidently segmented region covers {:.0}% of the mouth and chin (min_coverage {:.0}%): not a face mask",
-                    100.0 * coverage,
-                    100.0 * self.settings.min_coverage
-                ));
+        match decision {
+            Err(why) => {
+                if mask_area > 0.0 || choice == FaceChoice::Off {
+                    outcome.skipped = Some(why.clone());
+                }
+                outcome.reason = why;
+                return Ok(outcome);
             }
-            return Ok(outcome);
+            Ok(why) => outcome.reason = why,
         }
         let t = Instant::now();
-        let (fill, report) = self.inpainter.inpaint(&crop, &mask)?;
+        let (fill, report) = self.inpainter.inpaint(&crop, &outcome.mask)?;
         timings.inpaint += ms(t);
         let t = Instant::now();
         let weight = feathered(&report.filled_hole, 4, 2.0);
@@ -224,6 +392,51 @@ impl<B: KernelBackend> Unmasker<B> {
         outcome.unmasked = true;
         Ok(outcome)
     }
+}
+
+/// One face of [`Unmasker::unmask_with`] and what the user said of it.
+struct FaceJob<'a> {
+    index: usize,
+    face: FaceBox,
+    landmarks: Landmarks68,
+    overrides: &'a Overrides,
+    settings: &'a UnmaskSettings,
+}
+
+/// Whether to fill a face: `Ok(why)` to fill, `Err(why)` to leave it alone.
+fn decide(
+    choice: FaceChoice,
+    source: MaskSource,
+    mask_area: f64,
+    coverage: f64,
+    settings: &UnmaskSettings,
+) -> Result<String, String> {
+    let covers = format!(
+        "the mask covers {:.0}% of the mouth and chin",
+        100.0 * coverage
+    );
+    match (choice, source) {
+        (FaceChoice::Off, _) => Err("turned off by the user".into()),
+        _ if mask_area == 0.0 => Err(match source {
+            MaskSource::User => "the supplied mask is empty on this face".into(),
+            MaskSource::Segmenter => "no mask found".into(),
+        }),
+        (_, MaskSource::User) => Ok("filled with the mask the user supplied".into()),
+        (FaceChoice::On, _) => Ok(format!("turned on by the user ({covers})")),
+        _ if coverage < settings.min_coverage => Err(format!(
+            "the confidently segmented region covers {:.0}% of the mouth and chin (min_coverage {:.0}%): not a face mask",
+            100.0 * coverage,
+            100.0 * settings.min_coverage
+        )),
+        _ => Ok(covers),
+    }
+}
+
+/// A mask at the photo's size cut to a face's aligned crop, binary.
+pub fn crop_mask(align: &Alignment, mask: &GrayImage) -> GrayImage {
+    let rgb = image::DynamicImage::ImageLuma8(mask.clone()).to_rgb8();
+    let crop = image::DynamicImage::ImageRgb8(align.crop(&rgb)).to_luma8();
+    binarize(&crop, 127)
 }
 
 /// The photo being unmasked and the holes filled so far (white), both at the photo's size.

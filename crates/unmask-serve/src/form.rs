@@ -1,0 +1,270 @@
+//! `POST /api/unmask`'s multipart form: the photo, an optional mask, and options, each field
+//! checked with an error that names it.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use axum::extract::multipart::{Field, Multipart};
+use image::GrayImage;
+use unmask_photo::{FaceChoice, Overrides, UnmaskSettings};
+
+use crate::error::ApiError;
+use crate::jobs::Request;
+
+/// The form's fields, for error messages.
+pub const FIELDS: &str =
+    "image, mask, mask_faces, on, off, min_face_score, min_coverage, sure_probability, job";
+
+/// A parsed form: the request and the client's job id.
+pub struct Form {
+    pub request: Request,
+    pub job: Option<String>,
+}
+
+/// Reads every field, then decodes the photo and the mask (on a blocking thread: decoding a
+/// large photo takes a while).
+pub async fn read(mut multipart: Multipart, defaults: &UnmaskSettings) -> Result<Form, ApiError> {
+    let mut raw = RawForm::default();
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(ApiError::from_multipart)?
+    {
+        let name = field.name().unwrap_or_default().to_string();
+        match name.as_str() {
+            "image" => raw.image = Some(file(field).await?),
+            "mask" => raw.mask = Some(file(field).await?),
+            _ => {
+                let value = text(field, &name).await?;
+                raw.options.push((name, value));
+            }
+        }
+    }
+    let (overrides_without_mask, settings, job) = options(&raw.options, defaults)?;
+    let (name, bytes) = raw.image.ok_or_else(|| {
+        ApiError::bad_request(format!("no `image` field; the fields are: {FIELDS}"))
+    })?;
+    let mask = raw.mask;
+    let decoded = tokio::task::spawn_blocking(move || decode(&name, &bytes, mask))
+        .await
+        .map_err(|e| ApiError::internal(format!("decoding failed: {e}")))??;
+    let (photo, mask) = decoded;
+    let overrides = Overrides {
+        mask,
+        ..overrides_without_mask
+    };
+    if overrides.mask.is_none() && overrides.mask_faces.is_some() {
+        return Err(ApiError::bad_request(
+            "`mask_faces` names the faces a `mask` is for, but no `mask` was sent",
+        ));
+    }
+    Ok(Form {
+        request: Request {
+            photo,
+            overrides,
+            settings,
+        },
+        job,
+    })
+}
+
+#[derive(Default)]
+struct RawForm {
+    image: Option<(String, Vec<u8>)>,
+    mask: Option<(String, Vec<u8>)>,
+    options: Vec<(String, String)>,
+}
+
+/// A file field: its file name (what errors call it) and bytes.
+async fn file(field: Field<'_>) -> Result<(String, Vec<u8>), ApiError> {
+    let field_name = field.name().unwrap_or_default().to_string();
+    // Only the last path component, and only for messages: nothing is read or written by it.
+    let file_name = field
+        .file_name()
+        .and_then(|n| Path::new(n).file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| field_name.clone());
+    let bytes = field.bytes().await.map_err(ApiError::from_multipart)?;
+    Ok((file_name, bytes.to_vec()))
+}
+
+async fn text(field: Field<'_>, name: &str) -> Result<String, ApiError> {
+    let bytes = field.bytes().await.map_err(ApiError::from_multipart)?;
+    if bytes.len() > 4096 {
+        return Err(ApiError::bad_request(format!(
+            "field `{name}` is longer than 4096 bytes"
+        )));
+    }
+    String::from_utf8(bytes.to_vec())
+        .map(|s| s.trim().to_string())
+        .map_err(|_| ApiError::bad_request(format!("field `{name}` is not UTF-8 text")))
+}
+
+fn decode(
+    name: &str,
+    bytes: &[u8],
+    mask: Option<(String, Vec<u8>)>,
+) -> Result<(image::RgbImage, Option<GrayImage>), ApiError> {
+    // The size limit and format checks come before any pixel is decoded.
+    let photo = unmask_core::photo::decode_photo(bytes, Path::new(name))
+        .map_err(|e| ApiError::bad_request(format!("image: {e:#}")))?;
+    let mask = match mask {
+        None => None,
+        Some((mask_name, mask_bytes)) => {
+            let rgb = unmask_core::photo::decode_photo(&mask_bytes, Path::new(&mask_name))
+                .map_err(|e| ApiError::bad_request(format!("mask: {e:#}")))?;
+            let mask = image::DynamicImage::ImageRgb8(rgb).to_luma8();
+            if mask.dimensions() != photo.dimensions() {
+                return Err(ApiError::bad_request(format!(
+                    "mask: {mask_name} is {}x{}, the photo is {}x{}; it must be the photo's size (white = fill)",
+                    mask.width(),
+                    mask.height(),
+                    photo.width(),
+                    photo.height()
+                )));
+            }
+            Some(mask)
+        }
+    };
+    Ok((photo, mask))
+}
+
+/// The option fields: face choices, the faces a mask is for, settings, and the job id.
+fn options(
+    fields: &[(String, String)],
+    defaults: &UnmaskSettings,
+) -> Result<(Overrides, UnmaskSettings, Option<String>), ApiError> {
+    let mut settings = defaults.clone();
+    let mut overrides = Overrides::default();
+    let mut job = None;
+    let mut choices = BTreeMap::new();
+    for (name, value) in fields {
+        match name.as_str() {
+            "on" | "off" => {
+                let choice = if name == "on" {
+                    FaceChoice::On
+                } else {
+                    FaceChoice::Off
+                };
+                for face in face_list(name, value)? {
+                    if choices.insert(face, choice).is_some() {
+                        return Err(ApiError::bad_request(format!(
+                            "face {face} is named twice in `on` and `off`"
+                        )));
+                    }
+                }
+            }
+            "mask_faces" => overrides.mask_faces = Some(face_list(name, value)?),
+            "min_face_score" => settings.min_face_score = number(name, value)?,
+            "min_coverage" => settings.min_coverage = number(name, value)?,
+            "sure_probability" => settings.sure_probability = number::<f32>(name, value)?,
+            "job" => job = Some(job_id(value)?),
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "unknown field `{other}`; the fields are: {FIELDS}"
+                )))
+            }
+        }
+    }
+    settings
+        .validate()
+        .map_err(|e| ApiError::bad_request(e.to_string().replace("unmask.", "")))?;
+    overrides.choices = choices;
+    Ok((overrides, settings, job))
+}
+
+/// `"0, 2,3"` -> `[0, 2, 3]`; empty is no face.
+fn face_list(name: &str, value: &str) -> Result<Vec<usize>, ApiError> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<usize>().map_err(|_| {
+                ApiError::bad_request(format!(
+                    "field `{name}`: {s:?} is not a face number (a list like 0,2)"
+                ))
+            })
+        })
+        .collect()
+}
+
+fn number<T: std::str::FromStr>(name: &str, value: &str) -> Result<T, ApiError> {
+    value
+        .parse()
+        .map_err(|_| ApiError::bad_request(format!("field `{name}`: {value:?} is not a number")))
+}
+
+/// A job id the page picks so it can ask for progress: 1-64 letters, digits, `-` or `_`.
+fn job_id(value: &str) -> Result<String, ApiError> {
+    let ok = (1..=64).contains(&value.len())
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if ok {
+        Ok(value.to_string())
+    } else {
+        Err(ApiError::bad_request(
+            "field `job`: 1 to 64 letters, digits, '-' or '_'",
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn options_become_choices_and_settings() {
+        let defaults = UnmaskSettings::default();
+        let (overrides, settings, job) = options(
+            &fields(&[
+                ("on", "1"),
+                ("off", "0, 3"),
+                ("mask_faces", "2"),
+                ("min_coverage", "0.5"),
+                ("job", "photo-1_a"),
+            ]),
+            &defaults,
+        )
+        .unwrap();
+        assert_eq!(overrides.choices.get(&1), Some(&FaceChoice::On));
+        assert_eq!(overrides.choices.get(&0), Some(&FaceChoice::Off));
+        assert_eq!(overrides.choices.get(&3), Some(&FaceChoice::Off));
+        assert_eq!(overrides.mask_faces, Some(vec![2]));
+        assert_eq!(settings.min_coverage, 0.5);
+        assert_eq!(settings.sure_probability, defaults.sure_probability);
+        assert_eq!(job.as_deref(), Some("photo-1_a"));
+    }
+
+    #[test]
+    fn bad_options_name_the_field() {
+        let defaults = UnmaskSettings::default();
+        for (pairs, expected) in [
+            (vec![("on", "x")], "field `on`"),
+            (vec![("on", "1"), ("off", "1")], "face 1 is named twice"),
+            (vec![("min_coverage", "high")], "field `min_coverage`"),
+            (
+                vec![("min_coverage", "2")],
+                "min_coverage must be in [0, 1]",
+            ),
+            (vec![("job", "../etc")], "field `job`"),
+            (vec![("colour", "red")], "unknown field `colour`"),
+        ] {
+            let err = options(&fields(&pairs), &defaults).err().unwrap();
+            assert_eq!(err.status.as_u16(), 400);
+            assert!(
+                err.message.contains(expected),
+                "{} / {expected}",
+                err.message
+            );
+        }
+    }
+}
