@@ -14,6 +14,7 @@ pub mod wear;
 pub use evaluation::{evaluate_photos, EvalUnmaskParams, UnmaskSummary};
 pub use report::{FaceReport, PhotoReport};
 pub use unmasker::{
-    FaceChoice, FaceOutcome, MaskSource, Overrides, Progress, UnmaskSettings, Unmasked, Unmasker,
+    FaceChoice, FaceOutcome, InvalidOverrides, MaskSource, Overrides, Progress, UnmaskSettings,
+    Unmasked, Unmasker,
 };
 pub use wear::{wear_masks, Worn};

@@ -107,6 +107,19 @@ pub struct Overrides {
     pub choices: BTreeMap<usize, FaceChoice>,
 }
 
+/// [`Overrides`] that do not fit the photo: the caller's mistake, not the models' (the web
+/// server answers it with a 400).
+#[derive(Debug)]
+pub struct InvalidOverrides(pub String);
+
+impl std::fmt::Display for InvalidOverrides {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for InvalidOverrides {}
+
 impl Overrides {
     fn choice(&self, face: usize) -> FaceChoice {
         self.choices.get(&face).copied().unwrap_or_default()
@@ -118,23 +131,24 @@ impl Overrides {
     }
 
     /// Checks the overrides against the photo, and the face indices against the faces found.
-    fn check(&self, photo: &RgbImage, faces_found: Option<usize>) -> Result<()> {
+    fn check(&self, photo: &RgbImage, faces_found: Option<usize>) -> Result<(), InvalidOverrides> {
         if let Some(mask) = &self.mask {
-            anyhow::ensure!(
-                mask.dimensions() == photo.dimensions(),
-                "the mask is {}x{} but the photo is {}x{}: it must be the photo's size",
-                mask.width(),
-                mask.height(),
-                photo.width(),
-                photo.height()
-            );
+            if mask.dimensions() != photo.dimensions() {
+                return Err(InvalidOverrides(format!(
+                    "the mask is {}x{} but the photo is {}x{}: it must be the photo's size",
+                    mask.width(),
+                    mask.height(),
+                    photo.width(),
+                    photo.height()
+                )));
+            }
         }
         if let Some(found) = faces_found {
             let named = self.choices.keys().chain(self.mask_faces.iter().flatten());
             if let Some(bad) = named.filter(|&&i| i >= found).min() {
-                anyhow::bail!(
+                return Err(InvalidOverrides(format!(
                     "there is no face {bad}: {found} face(s) found (faces are numbered from 0)"
-                );
+                )));
             }
         }
         Ok(())
@@ -260,7 +274,9 @@ impl<B: KernelBackend> Unmasker<B> {
         settings: &UnmaskSettings,
         progress: &mut dyn FnMut(Progress),
     ) -> Result<Unmasked> {
-        settings.validate()?;
+        settings
+            .validate()
+            .map_err(|e| InvalidOverrides(e.to_string()))?;
         overrides.check(photo, None)?;
         let mut timings = Timings::default();
         let mut report =

@@ -11,7 +11,7 @@ use axum::{Json, Router};
 use base64::Engine as _;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use unmask_photo::Unmasked;
+use unmask_photo::{InvalidOverrides, Unmasked};
 
 use crate::error::ApiError;
 use crate::form;
@@ -104,7 +104,10 @@ async fn unmask(State(queue): State<Queue>, multipart: Multipart) -> Result<Json
     let result = pending
         .await
         .map_err(|_| ApiError::internal("the model worker stopped during this photo"))?
-        .map_err(|e| ApiError::internal(format!("{e:#}")))?;
+        .map_err(|e| match e.downcast_ref::<InvalidOverrides>() {
+            Some(bad) => ApiError::bad_request(bad.to_string()),
+            None => ApiError::internal(format!("{e:#}")),
+        })?;
     let body = tokio::task::spawn_blocking(move || response(&result))
         .await
         .map_err(|e| ApiError::internal(format!("encoding the result failed: {e}")))??;

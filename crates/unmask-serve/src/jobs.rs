@@ -49,7 +49,7 @@ impl<B: KernelBackend> Engine for Unmasker<B> {
 pub struct JobStatus {
     /// `queued` or `running`.
     pub state: &'static str,
-    /// Jobs ahead of this one (0 once it runs).
+    /// Jobs ahead of this one, the running one included (0 once it runs).
     pub ahead: u64,
     #[serde(flatten)]
     pub progress: Option<Progress>,
@@ -196,7 +196,8 @@ impl Queue {
     pub fn status(&self, id: &str) -> Option<JobStatus> {
         let (seq, mut status) = self.status.lock().unwrap().get(id)?.clone();
         if status.state == "queued" {
-            status.ahead = seq.saturating_sub(self.started.load(Ordering::SeqCst) + 1);
+            // The running job (number `started`) and those queued before this one.
+            status.ahead = seq.saturating_sub(self.started.load(Ordering::SeqCst));
         }
         Some(status)
     }
@@ -223,7 +224,7 @@ fn run_task<E: Engine>(
     .unwrap_or_else(|panic| {
         anyhow::bail!(
             "the models failed on this photo: {}",
-            unmask_core::panic_message(&panic)
+            unmask_core::panic_message(&*panic)
         )
     })
 }
