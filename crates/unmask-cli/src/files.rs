@@ -16,7 +16,14 @@ pub(crate) struct Plan {
     /// `(input, output)` pairs.
     pub jobs: Vec<(PathBuf, PathBuf)>,
     /// A folder of outputs has one writer at a time, as pipeline folders do.
-    _lock: Option<FolderLock>,
+    lock: Option<FolderLock>,
+}
+
+impl Plan {
+    /// Whether the input was a folder (its outputs' folder is locked).
+    pub fn is_folder(&self) -> bool {
+        self.lock.is_some()
+    }
 }
 
 /// One photo, or every photo of a folder into a folder (locked for this process).
@@ -27,7 +34,7 @@ pub(crate) fn plan(input: &Path, output: &Path) -> Result<Plan> {
         }
         return Ok(Plan {
             jobs: vec![(input.to_path_buf(), output.to_path_buf())],
-            _lock: None,
+            lock: None,
         });
     }
     if output.is_file() {
@@ -58,7 +65,7 @@ pub(crate) fn plan(input: &Path, output: &Path) -> Result<Plan> {
         .collect();
     Ok(Plan {
         jobs,
-        _lock: Some(lock),
+        lock: Some(lock),
     })
 }
 

@@ -9,7 +9,7 @@ use anyhow::Result;
 use image::DynamicImage;
 use serde_json::json;
 use unmask_kernels::KernelBackend;
-use unmask_photo::Unmasker;
+use unmask_photo::{InvalidOverrides, Overrides, Unmasker};
 use unmask_train::{backend::infer_on, InferJob};
 
 use crate::files::{for_each_photo, mask_path, plan, write_image, Plan};
@@ -30,6 +30,10 @@ pub struct PhotoArgs {
     /// grown over the rim) at the photo's size as OUT.mask.png.
     #[arg(long)]
     pub save_mask: bool,
+    /// Fill this hole mask (a PNG the photo's size, white = fill; e.g. an edited
+    /// OUT.mask.png) instead of the segmenter's, on every face found; one photo only.
+    #[arg(long)]
+    pub mask: Option<PathBuf>,
     #[command(flatten)]
     pub options: ModelOptions,
     #[command(flatten)]
@@ -43,13 +47,32 @@ pub fn run(args: &PhotoArgs) -> Result<()> {
         input.expect("required by clap"),
         output.expect("required by clap"),
     )?;
-    infer_on(args.options.device, Job { args, models, jobs })
+    let overrides = Overrides {
+        mask: match &args.mask {
+            Some(path) if jobs.jobs.len() == 1 && !jobs.is_folder() => {
+                Some(unmask_core::photo::read_mask(path)?)
+            }
+            Some(_) => anyhow::bail!("--mask is for one photo; the input is a folder"),
+            None => None,
+        },
+        ..Default::default()
+    };
+    infer_on(
+        args.options.device,
+        Job {
+            args,
+            models,
+            jobs,
+            overrides,
+        },
+    )
 }
 
 struct Job<'a> {
     args: &'a PhotoArgs,
     models: UnmaskerModels,
     jobs: Plan,
+    overrides: Overrides,
 }
 
 impl InferJob for Job<'_> {
@@ -61,7 +84,15 @@ impl InferJob for Job<'_> {
             &self.jobs.jobs,
             self.args.options.json,
             describe,
-            |input, output| unmask_photo(&unmasker, input, output, self.args.save_mask),
+            |input, output| {
+                unmask_photo(
+                    &unmasker,
+                    input,
+                    output,
+                    &self.overrides,
+                    self.args.save_mask,
+                )
+            },
         )
     }
 }
@@ -71,12 +102,18 @@ fn unmask_photo<B: KernelBackend>(
     unmasker: &Unmasker<B>,
     input: &Path,
     output: &Path,
+    overrides: &Overrides,
     save_mask: bool,
 ) -> Result<serde_json::Value> {
     let started = Instant::now();
     let photo = unmask_detect::read_photo(input)?;
     let decode_ms = started.elapsed().as_secs_f64() * 1e3;
-    let result = unmasker.unmask(&photo)?;
+    let result = unmasker
+        .unmask_with(&photo, overrides, &unmasker.settings, &mut |_| {})
+        .map_err(|e| match e.downcast_ref::<InvalidOverrides>() {
+            Some(bad) => anyhow::anyhow!("--mask: {bad}"),
+            None => e,
+        })?;
     let report = result.report();
     write_image(&DynamicImage::ImageRgb8(result.image), output)?;
     let mask_path = if save_mask {

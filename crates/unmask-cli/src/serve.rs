@@ -37,10 +37,14 @@ pub fn run(args: &ServeArgs) -> Result<()> {
         "--max-upload-mb must be at least 1"
     );
     anyhow::ensure!(args.max_photos >= 1, "--max-photos must be at least 1");
+    let max_upload_bytes = args
+        .max_upload_mb
+        .checked_mul(1 << 20)
+        .ok_or_else(|| anyhow::anyhow!("--max-upload-mb {} is too large", args.max_upload_mb))?;
     let config = ServeConfig {
         host: args.host,
         port: args.port,
-        max_upload_bytes: args.max_upload_mb << 20,
+        max_upload_bytes,
         max_photos: args.max_photos,
     };
     let models = args.unmasker.resolve(&args.options.runs)?;

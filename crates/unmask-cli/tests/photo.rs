@@ -133,6 +133,77 @@ fn a_folder_of_photos_changes_only_the_faces_and_lists_bad_files() {
     }
     let input = unmask_detect::read_photo(&photos.join("sample2.jpg")).unwrap();
     assert_eq!(image::open(&strict).unwrap().into_rgb8(), input);
+
+    // --mask fills the user's hole on every face instead of the segmenter's; nothing away
+    // from it changes. A mask of another size is refused, naming the flag.
+    let (w, h) = input.dimensions();
+    let b = &summary["faces"][0]["box"];
+    let (bx, by) = (
+        b["x"].as_f64().unwrap() as u32,
+        b["y"].as_f64().unwrap() as u32,
+    );
+    let (x0, y0, x1, y1) = (bx + 20, by + 40, bx + 60, by + 70);
+    let hole = image::GrayImage::from_fn(w, h, |x, y| {
+        image::Luma([if (x0..x1).contains(&x) && (y0..y1).contains(&y) {
+            255
+        } else {
+            0
+        }])
+    });
+    let hole_path = tmp.path().join("hole.png");
+    hole.save(&hole_path).unwrap();
+    let mine = tmp.path().join("mine.png");
+    let args = |mask: &std::path::Path, out: &std::path::Path| {
+        let photo = photos.join("sample2.jpg");
+        let (photo, mask, out) = (
+            photo.to_str().unwrap().to_string(),
+            mask.to_str().unwrap().to_string(),
+            out.to_str().unwrap().to_string(),
+        );
+        vec![
+            photo,
+            "-o".into(),
+            out,
+            "--json".into(),
+            "--mask".into(),
+            mask,
+        ]
+    };
+    let owned = args(&hole_path, &mine);
+    let run = unmask(&owned.iter().map(String::as_str).collect::<Vec<_>>(), &runs);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    for face in summary["faces"].as_array().unwrap() {
+        assert_eq!(face["mask_source"], "user", "{face}");
+    }
+    assert_eq!(
+        summary["faces"][0]["unmasked"], true,
+        "{}",
+        summary["faces"][0]
+    );
+    let out = image::open(&mine).unwrap().into_rgb8();
+    assert_ne!(out, input, "the hole was filled");
+    for (x, y, p) in out.enumerate_pixels() {
+        if p != input.get_pixel(x, y) {
+            assert!(
+                x + 30 >= x0 && x < x1 + 30 && y + 30 >= y0 && y < y1 + 30,
+                "({x}, {y}) changed away from --mask"
+            );
+        }
+    }
+    let small = tmp.path().join("small.png");
+    image::GrayImage::new(9, 9).save(&small).unwrap();
+    let owned = args(&small, &tmp.path().join("never.png"));
+    let run = unmask(&owned.iter().map(String::as_str).collect::<Vec<_>>(), &runs);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        !run.status.success() && stderr.contains("--mask") && stderr.contains("photo's size"),
+        "{stderr}"
+    );
 }
 
 /// The boxes of a summary's faces, each grown by its own size on every side.

@@ -36,8 +36,12 @@ pub fn read_image(path: &Path) -> Result<RgbImage> {
 
 /// Decodes a mask image (white = inside) as stored, as 8-bit gray.
 pub fn read_mask(path: &Path) -> Result<GrayImage> {
-    let bytes = read_file(path)?;
-    Ok(decode(&bytes, path, false)?.to_luma8())
+    decode_mask(&read_file(path)?, path)
+}
+
+/// [`read_mask`] for bytes that did not come from a file (an upload).
+pub fn decode_mask(bytes: &[u8], name: &Path) -> Result<GrayImage> {
+    Ok(decode(bytes, name, false)?.to_luma8())
 }
 
 /// [`read_photo`] for bytes that did not come from a file (an upload); `name` is what errors

@@ -123,6 +123,17 @@ impl Alignment {
         (x0 < x1 && y0 < y1).then_some((x0, y0, x1, y1))
     }
 
+    /// [`Alignment::crop`] of a one-channel image (a mask).
+    pub fn crop_luma(&self, img: &GrayImage) -> GrayImage {
+        GrayImage::from_fn(self.size, self.size, |u, v| {
+            let p = self.to_image(u as f64 + 0.5, v as f64 + 0.5);
+            let value = sample(img.width(), img.height(), p[0] - 0.5, p[1] - 0.5, |x, y| {
+                img.get_pixel(x, y).0[0] as f64
+            });
+            image::Luma([value.round().clamp(0.0, 255.0) as u8])
+        })
+    }
+
     /// Blends `crop` back into `img` with per-crop-pixel weights `weight` (0..255). Image
     /// pixels whose weight is 0 are not touched, so outside the weighted region the photo is
     /// kept bit for bit. Returns the number of pixels changed.

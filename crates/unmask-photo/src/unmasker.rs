@@ -103,6 +103,9 @@ pub struct Overrides {
     pub mask: Option<GrayImage>,
     /// The faces [`Overrides::mask`] is for; `None`: every face.
     pub mask_faces: Option<Vec<usize>>,
+    /// A mask at the photo's size for one face alone (before [`Overrides::mask`]): in a group
+    /// photo one face's crop takes in its neighbours, whose strokes must not become its hole.
+    pub face_masks: BTreeMap<usize, GrayImage>,
     /// Faces not named are [`FaceChoice::Auto`].
     pub choices: BTreeMap<usize, FaceChoice>,
 }
@@ -126,16 +129,24 @@ impl Overrides {
     }
 
     fn mask_for(&self, face: usize) -> Option<&GrayImage> {
+        if let Some(own) = self.face_masks.get(&face) {
+            return Some(own);
+        }
         let named = self.mask_faces.as_ref().is_none_or(|f| f.contains(&face));
         self.mask.as_ref().filter(|_| named)
     }
 
     /// Checks the overrides against the photo, and the face indices against the faces found.
     fn check(&self, photo: &RgbImage, faces_found: Option<usize>) -> Result<(), InvalidOverrides> {
-        if let Some(mask) = &self.mask {
+        let masks = self.mask.iter().map(|m| ("the mask".to_string(), m));
+        let own = self
+            .face_masks
+            .iter()
+            .map(|(i, m)| (format!("face {i}'s mask"), m));
+        for (name, mask) in masks.chain(own) {
             if mask.dimensions() != photo.dimensions() {
                 return Err(InvalidOverrides(format!(
-                    "the mask is {}x{} but the photo is {}x{}: it must be the photo's size",
+                    "{name} is {}x{} but the photo is {}x{}: it must be the photo's size",
                     mask.width(),
                     mask.height(),
                     photo.width(),
@@ -144,7 +155,11 @@ impl Overrides {
             }
         }
         if let Some(found) = faces_found {
-            let named = self.choices.keys().chain(self.mask_faces.iter().flatten());
+            let named = self
+                .choices
+                .keys()
+                .chain(self.mask_faces.iter().flatten())
+                .chain(self.face_masks.keys());
             if let Some(bad) = named.filter(|&&i| i >= found).min() {
                 return Err(InvalidOverrides(format!(
                     "there is no face {bad}: {found} face(s) found (faces are numbered from 0)"
@@ -190,17 +205,16 @@ pub struct FaceOutcome {
 }
 
 impl FaceOutcome {
-    /// The face's hole at the photo's resolution, cut to where it lies: `(x, y, mask)` with
-    /// `mask` placed at `(x, y)`; `None` when the hole is empty or outside the photo.
+    /// The face's hole at the photo's resolution over the part of the photo its aligned crop
+    /// covers (all a mask for this face can touch): `(x, y, mask)` with `mask` placed at
+    /// `(x, y)`; `None` when the crop lies outside the photo.
     pub fn mask_in_photo(&self, width: u32, height: u32) -> Option<(u32, u32, GrayImage)> {
         let (x0, y0, x1, y1) = self.alignment.bounds(width, height)?;
         let mut aligned = self.alignment;
         aligned.origin = [aligned.origin[0] - x0 as f64, aligned.origin[1] - y0 as f64];
         let mut region = RgbImage::new(x1 - x0, y1 - y0);
         let white = RgbImage::from_pixel(CROP_SIZE, CROP_SIZE, image::Rgb([255; 3]));
-        if aligned.paste(&mut region, &white, &self.mask) == 0 {
-            return None;
-        }
+        aligned.paste(&mut region, &white, &self.mask);
         let gray = image::DynamicImage::ImageRgb8(region).to_luma8();
         Some((x0, y0, binarize(&gray, 127)))
     }
@@ -450,9 +464,7 @@ fn decide(
 
 /// A mask at the photo's size cut to a face's aligned crop, binary.
 pub fn crop_mask(align: &Alignment, mask: &GrayImage) -> GrayImage {
-    let rgb = image::DynamicImage::ImageLuma8(mask.clone()).to_rgb8();
-    let crop = image::DynamicImage::ImageRgb8(align.crop(&rgb)).to_luma8();
-    binarize(&crop, 127)
+    binarize(&align.crop_luma(mask), 127)
 }
 
 /// The photo being unmasked and the holes filled so far (white), both at the photo's size.

@@ -31,8 +31,9 @@ function addFiles(files) {
     const photo = {
       id: nextId++, file, name: file.name, state: "waiting", error: null,
       original: null, result: null, resultImage: null,
-      masks: [],            // per face: a canvas at the photo's size, white where to fill
+      masks: [],            // per face: {canvas, x, y} over its crop's part of the photo, white = fill
       autoMasks: [],        // per face: the segmenter's mask (to undo edits)
+      retries: 0,
       edited: new Set(),    // faces whose mask the user changed
       choices: new Map(),   // face -> "on" | "off"
       dirty: true,          // needs a (re-)run
@@ -60,7 +61,7 @@ function loadImage(src) {
 // Runs the next photo that needs it, one at a time.
 async function pump() {
   if (busy) return;
-  const photo = photos.find((p) => p.dirty && p.state !== "error");
+  const photo = photos.find((p) => p.dirty);
   if (!photo) { setStatus(photos.length ? "Ready." : "Drop photos anywhere, or choose them."); return; }
   busy = true;
   photo.dirty = false;
@@ -71,10 +72,16 @@ async function pump() {
     await run(photo);
     photo.state = "done";
     setStatus(`${photo.name}: ${summary(photo.result)}`);
+    photo.retries = 0;
   } catch (err) {
     photo.state = "error";
     photo.error = err.message;
     setStatus(`${photo.name}: ${err.message}`, true);
+    // A full server (another client) is worth a few more tries; the user can click to retry.
+    if (err.status === 503 && photo.retries < 5) {
+      photo.retries += 1;
+      setTimeout(() => { photo.dirty = true; pump(); }, 1500 * photo.retries);
+    }
   } finally {
     busy = false;
     $("progress").hidden = true;
@@ -100,29 +107,35 @@ async function run(photo) {
   photo.choices.forEach((choice, face) => (choice === "on" ? on : off).push(face));
   if (on.length) form.append("on", on.join(","));
   if (off.length) form.append("off", off.join(","));
-  if (photo.edited.size) {
-    form.append("mask", await editedMask(photo), "mask.png");
-    form.append("mask_faces", [...photo.edited].join(","));
-  }
+  // Each edited face sends its own mask: in a group photo one face's crop takes in its
+  // neighbours, whose strokes must not become its hole.
+  for (const i of photo.edited) form.append(`face_mask_${i}`, await faceMask(photo, i), `face${i}.png`);
   setStatus(`${photo.name}: uploading…`);
-  const poll = setInterval(() => showProgress(photo, job), 250);
+  const poll = { finished: false };
+  poll.timer = setInterval(() => showProgress(photo, job, poll), 250);
   let response, body;
   try {
     response = await fetch("/api/unmask", { method: "POST", body: form });
     body = await response.json().catch(() => ({ error: `${response.status} ${response.statusText}` }));
   } finally {
-    clearInterval(poll);
+    poll.finished = true;
+    clearInterval(poll.timer);
   }
-  if (!response.ok) throw new Error(body.error || `${response.status} ${response.statusText}`);
+  if (!response.ok) {
+    const err = new Error(body.error || `${response.status} ${response.statusText}`);
+    err.status = response.status;
+    throw err;
+  }
   photo.result = body;
   photo.resultImage = await loadImage(body.image);
   await takeMasks(photo, body);
 }
 
-async function showProgress(photo, job) {
+async function showProgress(photo, job, poll) {
   const response = await fetch(`/api/progress?job=${encodeURIComponent(job)}`).catch(() => null);
-  if (!response || !response.ok) return;
+  if (!response || !response.ok || poll.finished) return;
   const s = await response.json();
+  if (poll.finished) return; // the reply came first: its status stands
   const bar = $("progress");
   bar.hidden = false;
   if (s.state === "queued") {
@@ -136,18 +149,18 @@ async function showProgress(photo, job) {
 }
 
 // Keeps the user's edited masks; every other face takes the mask the server used.
+// Each face's mask covers only the part of the photo its aligned crop does (all the server
+// reads for it), so memory grows with the faces' size, not the photo's.
 async function takeMasks(photo, body) {
-  const w = body.width, h = body.height;
   for (const face of body.faces) {
     const i = face.index;
     if (photo.edited.has(i) && photo.masks[i]) continue;
-    const canvas = blankCanvas(w, h);
-    if (face.mask) {
-      const img = await loadImage(face.mask.image);
-      paintMask(canvas, img, face.mask.x, face.mask.y);
-    }
-    photo.masks[i] = canvas;
-    if (face.mask_source === "segmenter") photo.autoMasks[i] = copyCanvas(canvas);
+    if (!face.mask) { photo.masks[i] = null; continue; }
+    const { x, y, width, height } = face.mask;
+    const canvas = blankCanvas(width, height);
+    paintMask(canvas, await loadImage(face.mask.image));
+    photo.masks[i] = { canvas, x, y };
+    if (face.mask_source === "segmenter") photo.autoMasks[i] = { canvas: copyCanvas(canvas), x, y };
   }
   photo.masks.length = body.faces.length;
 }
@@ -165,7 +178,7 @@ function copyCanvas(src) {
 }
 
 // A black-and-white mask image drawn as white on transparent.
-function paintMask(canvas, img, x, y) {
+function paintMask(canvas, img) {
   const tmp = blankCanvas(img.width, img.height);
   const t = tmp.getContext("2d");
   t.drawImage(img, 0, 0);
@@ -175,17 +188,18 @@ function paintMask(canvas, img, x, y) {
     data.data[k] = data.data[k + 1] = data.data[k + 2] = 255;
   }
   t.putImageData(data, 0, 0);
-  canvas.getContext("2d").drawImage(tmp, x, y);
+  canvas.getContext("2d").drawImage(tmp, 0, 0);
 }
 
-// The edited faces' masks as one PNG at the photo's size (white = fill).
-function editedMask(photo) {
+// One face's mask as a PNG at the photo's size (white = fill).
+function faceMask(photo, i) {
   const { width, height } = photo.result;
   const c = blankCanvas(width, height);
   const g = c.getContext("2d");
   g.fillStyle = "#000";
   g.fillRect(0, 0, width, height);
-  for (const i of photo.edited) g.drawImage(photo.masks[i], 0, 0);
+  const m = photo.masks[i];
+  if (m) g.drawImage(m.canvas, m.x, m.y);
   return new Promise((resolve) => c.toBlob(resolve, "image/png"));
 }
 
@@ -200,6 +214,8 @@ function setStatus(text, error = false) {
 function show(photo) {
   current = photo;
   selected = null;
+  view.style.transform = "";
+  updateCursor();
   renderList();
   renderFaces();
   updateToolbar();
@@ -222,10 +238,13 @@ function renderList() {
     const state = document.createElement("div");
     state.className = "state";
     state.textContent = p.state === "done" ? summary(p.result)
-      : p.state === "error" ? p.error : p.state === "running" ? "working…" : "waiting";
+      : p.state === "error" ? `${p.error} (click to retry)` : p.state === "running" ? "working…" : "waiting";
     text.append(name, state);
     li.append(img, text);
-    li.addEventListener("click", () => show(p));
+    li.addEventListener("click", () => {
+      show(p);
+      if (p.state === "error") { p.retries = 0; p.dirty = true; p.state = "waiting"; renderList(); pump(); }
+    });
     return li;
   }));
 }
@@ -273,8 +292,42 @@ function select(face) {
   selected = face;
   renderFaces();
   updateToolbar();
+  zoomTo(face);
+  updateCursor();
   draw();
 }
+
+// Picking a face zooms to it (faces are small in most photos); letting go zooms out. The
+// canvas keeps the photo's resolution: only its CSS transform changes, and the pointer is
+// mapped through its on-screen rectangle, so painting works at any zoom.
+function zoomTo(face) {
+  view.style.transform = "";
+  const info = face === null || !current || !current.result ? null : current.result.faces[face];
+  if (!info || view.hidden) return;
+  const r = view.getBoundingClientRect();
+  const stage = $("stage").getBoundingClientRect();
+  const k = r.width / view.width; // CSS px per photo px, unzoomed
+  const b = info.box;
+  const side = 2.2 * Math.max(b.width, b.height) * k;
+  const scale = Math.min(8, Math.max(1, 0.9 * Math.min(stage.width, stage.height) / side));
+  if (scale <= 1) return;
+  const cx = (b.x + b.width / 2) * k, cy = (b.y + b.height / 2) * k;
+  const x = stage.left + stage.width / 2 - r.left - cx * scale;
+  const y = stage.top + stage.height / 2 - r.top - cy * scale;
+  view.style.transform = `translate(${x}px, ${y}px) scale(${scale})`;
+}
+
+// The pointer shows the brush's size while a face is picked.
+function updateCursor() {
+  if (selected === null) { view.style.cursor = "pointer"; return; }
+  const d = Math.min(120, Math.max(4, Number($("brush-size").value)));
+  const c = d / 2 + 1, size = d + 2;
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size}">`
+    + `<circle cx="${c}" cy="${c}" r="${d / 2}" fill="none" stroke="black" stroke-width="2"/>`
+    + `<circle cx="${c}" cy="${c}" r="${d / 2}" fill="none" stroke="white" stroke-width="1"/></svg>`;
+  view.style.cursor = `url("data:image/svg+xml,${encodeURIComponent(svg)}") ${c} ${c}, crosshair`;
+}
+$("brush-size").addEventListener("input", updateCursor);
 
 function updateToolbar() {
   const ready = !!(current && current.result);
@@ -313,8 +366,8 @@ function draw() {
     const colour = COLOURS[face.unmasked ? "unmasked" : "left"];
     const mask = photo.masks[face.index];
     if (mask) {
-      ctx.globalAlpha = face.index === selected ? 0.55 : 0.3;
-      ctx.drawImage(tinted(mask, colour), 0, 0);
+      ctx.globalAlpha = face.index === selected ? 0.5 : 0.25;
+      ctx.drawImage(tinted(mask.canvas, colour), mask.x, mask.y);
     }
     ctx.globalAlpha = 1;
     const b = face.box;
@@ -361,8 +414,9 @@ document.addEventListener("keydown", (e) => {
   if (e.key === "Escape") select(null);
 });
 document.addEventListener("keyup", (e) => { if (e.key === "Tab") setComparing(false); });
+window.addEventListener("blur", () => setComparing(false)); // a key-up lost with the focus
 $("show-masks").addEventListener("change", draw);
-window.addEventListener("resize", draw);
+window.addEventListener("resize", () => { zoomTo(selected); draw(); });
 
 function rerun() {
   if (!current) return;
@@ -375,7 +429,9 @@ $("rerun").addEventListener("click", rerun);
 $("reset-mask").addEventListener("click", () => {
   if (selected === null) return;
   const auto = current.autoMasks[selected];
-  current.masks[selected] = auto ? copyCanvas(auto) : blankCanvas(view.width, view.height);
+  const now = current.masks[selected];
+  if (auto) current.masks[selected] = { canvas: copyCanvas(auto.canvas), x: auto.x, y: auto.y };
+  else if (now) now.canvas.getContext("2d").clearRect(0, 0, now.canvas.width, now.canvas.height);
   current.edited.delete(selected);
   renderFaces();
   updateToolbar();
@@ -412,23 +468,26 @@ view.addEventListener("pointerdown", (e) => {
   const p = toPhoto(e);
   if (selected === null) { select(faceAt(p)); return; }
   const mask = current.masks[selected];
-  if (!mask) return;
+  if (!mask) return; // its crop lies outside the photo
   view.setPointerCapture(e.pointerId);
-  const g = mask.getContext("2d");
+  const g = mask.canvas.getContext("2d");
   const r = view.getBoundingClientRect();
   g.lineCap = g.lineJoin = "round";
   g.lineWidth = Number($("brush-size").value) * view.width / r.width;
   g.strokeStyle = g.fillStyle = "#fff";
   g.globalCompositeOperation = tool === "eraser" ? "destination-out" : "source-over";
-  stroke = { g, last: p };
+  // The mask's canvas starts at (mask.x, mask.y) in the photo.
+  const at = ([x, y]) => [x - mask.x, y - mask.y];
+  stroke = { g, at, last: at(p) };
+  const q = at(p);
   g.beginPath();
-  g.arc(p[0], p[1], g.lineWidth / 2, 0, 2 * Math.PI);
+  g.arc(q[0], q[1], g.lineWidth / 2, 0, 2 * Math.PI);
   g.fill();
   markEdited();
 });
 view.addEventListener("pointermove", (e) => {
   if (!stroke) return;
-  const p = toPhoto(e);
+  const p = stroke.at(toPhoto(e));
   const { g, last } = stroke;
   g.beginPath();
   g.moveTo(last[0], last[1]);

@@ -30,14 +30,23 @@ impl ApiError {
     /// A broken or oversized multipart body: 413 past the upload limit, else 400.
     pub fn from_multipart(e: axum::extract::multipart::MultipartError) -> Self {
         let status = e.status();
-        let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
-            "the upload is larger than the server accepts (see `unmask serve --max-upload-mb`)"
-                .to_string()
-        } else {
-            format!(
-                "the upload is not a well-formed multipart form: {}",
-                e.body_text()
-            )
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            return Self::from_status(status);
+        }
+        let message = format!(
+            "the upload is not a well-formed multipart form: {}",
+            e.body_text()
+        );
+        Self::new(status, message)
+    }
+
+    /// The errors that need no details (413).
+    pub fn from_status(status: StatusCode) -> Self {
+        let message = match status {
+            StatusCode::PAYLOAD_TOO_LARGE => {
+                "the upload is larger than the server accepts (see `unmask serve --max-upload-mb`)"
+            }
+            _ => status.canonical_reason().unwrap_or("error"),
         };
         Self::new(status, message)
     }

@@ -9,21 +9,26 @@ use image::GrayImage;
 use unmask_photo::{FaceChoice, Overrides, UnmaskSettings};
 
 use crate::error::ApiError;
-use crate::jobs::Request;
+use crate::jobs::{Request, Slot};
 
 /// The form's fields, for error messages.
 pub const FIELDS: &str =
     "image, mask, mask_faces, on, off, min_face_score, min_coverage, sure_probability, job";
 
-/// A parsed form: the request and the client's job id.
+/// A parsed form: the request, the client's job id, and the request's place in the server.
 pub struct Form {
     pub request: Request,
     pub job: Option<String>,
+    pub slot: Slot,
 }
 
-/// Reads every field, then decodes the photo and the mask (on a blocking thread: decoding a
-/// large photo takes a while).
-pub async fn read(mut multipart: Multipart, defaults: &UnmaskSettings) -> Result<Form, ApiError> {
+/// Reads every field, then decodes the photo and the masks on a blocking thread (decoding a
+/// large photo takes a while), which holds `slot` while it works.
+pub async fn read(
+    mut multipart: Multipart,
+    defaults: &UnmaskSettings,
+    slot: Slot,
+) -> Result<Form, ApiError> {
     let mut raw = RawForm::default();
     while let Some(field) = multipart
         .next_field()
@@ -31,28 +36,32 @@ pub async fn read(mut multipart: Multipart, defaults: &UnmaskSettings) -> Result
         .map_err(ApiError::from_multipart)?
     {
         let name = field.name().unwrap_or_default().to_string();
-        match name.as_str() {
-            "image" => raw.image = Some(file(field).await?),
-            "mask" => raw.mask = Some(file(field).await?),
-            _ => {
-                let value = text(field, &name).await?;
-                raw.options.push((name, value));
-            }
+        if name == "image" {
+            raw.image = Some(file(field).await?);
+        } else if name == "mask" {
+            raw.mask = Some(file(field).await?);
+        } else if let Some(face) = name.strip_prefix("face_mask_") {
+            let face = face.parse::<usize>().map_err(|_| {
+                ApiError::bad_request(format!("field `{name}`: face_mask_N needs a face number N"))
+            })?;
+            raw.face_masks.push((face, file(field).await?));
+        } else {
+            let value = text(field, &name).await?;
+            raw.options.push((name, value));
         }
     }
-    let (overrides_without_mask, settings, job) = options(&raw.options, defaults)?;
-    let (name, bytes) = raw.image.ok_or_else(|| {
+    let (mut overrides, settings, job) = options(&raw.options, defaults)?;
+    let image = raw.image.ok_or_else(|| {
         ApiError::bad_request(format!("no `image` field; the fields are: {FIELDS}"))
     })?;
-    let mask = raw.mask;
-    let decoded = tokio::task::spawn_blocking(move || decode(&name, &bytes, mask))
-        .await
-        .map_err(|e| ApiError::internal(format!("decoding failed: {e}")))??;
-    let (photo, mask) = decoded;
-    let overrides = Overrides {
-        mask,
-        ..overrides_without_mask
-    };
+    let (mask, face_masks) = (raw.mask, raw.face_masks);
+    let (photo, mask, face_masks, slot) = tokio::task::spawn_blocking(move || {
+        decode(&image, mask, face_masks).map(|(p, m, f)| (p, m, f, slot))
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("decoding failed: {e}")))??;
+    overrides.mask = mask;
+    overrides.face_masks = face_masks;
     if overrides.mask.is_none() && overrides.mask_faces.is_some() {
         return Err(ApiError::bad_request(
             "`mask_faces` names the faces a `mask` is for, but no `mask` was sent",
@@ -65,18 +74,22 @@ pub async fn read(mut multipart: Multipart, defaults: &UnmaskSettings) -> Result
             settings,
         },
         job,
+        slot,
     })
 }
 
+type Upload = (String, Vec<u8>);
+
 #[derive(Default)]
 struct RawForm {
-    image: Option<(String, Vec<u8>)>,
-    mask: Option<(String, Vec<u8>)>,
+    image: Option<Upload>,
+    mask: Option<Upload>,
+    face_masks: Vec<(usize, Upload)>,
     options: Vec<(String, String)>,
 }
 
 /// A file field: its file name (what errors call it) and bytes.
-async fn file(field: Field<'_>) -> Result<(String, Vec<u8>), ApiError> {
+async fn file(field: Field<'_>) -> Result<Upload, ApiError> {
     let field_name = field.name().unwrap_or_default().to_string();
     // Only the last path component, and only for messages: nothing is read or written by it.
     let file_name = field
@@ -100,33 +113,33 @@ async fn text(field: Field<'_>, name: &str) -> Result<String, ApiError> {
         .map_err(|_| ApiError::bad_request(format!("field `{name}` is not UTF-8 text")))
 }
 
+#[allow(clippy::type_complexity)]
 fn decode(
-    name: &str,
-    bytes: &[u8],
-    mask: Option<(String, Vec<u8>)>,
-) -> Result<(image::RgbImage, Option<GrayImage>), ApiError> {
+    (name, bytes): &Upload,
+    mask: Option<Upload>,
+    face_masks: Vec<(usize, Upload)>,
+) -> Result<
+    (
+        image::RgbImage,
+        Option<GrayImage>,
+        BTreeMap<usize, GrayImage>,
+    ),
+    ApiError,
+> {
     // The size limit and format checks come before any pixel is decoded.
     let photo = unmask_core::photo::decode_photo(bytes, Path::new(name))
         .map_err(|e| ApiError::bad_request(format!("image: {e:#}")))?;
-    let mask = match mask {
-        None => None,
-        Some((mask_name, mask_bytes)) => {
-            let rgb = unmask_core::photo::decode_photo(&mask_bytes, Path::new(&mask_name))
-                .map_err(|e| ApiError::bad_request(format!("mask: {e:#}")))?;
-            let mask = image::DynamicImage::ImageRgb8(rgb).to_luma8();
-            if mask.dimensions() != photo.dimensions() {
-                return Err(ApiError::bad_request(format!(
-                    "mask: {mask_name} is {}x{}, the photo is {}x{}; it must be the photo's size (white = fill)",
-                    mask.width(),
-                    mask.height(),
-                    photo.width(),
-                    photo.height()
-                )));
-            }
-            Some(mask)
-        }
+    let read_mask = |field: &str, (name, bytes): &Upload| {
+        unmask_core::photo::decode_mask(bytes, Path::new(name))
+            .map_err(|e| ApiError::bad_request(format!("{field}: {e:#}")))
     };
-    Ok((photo, mask))
+    let mask = mask.as_ref().map(|m| read_mask("mask", m)).transpose()?;
+    let mut own = BTreeMap::new();
+    for (face, upload) in &face_masks {
+        own.insert(*face, read_mask(&format!("face_mask_{face}"), upload)?);
+    }
+    // Their sizes are checked against the photo's with the rest of the overrides.
+    Ok((photo, mask, own))
 }
 
 /// The option fields: face choices, the faces a mask is for, settings, and the job id.

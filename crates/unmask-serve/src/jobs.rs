@@ -59,23 +59,38 @@ struct Task {
     id: Option<String>,
     seq: u64,
     request: Request,
-    reply: oneshot::Sender<Result<Unmasked>>,
+    /// The request's place, given back with the result: a client that goes away does not
+    /// free it while its photo still waits here.
+    slot: Slot,
+    reply: oneshot::Sender<Done>,
+}
+
+/// A job's result, and its place in the server (held until the reply is sent).
+pub struct Done {
+    pub result: Result<Unmasked>,
+    pub slot: Slot,
 }
 
 /// The handle the HTTP side holds.
 #[derive(Clone)]
 pub struct Queue {
-    tasks: mpsc::Sender<Task>,
+    /// Behind the status lock, so that sequence numbers follow the order jobs are queued in.
+    tasks: Arc<Mutex<Inbox>>,
     slots: Arc<Semaphore>,
     capacity: usize,
     status: Arc<Mutex<HashMap<String, (u64, JobStatus)>>>,
-    submitted: Arc<AtomicU64>,
     started: Arc<AtomicU64>,
     defaults: UnmaskSettings,
 }
 
 /// A place in the server, held from the request's first byte to its reply.
 pub struct Slot(#[allow(dead_code)] OwnedSemaphorePermit);
+
+struct Inbox {
+    sender: mpsc::Sender<Task>,
+    /// Jobs queued so far.
+    submitted: u64,
+}
 
 /// Why [`Queue::submit`] refused a job.
 #[derive(Debug)]
@@ -116,23 +131,34 @@ impl Queue {
                 };
                 for task in inbox {
                     worker_started.store(task.seq, Ordering::SeqCst);
-                    let result = run_task(&engine, &task, &worker_status);
+                    // A client that went away while its photo waited is not worked for.
+                    let result = if task.reply.is_closed() {
+                        Err(anyhow::anyhow!("the client went away"))
+                    } else {
+                        run_task(&engine, &task, &worker_status)
+                    };
                     if let Some(id) = &task.id {
                         worker_status.lock().unwrap().remove(id);
                     }
-                    // The client may have gone; its result is dropped with it.
-                    let _ = task.reply.send(result);
+                    let done = Done {
+                        result,
+                        slot: task.slot,
+                    };
+                    // The client may have gone; its result and place go with it.
+                    let _ = task.reply.send(done);
                 }
             })?;
         let defaults = ready
             .recv()
             .map_err(|_| anyhow::anyhow!("the worker stopped while loading the models"))??;
         Ok(Self {
-            tasks,
+            tasks: Arc::new(Mutex::new(Inbox {
+                sender: tasks,
+                submitted: 0,
+            })),
             slots: Arc::new(Semaphore::new(capacity)),
             capacity,
             status,
-            submitted: Arc::new(AtomicU64::new(0)),
             started,
             defaults,
         })
@@ -157,37 +183,36 @@ impl Queue {
         self.slots.clone().try_acquire_owned().ok().map(Slot)
     }
 
-    /// Queues `request` (its [`Slot`] already taken); the receiver gets its result.
+    /// Queues `request` with its [`Slot`]; the receiver gets its result and the slot back.
     pub fn submit(
         &self,
         id: Option<String>,
         request: Request,
-    ) -> Result<oneshot::Receiver<Result<Unmasked>>, Refused> {
-        let seq = self.submitted.fetch_add(1, Ordering::SeqCst) + 1;
-        if let Some(id) = &id {
-            let mut status = self.status.lock().unwrap();
-            if status.contains_key(id) {
-                return Err(Refused::IdInUse);
-            }
-            let queued = JobStatus {
-                state: "queued",
-                ahead: 0,
-                progress: None,
-            };
-            status.insert(id.clone(), (seq, queued));
+        slot: Slot,
+    ) -> Result<oneshot::Receiver<Done>, Refused> {
+        let mut inbox = self.tasks.lock().unwrap();
+        let mut status = self.status.lock().unwrap();
+        if id.as_ref().is_some_and(|id| status.contains_key(id)) {
+            return Err(Refused::IdInUse);
         }
+        let seq = inbox.submitted + 1;
         let (reply, result) = oneshot::channel();
         let task = Task {
             id: id.clone(),
             seq,
             request,
+            slot,
             reply,
         };
-        if self.tasks.send(task).is_err() {
-            if let Some(id) = &id {
-                self.status.lock().unwrap().remove(id);
-            }
-            return Err(Refused::Stopped);
+        inbox.sender.send(task).map_err(|_| Refused::Stopped)?;
+        inbox.submitted = seq;
+        if let Some(id) = id {
+            let queued = JobStatus {
+                state: "queued",
+                ahead: 0,
+                progress: None,
+            };
+            status.insert(id, (seq, queued));
         }
         Ok(result)
     }

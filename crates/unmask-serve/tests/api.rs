@@ -85,7 +85,7 @@ fn a_mask_from_the_user_replaces_the_segmenters_for_the_faces_it_names() {
     let (x0, y0) = ((bx + 0.3 * bw) as u32, (by + 0.5 * bh) as u32);
     let (x1, y1) = ((bx + 0.7 * bw) as u32, (by + 0.8 * bh) as u32);
     let (w, h) = f.worn.dimensions();
-    let mask = image::GrayImage::from_fn(w, h, |x, y| {
+    let square = image::GrayImage::from_fn(w, h, |x, y| {
         image::Luma([if (x0..x1).contains(&x) && (y0..y1).contains(&y) {
             255
         } else {
@@ -97,7 +97,7 @@ fn a_mask_from_the_user_replaces_the_segmenters_for_the_faces_it_names() {
         file(
             "mask",
             "mask.png",
-            png_bytes(&image::DynamicImage::ImageLuma8(mask)),
+            png_bytes(&image::DynamicImage::ImageLuma8(square.clone())),
         ),
         text("mask_faces", "0"),
     ];
@@ -136,6 +136,27 @@ fn a_mask_from_the_user_replaces_the_segmenters_for_the_faces_it_names() {
     assert!(
         inside_changed * 2 > area,
         "{inside_changed} of {area} changed"
+    );
+
+    // The same square as face 0's own mask (`face_mask_0`) fills the same hole.
+    let mut own = vec![
+        file("image", "worn.png", read(&f.worn_png)),
+        file(
+            "face_mask_0",
+            "face0.png",
+            png_bytes(&image::DynamicImage::ImageLuma8(square)),
+        ),
+    ];
+    if !others.is_empty() {
+        own.push(text("off", others.join(",")));
+    }
+    let again = post_form(&unmask_url(), &own);
+    assert_eq!(again.status, 200, "{}", short(&again.body));
+    assert_eq!(again.body["faces"][0]["mask_source"], "user");
+    let same = data_url_image(again.body["image"].as_str().unwrap()).into_rgb8();
+    assert!(
+        same == out,
+        "face_mask_0 and mask + mask_faces=0 fill alike"
     );
 }
 
@@ -312,26 +333,107 @@ fn two_hundred_bad_uploads_each_get_a_400_and_the_server_keeps_serving() {
     let health = get(&format!("http://{}/api/health", f.addr));
     assert_eq!(health.status, 200);
     assert_eq!(health.body["status"], "ok");
-    assert_eq!(
-        health.body["photos_in_flight"], 0,
-        "every slot was given back"
-    );
+}
+
+/// Sends `request` as it is over a plain TCP connection (no client library tidying the path)
+/// and returns the status and the body.
+fn raw(request: &[u8]) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(fixture().addr).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(60)))
+        .unwrap();
+    // The server may answer and close before it has read all of a refused body.
+    let _ = stream.write_all(request);
+    let mut reply = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while let Ok(n) = stream.read(&mut chunk) {
+        if n == 0 {
+            break;
+        }
+        reply.extend_from_slice(&chunk[..n]);
+        let text = String::from_utf8_lossy(&reply);
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let length = head
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length: ")
+                        .map(str::to_string)
+                })
+                .and_then(|v| v.trim().parse::<usize>().ok());
+            if length.is_some_and(|n| body.len() >= n) {
+                break;
+            }
+        }
+    }
+    let text = String::from_utf8_lossy(&reply).into_owned();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
 }
 
 #[test]
 fn an_upload_over_the_limit_is_refused_before_it_is_read() {
     let f = fixture();
-    // The fixture's server takes 8 MiB.
-    let reply = post_form(
-        &unmask_url(),
-        &[file("image", "big.png", vec![0u8; 9 << 20])],
+    // The fixture's server takes 8 MiB. Declared larger: refused from the headers alone,
+    // with nothing of the body sent.
+    let (status, body) = raw(
+        b"POST /api/unmask HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 9437184\r\n\r\n",
     );
-    assert_eq!(reply.status, 413, "{}", short(&reply.body));
+    assert_eq!(status, 413, "{body}");
+    assert!(body.contains("larger than"), "{body}");
+    // Sent without a length (chunked): refused once the limit is passed.
+    let mut request = b"POST /api/unmask HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    let part =
+        b"--b\r\nContent-Disposition: form-data; name=\"image\"; filename=\"big.png\"\r\n\r\n";
+    request.extend(format!("{:x}\r\n", part.len()).as_bytes());
+    request.extend(part);
+    request.extend(b"\r\n");
+    let block = vec![0u8; 1 << 20];
+    for _ in 0..9 {
+        request.extend(format!("{:x}\r\n", block.len()).as_bytes());
+        request.extend(&block);
+        request.extend(b"\r\n");
+    }
+    let (status, body) = raw(&request);
+    assert_eq!(status, 413, "{body}");
+    assert_eq!(get(&format!("http://{}/api/health", f.addr)).status, 200);
+}
+
+#[test]
+fn every_error_is_json_with_its_status() {
+    let f = fixture();
+    let reply = common::reply(ureq::post(&unmask_url()).send_string("just text"));
+    assert_eq!(reply.status, 400, "{}", short(&reply.body));
     assert!(reply.body["error"]
         .as_str()
         .unwrap()
-        .contains("larger than"));
-    assert_eq!(get(&format!("http://{}/api/health", f.addr)).status, 200);
+        .contains("multipart form"));
+    let reply = get(&unmask_url());
+    assert_eq!(reply.status, 405, "{}", short(&reply.body));
+    let reply = get(&format!("http://{}/api/progress", f.addr));
+    assert_eq!(reply.status, 400, "{}", short(&reply.body));
+    let reply = get(&format!("http://{}/api/progress?job=nobody", f.addr));
+    assert_eq!(reply.status, 404, "{}", short(&reply.body));
+    // A page of another site posting through the user's browser is refused.
+    let cross = ureq::post(&unmask_url())
+        .set("Origin", "http://evil.example")
+        .set("Content-Type", "multipart/form-data; boundary=b")
+        .send_string("--b--\r\n");
+    let reply = common::reply(cross);
+    assert_eq!(reply.status, 403, "{}", short(&reply.body));
+    assert!(reply.body["error"]
+        .as_str()
+        .unwrap()
+        .contains("other sites"));
 }
 
 #[test]
@@ -348,7 +450,6 @@ fn the_page_is_served_and_nothing_from_disk() {
     }
     for path in [
         "/Cargo.toml",
-        "/../Cargo.toml",
         "/assets/app.js",
         "/api/nothing",
         "/etc/passwd",
@@ -356,5 +457,18 @@ fn the_page_is_served_and_nothing_from_disk() {
         let reply = get(&format!("http://{}{path}", f.addr));
         assert_eq!(reply.status, 404, "{path}");
         assert!(reply.body["error"].as_str().is_some());
+    }
+    // Paths as a client may send them, untidied.
+    for path in [
+        "/../Cargo.toml",
+        "/%2e%2e/Cargo.toml",
+        "/..%2fCargo.toml",
+        "//etc/passwd",
+        "/app.js/../../Cargo.toml",
+    ] {
+        let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        let (status, body) = raw(request.as_bytes());
+        assert_eq!(status, 404, "{path}: {body}");
+        assert!(!body.contains("[package]"), "{path}");
     }
 }

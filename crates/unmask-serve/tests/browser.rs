@@ -84,6 +84,14 @@ fn the_page_unmasks_a_photo_and_reruns_a_face_after_a_brush_stroke() {
     let n = |k: &str| b[k].as_f64().unwrap();
     let (bx, by, bw, bh) = (n("x"), n("y"), n("width"), n("height"));
     let (sy, sx0, sx1) = (by + 0.12 * bh, bx + 0.25 * bw, bx + 0.75 * bw);
+    browser.click("#faces li[data-face='0']");
+    let selected = browser.run("return selected;", json!([]));
+    assert_eq!(selected, json!(0), "clicking the entry selects the face");
+    let zoomed = browser.run("return view.style.transform;", json!([]));
+    assert!(
+        zoomed.as_str().unwrap().contains("scale"),
+        "and zooms to it: {zoomed}"
+    );
     let rect = browser.run(
         "const r = view.getBoundingClientRect(); return [r.left, r.top, r.width, view.width];",
         json!([]),
@@ -96,9 +104,6 @@ fn the_page_unmasks_a_photo_and_reruns_a_face_after_a_brush_stroke() {
         .collect();
     let scale = r[2] / r[3]; // CSS px per photo px
     let to_view = |x: f64, y: f64| (r[0] + x * scale, r[1] + y * scale);
-    browser.click("#faces li[data-face='0']");
-    let selected = browser.run("return selected;", json!([]));
-    assert_eq!(selected, json!(0), "clicking the entry selects the face");
     let points: Vec<(f64, f64)> = (0..=10)
         .map(|k| to_view(sx0 + (sx1 - sx0) * k as f64 / 10.0, sy))
         .collect();

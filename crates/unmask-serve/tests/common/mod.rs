@@ -35,15 +35,9 @@ pub struct Fixture {
 pub fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
-            "unmask-serve-{}-{}",
-            std::env::current_exe()
-                .unwrap()
-                .file_stem()
-                .unwrap()
-                .to_string_lossy(),
-            std::process::id()
-        ));
+        let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+        remove_dead_fixtures(&tmp);
+        let dir = tmp.join(format!("unmask-serve-fixture-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let data = models::tiny_pairs(&dir, 32);
         let (seg, gan_dir) = (dir.join("train-seg"), dir.join("train-inpaint"));
@@ -68,9 +62,11 @@ pub fn fixture() -> &'static Fixture {
             min_coverage: 0.0,
             ..Default::default()
         };
+        // Every test of the binary shares the server, so none waits for a place.
         let config = ServeConfig {
             port: 0,
             max_upload_bytes: 8 << 20,
+            max_photos: 64,
             ..Default::default()
         };
         let server = Server::start(&config, move || {
@@ -89,6 +85,23 @@ pub fn fixture() -> &'static Fixture {
             dir,
         }
     })
+}
+
+/// Removes the fixture folders of test processes that have ended (a static fixture is never
+/// dropped, so each run would leave one behind).
+fn remove_dead_fixtures(tmp: &Path) {
+    let Ok(entries) = std::fs::read_dir(tmp) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name.strip_prefix("unmask-serve-fixture-") else {
+            continue;
+        };
+        if pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 /// One part of a multipart form.
@@ -166,7 +179,7 @@ pub fn get(url: &str) -> Reply {
     reply(ureq::get(url).call())
 }
 
-fn reply(result: Result<ureq::Response, ureq::Error>) -> Reply {
+pub fn reply(result: Result<ureq::Response, ureq::Error>) -> Reply {
     let response = match result {
         Ok(r) => r,
         Err(ureq::Error::Status(_, r)) => r,

@@ -36,26 +36,7 @@ impl Browser {
             );
             return None;
         }
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let driver = Command::new(CHROMEDRIVER)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver starts");
-        let base = format!("http://127.0.0.1:{port}");
-        let started = Instant::now();
-        while ureq::get(&format!("{base}/status")).call().is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "chromedriver did not start"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        let (driver, base) = start_driver();
         std::fs::create_dir_all(profile).unwrap();
         // The flags that keep Chromium off the (closed) network and out of a sandbox that
         // root cannot use.
@@ -194,6 +175,38 @@ impl Browser {
             .unwrap();
         std::fs::write(path, bytes).unwrap();
     }
+}
+
+/// chromedriver on a free port: the port is picked by binding it and letting go, so another
+/// process can take it in between; a driver that does not answer is retried on another.
+fn start_driver() -> (Child, String) {
+    for _ in 0..3 {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut driver = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let base = format!("http://127.0.0.1:{port}");
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(20) {
+            if ureq::get(&format!("{base}/status")).call().is_ok() {
+                return (driver, base);
+            }
+            if driver.try_wait().ok().flatten().is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = driver.kill();
+        let _ = driver.wait();
+    }
+    panic!("chromedriver did not start on any of three ports");
 }
 
 impl Drop for Browser {
