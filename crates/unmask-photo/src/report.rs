@@ -28,6 +28,10 @@ pub struct FaceReport {
     pub score: f64,
     /// The 68 landmarks, `[x, y]` in photo pixels.
     pub landmarks: Vec<[f64; 2]>,
+    /// The corners of the face's aligned crop in photo pixels (top-left, top-right,
+    /// bottom-right, bottom-left): the models see only what lies inside, so a mask is read,
+    /// and a hole filled, only there.
+    pub crop: [[f64; 2]; 4],
     pub mask_source: MaskSource,
     pub choice: FaceChoice,
     pub mask_area: f64,
@@ -81,6 +85,11 @@ fn face_report((index, f): (usize, &FaceOutcome)) -> FaceReport {
         },
         score: f.face.score,
         landmarks: f.landmarks.to_vec(),
+        crop: {
+            let side = f.alignment.size as f64;
+            [(0.0, 0.0), (side, 0.0), (side, side), (0.0, side)]
+                .map(|(u, v)| f.alignment.to_image(u, v))
+        },
         mask_source: f.mask_source,
         choice: f.choice,
         mask_area: f.mask_area,

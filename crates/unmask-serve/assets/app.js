@@ -373,9 +373,20 @@ function draw() {
     const b = face.box;
     ctx.lineWidth = Math.max(2, 2 * scale);
     ctx.strokeStyle = `rgb(${colour})`;
-    if (face.index === selected) ctx.setLineDash([8 * scale, 4 * scale]);
+        if (face.index === selected) ctx.setLineDash([8 * scale, 4 * scale]);
     ctx.strokeRect(b.x, b.y, b.width, b.height);
     ctx.setLineDash([]);
+    if (face.index === selected) {
+      // Where painting counts: the crop the models see.
+      ctx.lineWidth = Math.max(1, scale);
+      ctx.strokeStyle = "rgba(255,255,255,0.8)";
+      ctx.setLineDash([3 * scale, 3 * scale]);
+      ctx.beginPath();
+      face.crop.forEach(([x, y], k) => (k ? ctx.lineTo(x, y) : ctx.moveTo(x, y)));
+      ctx.closePath();
+      ctx.stroke();
+      ctx.setLineDash([]);
+    }
     ctx.font = `${Math.round(14 * scale)}px system-ui, sans-serif`;
     const label = `${face.index + 1}${face.unmasked ? " ✓" : ""}`;
     const tw = ctx.measureText(label).width + 8 * scale;
@@ -476,8 +487,15 @@ view.addEventListener("pointerdown", (e) => {
   g.lineWidth = Number($("brush-size").value) * view.width / r.width;
   g.strokeStyle = g.fillStyle = "#fff";
   g.globalCompositeOperation = tool === "eraser" ? "destination-out" : "source-over";
-  // The mask's canvas starts at (mask.x, mask.y) in the photo.
+    // The mask's canvas starts at (mask.x, mask.y) in the photo; paint lands only inside the
+  // face's aligned crop, the part of the photo the models see.
   const at = ([x, y]) => [x - mask.x, y - mask.y];
+  const crop = current.result.faces[selected].crop;
+  g.save();
+  g.beginPath();
+  crop.forEach((corner, k) => { const [cx, cy] = at(corner); k ? g.lineTo(cx, cy) : g.moveTo(cx, cy); });
+  g.closePath();
+  g.clip();
   stroke = { g, at, last: at(p) };
   const q = at(p);
   g.beginPath();
@@ -498,7 +516,8 @@ view.addEventListener("pointermove", (e) => {
 });
 for (const ev of ["pointerup", "pointercancel"]) {
   view.addEventListener(ev, () => {
-    if (!stroke) return;
+        if (!stroke) return;
+    stroke.g.restore();
     stroke.g.globalCompositeOperation = "source-over";
     stroke = null;
     draw();
