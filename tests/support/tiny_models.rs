@@ -17,7 +17,7 @@ pub fn tiny_pairs(dir: &Path, size: u32) -> PathBuf {
         preview_per_type: 0,
         ..Default::default()
     };
-    unmask_masks::dataset::synthetic_pairs(dir, &faces, &masks).unwrap()
+    unmask_testkit::synthetic_pairs(dir, &faces, &masks).unwrap()
 }
 
 /// A UNet trained for `steps` steps into `out` (laid out as a pipeline's `train-seg` folder).

@@ -73,3 +73,32 @@ fn the_pipelines_the_cli_and_the_tests_build_shared_dependencies_alike() {
         differ.join("\n")
     );
 }
+
+#[test]
+fn mask_synthesis_builds_without_burn_or_the_face_detector() {
+    let masks = feature_sets(&["-p", "unmask-masks", "-e", "normal"]);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let out = Command::new(env!("CARGO"))
+        .current_dir(&root)
+        .args([
+            "tree",
+            "--offline",
+            "-p",
+            "unmask-masks",
+            "-e",
+            "normal",
+            "--prefix",
+            "none",
+        ])
+        .output()
+        .unwrap();
+    let tree = String::from_utf8(out.stdout).unwrap();
+    assert!(tree.contains("unmask-core"), "{tree}");
+    for heavy in ["burn", "unmask-detect", "unmask-faces", "unmask-metrics"] {
+        assert!(
+            !masks.keys().any(|p| p.starts_with(&format!("{heavy} ")))
+                && !tree.lines().any(|l| l.starts_with(&format!("{heavy} "))),
+            "unmask-masks pulls in {heavy}"
+        );
+    }
+}

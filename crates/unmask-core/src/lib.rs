@@ -7,6 +7,7 @@
 
 pub mod atomic;
 pub mod bootstrap;
+pub mod faces;
 pub mod faults;
 pub mod landmarks;
 pub mod listing;

@@ -11,10 +11,10 @@ use burn::tensor::ops::ConvOptions;
 use burn::tensor::{Tensor, TensorData};
 use image::RgbImage;
 use std::path::Path;
+use unmask_kernels::pool::max_pool_2x2_same;
 use unmask_kernels::KernelBackend;
+use unmask_kernels::WeightFile;
 use unmask_kernels::{conv2d_with as conv2d, max_pool2d};
-use unmask_metrics::pool::max_pool_2x2_same;
-use unmask_metrics::WeightFile;
 
 /// face-api's default input side (a multiple of 32).
 pub const DEFAULT_INPUT_SIZE: usize = 416;

@@ -13,7 +13,7 @@ use image::RgbImage;
 use std::path::Path;
 use unmask_kernels::conv2d_with as conv2d;
 use unmask_kernels::KernelBackend;
-use unmask_metrics::WeightFile;
+use unmask_kernels::WeightFile;
 
 /// The crop side the net sees.
 pub const LANDMARK_INPUT: usize = 112;

@@ -15,7 +15,7 @@ use image::RgbImage;
 use std::path::Path;
 use unmask_kernels::conv2d_with as conv2d;
 use unmask_kernels::KernelBackend;
-use unmask_metrics::WeightFile;
+use unmask_kernels::WeightFile;
 
 /// The side of the square the network sees.
 pub const SSD_INPUT_SIZE: usize = 512;

@@ -140,7 +140,7 @@ struct Row {
     params: FaceParams,
 }
 
-pub const MANIFEST: &str = "manifest.parquet";
+pub use unmask_core::faces::MANIFEST;
 pub const IMAGES: &str = "images";
 pub const PREVIEW: &str = "preview.png";
 

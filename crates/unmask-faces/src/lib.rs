@@ -9,10 +9,9 @@
 pub mod dataset;
 pub mod detected;
 pub mod folder;
-pub mod records;
 pub mod source;
 pub mod synthetic;
 
 pub use dataset::{generate, FacesConfig, FacesSummary, Split};
-pub use records::{read_faces, FaceRecord};
 pub use source::{DetectedSource, FaceSource, FolderSource, SyntheticSource};
+pub use unmask_core::faces::{read_faces, FaceRecord};

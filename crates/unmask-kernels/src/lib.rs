@@ -18,7 +18,9 @@ mod autodiff;
 pub mod cpu;
 mod flex;
 pub mod nn;
+pub mod pool;
 mod reference;
+mod weights;
 
 use std::cell::Cell;
 use std::sync::OnceLock;
@@ -27,6 +29,7 @@ use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::ops::{ConvOptions, ConvTransposeOptions, FloatTensor};
 
 pub use nn::{avg_pool2d, conv2d, conv2d_with, conv_transpose2d, max_pool2d, upsample_nearest2x};
+pub use weights::{WeightFile, WeightFileError};
 
 /// The ops our kernels cover. Each default method is burn's own op.
 ///

@@ -11,8 +11,8 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
+use unmask_core::faces::FaceRecord;
 use unmask_core::{manifest, preview, progress::Progress, Landmarks};
-use unmask_faces::FaceRecord;
 
 pub const MANIFEST: &str = "manifest.parquet";
 pub const REJECTS: &str = "rejects.parquet";
@@ -416,17 +416,4 @@ fn write_preview(samples: &[Sample], per_type: usize, out_dir: &Path) -> Result<
     }
     let grid = preview::grid(&tiles, 2 * per_type, 128);
     unmask_core::atomic::save_png(&grid, &out_dir.join(PREVIEW))
-}
-
-/// Synthetic faces in `dir/faces` and their masked versions in `dir/masks` (the masks folder
-/// is returned): the two data stages in one call, for tests, benchmarks and examples.
-pub fn synthetic_pairs(
-    dir: &Path,
-    faces: &unmask_faces::dataset::FacesConfig,
-    masks: &MasksParams,
-) -> Result<PathBuf> {
-    unmask_faces::dataset::generate(faces, &dir.join("faces"))?;
-    let records = unmask_faces::read_faces(&dir.join("faces"))?;
-    synthesize(masks, &records, &dir.join("masks"))?;
-    Ok(dir.join("masks"))
 }

@@ -4,7 +4,8 @@
 use burn::tensor::{activation::relu, backend::Backend, ops::ConvOptions, Tensor};
 use unmask_kernels::{conv2d_with as conv2d, KernelBackend};
 
-use crate::{error::Result, weights::WeightFile};
+use crate::error::Result;
+use unmask_kernels::WeightFile;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Conv<B: Backend> {

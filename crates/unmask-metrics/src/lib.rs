@@ -19,11 +19,11 @@ mod cpu;
 pub mod error;
 pub mod lpips;
 pub mod pixel;
-pub mod pool;
+/// 2x2 max pooling, now in unmask-kernels (shared with face-api's nets).
+pub use unmask_kernels::pool;
 pub mod ssim;
 pub mod vgg;
-mod weights;
-pub use weights::WeightFile;
+pub use unmask_kernels::WeightFile;
 
 pub use error::{MetricsError, Result};
 pub use lpips::{Lpips, LpipsNet};

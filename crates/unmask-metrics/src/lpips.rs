@@ -16,7 +16,8 @@ use unmask_weights::{Asset, WeightStore};
 
 use crate::backbone::{self, Conv};
 use crate::cpu::CpuLpips;
-use crate::{error::Result, weights::WeightFile};
+use crate::error::Result;
+use unmask_kernels::WeightFile;
 
 pub(crate) const SHIFT: [f32; 3] = [-0.030, -0.088, -0.188];
 pub(crate) const SCALE: [f32; 3] = [0.458, 0.448, 0.450];
@@ -158,7 +159,7 @@ impl<B: KernelBackend> BurnLpips<B> {
             .iter()
             .enumerate()
             .map(|(k, &c)| file.tensor(&lin_name(k), [1, c, 1, 1], device))
-            .collect::<Result<_>>()?;
+            .collect::<Result<_, _>>()?;
         Ok(Self { convs, lins })
     }
 

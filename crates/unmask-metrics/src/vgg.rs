@@ -9,7 +9,8 @@ use burn::tensor::{backend::Backend, Tensor, TensorData};
 use unmask_weights::{Asset, WeightStore};
 
 use crate::backbone::{self, Conv};
-use crate::{error::Result, weights::WeightFile};
+use crate::error::Result;
+use unmask_kernels::WeightFile;
 
 const MEAN: [f32; 3] = [0.485, 0.456, 0.406];
 const STD: [f32; 3] = [0.229, 0.224, 0.225];

@@ -20,7 +20,7 @@ fn dataset(dir: &Path, count: usize, val_fraction: f64) -> std::path::PathBuf {
         preview_per_type: 0,
         ..Default::default()
     };
-    unmask_masks::dataset::synthetic_pairs(dir, &faces, &masks).unwrap()
+    unmask_testkit::synthetic_pairs(dir, &faces, &masks).unwrap()
 }
 
 fn tiny(steps: u64) -> TrainSegConfig {

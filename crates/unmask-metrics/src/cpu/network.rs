@@ -4,8 +4,9 @@ use rayon::prelude::*;
 
 use super::{pool::max_pool, ConvRelu, Map};
 use crate::backbone::{alex_specs, vgg_specs, ALEX_CHANNELS, VGG_BLOCKS, VGG_CHANNELS};
+use crate::error::Result;
 use crate::lpips::{lin_name, LpipsNet, EPS, SCALE, SHIFT};
-use crate::{error::Result, weights::WeightFile};
+use unmask_kernels::WeightFile;
 
 pub(crate) struct CpuLpips {
     net: LpipsNet,
@@ -47,7 +48,7 @@ impl CpuLpips {
             .iter()
             .enumerate()
             .map(|(k, &c)| file.values(&lin_name(k), &[1, c, 1, 1]))
-            .collect::<Result<_>>()?;
+            .collect::<Result<_, _>>()?;
         Ok(Self { net, convs, lins })
     }
 

@@ -1,12 +1,12 @@
 //! 2x2 max pooling in PyTorch's floor mode and in TensorFlow's 'same' padding, on our kernel
-//! (`unmask_kernels::max_pool2d`).
+//! (`crate::max_pool2d`); shared by the LPIPS/VGG backbones and face-api's nets.
 
+use crate::KernelBackend;
 use burn::tensor::Tensor;
-use unmask_kernels::KernelBackend;
 
 /// 2x2 max pool, stride 2; an odd last row/column is dropped (PyTorch's floor mode).
 pub fn max_pool_2x2<B: KernelBackend>(x: Tensor<B, 4>) -> Tensor<B, 4> {
-    unmask_kernels::max_pool2d(x, [2, 2], [2, 2])
+    crate::max_pool2d(x, [2, 2], [2, 2])
 }
 
 /// 2x2 max pool, stride 2, TensorFlow's 'same' padding: an odd map gets one more output cell,

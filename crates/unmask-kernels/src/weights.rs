@@ -1,11 +1,33 @@
-//! Reading f32 tensors from a safetensors file into burn tensors.
+//! Reading f32 tensors from a safetensors file into burn tensors: how every pretrained net
+//! (LPIPS, VGG16, face-api's detectors and landmarks) loads its weights.
 
 use std::path::{Path, PathBuf};
 
 use burn::tensor::{backend::Backend, Tensor, TensorData};
 use safetensors::{Dtype, SafeTensors};
 
-use crate::error::{MetricsError, Result};
+/// What can be wrong with a weights file; every variant names it.
+#[derive(Debug, thiserror::Error)]
+pub enum WeightFileError {
+    #[error("cannot read weights file {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path} is not a valid safetensors file: {message}")]
+    Safetensors { path: PathBuf, message: String },
+    #[error("{path} has no tensor named `{name}`")]
+    MissingTensor { path: PathBuf, name: String },
+    #[error("{path}: tensor `{name}` has dtype/shape {found}, expected f32 {expected:?}")]
+    BadTensor {
+        path: PathBuf,
+        name: String,
+        found: String,
+        expected: Vec<usize>,
+    },
+}
+
+type Result<T> = std::result::Result<T, WeightFileError>;
 
 /// A safetensors file held in memory.
 pub struct WeightFile {
@@ -15,7 +37,7 @@ pub struct WeightFile {
 
 impl WeightFile {
     pub fn open(path: &Path) -> Result<Self> {
-        let bytes = std::fs::read(path).map_err(|source| MetricsError::Io {
+        let bytes = std::fs::read(path).map_err(|source| WeightFileError::Io {
             path: path.to_path_buf(),
             source,
         })?;
@@ -28,7 +50,7 @@ impl WeightFile {
     }
 
     fn parse(&self) -> Result<SafeTensors<'_>> {
-        SafeTensors::deserialize(&self.bytes).map_err(|e| MetricsError::Safetensors {
+        SafeTensors::deserialize(&self.bytes).map_err(|e| WeightFileError::Safetensors {
             path: self.path.clone(),
             message: e.to_string(),
         })
@@ -48,12 +70,14 @@ impl WeightFile {
     /// The values of tensor `name` in row-major order; it must be f32 with exactly `shape`.
     pub fn values(&self, name: &str, shape: &[usize]) -> Result<Vec<f32>> {
         let st = self.parse()?;
-        let view = st.tensor(name).map_err(|_| MetricsError::MissingTensor {
-            path: self.path.clone(),
-            name: name.to_string(),
-        })?;
+        let view = st
+            .tensor(name)
+            .map_err(|_| WeightFileError::MissingTensor {
+                path: self.path.clone(),
+                name: name.to_string(),
+            })?;
         if view.dtype() != Dtype::F32 || view.shape() != shape {
-            return Err(MetricsError::BadTensor {
+            return Err(WeightFileError::BadTensor {
                 path: self.path.clone(),
                 name: name.to_string(),
                 found: format!("{:?} {:?}", view.dtype(), view.shape()),

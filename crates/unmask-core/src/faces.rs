@@ -1,9 +1,13 @@
 //! Reading a faces manifest back: the rows every downstream stage (mask synthesis first) works
-//! from, whatever the source that wrote them.
+//! from, whatever the source that wrote them. Here rather than in unmask-faces so that mask
+//! synthesis builds without the face sources (and their detector and burn).
 
+use crate::{manifest, Landmarks};
 use anyhow::Result;
 use std::path::{Path, PathBuf};
-use unmask_core::{manifest, Landmarks};
+
+/// The faces stage's manifest, in its output folder.
+pub const MANIFEST: &str = "manifest.parquet";
 
 /// One face of a dataset.
 #[derive(Clone, Debug)]
@@ -17,7 +21,7 @@ pub struct FaceRecord {
 
 /// Reads `DIR/manifest.parquet` written by the faces stage.
 pub fn read_faces(dir: &Path) -> Result<Vec<FaceRecord>> {
-    let file = dir.join(crate::dataset::MANIFEST);
+    let file = dir.join(MANIFEST);
     let df = manifest::read_parquet(&file)?;
     let ids = manifest::str_column(&df, "id", &file)?;
     let paths = manifest::str_column(&df, "path", &file)?;
