@@ -5,19 +5,7 @@ use std::path::{Path, PathBuf};
 
 /// Eight synthetic masked faces of `size` px in `dir`; returns the masks folder.
 pub fn tiny_pairs(dir: &Path, size: u32) -> PathBuf {
-    let faces = unmask_faces::dataset::FacesConfig {
-        count: 8,
-        size,
-        val_fraction: 0.3,
-        test_fraction: 0.0,
-        preview_count: 0,
-        ..Default::default()
-    };
-    let masks = unmask_masks::dataset::MasksParams {
-        preview_per_type: 0,
-        ..Default::default()
-    };
-    unmask_testkit::synthetic_pairs(dir, &faces, &masks).unwrap()
+    unmask_testkit::small_pairs(dir, 8, size, 0.3)
 }
 
 /// A UNet trained for `steps` steps into `out` (laid out as a pipeline's `train-seg` folder).

@@ -103,12 +103,16 @@ impl Alignment {
         })
     }
 
+    /// The crop's corners in the image: top-left, top-right, bottom-right, bottom-left.
+    pub fn corners(&self) -> [[f64; 2]; 4] {
+        let side = self.size as f64;
+        [(0.0, 0.0), (side, 0.0), (side, side), (0.0, side)].map(|(u, v)| self.to_image(u, v))
+    }
+
     /// The pixels of a `width` x `height` image the crop covers, `(x0, y0, x1, y1)` with the
     /// ends exclusive; `None` when it lies outside.
     pub fn bounds(&self, width: u32, height: u32) -> Option<(u32, u32, u32, u32)> {
-        let side = self.size as f64;
-        let corners =
-            [(0.0, 0.0), (side, 0.0), (0.0, side), (side, side)].map(|(u, v)| self.to_image(u, v));
+        let corners = self.corners();
         let lo = |k: usize| corners.iter().map(|c| c[k]).fold(f64::INFINITY, f64::min);
         let hi = |k: usize| {
             corners

@@ -234,19 +234,7 @@ fn a_tiny_generator_overfits_one_batch() {
 
 /// Faces and masks at 32 px; returns the masks folder.
 fn dataset(dir: &Path, count: usize) -> std::path::PathBuf {
-    let faces = unmask_faces::dataset::FacesConfig {
-        count,
-        size: 32,
-        val_fraction: 0.3,
-        test_fraction: 0.0,
-        preview_count: 0,
-        ..Default::default()
-    };
-    let masks = unmask_masks::dataset::MasksParams {
-        preview_per_type: 0,
-        ..Default::default()
-    };
-    unmask_testkit::synthetic_pairs(dir, &faces, &masks).unwrap()
+    unmask_testkit::small_pairs(dir, count, 32, 0.3)
 }
 
 fn tiny_training() -> TrainInpaintConfig {

@@ -85,11 +85,7 @@ fn face_report((index, f): (usize, &FaceOutcome)) -> FaceReport {
         },
         score: f.face.score,
         landmarks: f.landmarks.to_vec(),
-        crop: {
-            let side = f.alignment.size as f64;
-            [(0.0, 0.0), (side, 0.0), (side, side), (0.0, side)]
-                .map(|(u, v)| f.alignment.to_image(u, v))
-        },
+        crop: f.alignment.corners(),
         mask_source: f.mask_source,
         choice: f.choice,
         mask_area: f.mask_area,

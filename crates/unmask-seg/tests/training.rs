@@ -8,19 +8,7 @@ type B = burn::backend::Flex;
 
 /// Faces and masks at 64 px in `dir/faces` and `dir/masks`; returns the masks folder.
 fn dataset(dir: &Path, count: usize, val_fraction: f64) -> std::path::PathBuf {
-    let faces = unmask_faces::dataset::FacesConfig {
-        count,
-        size: 64,
-        val_fraction,
-        test_fraction: 0.0,
-        preview_count: 0,
-        ..Default::default()
-    };
-    let masks = unmask_masks::dataset::MasksParams {
-        preview_per_type: 0,
-        ..Default::default()
-    };
-    unmask_testkit::synthetic_pairs(dir, &faces, &masks).unwrap()
+    unmask_testkit::small_pairs(dir, count, 64, val_fraction)
 }
 
 fn tiny(steps: u64) -> TrainSegConfig {

@@ -14,3 +14,21 @@ pub fn synthetic_pairs(dir: &Path, faces: &FacesConfig, masks: &MasksParams) -> 
     unmask_masks::dataset::synthesize(masks, &records, &dir.join("masks"))?;
     Ok(dir.join("masks"))
 }
+
+/// [`synthetic_pairs`] for tests: `count` faces of `size` px, `val_fraction` of them for
+/// validation, no test split and no previews.
+pub fn small_pairs(dir: &Path, count: usize, size: u32, val_fraction: f64) -> PathBuf {
+    let faces = FacesConfig {
+        count,
+        size,
+        val_fraction,
+        test_fraction: 0.0,
+        preview_count: 0,
+        ..Default::default()
+    };
+    let masks = MasksParams {
+        preview_per_type: 0,
+        ..Default::default()
+    };
+    synthetic_pairs(dir, &faces, &masks).unwrap()
+}
