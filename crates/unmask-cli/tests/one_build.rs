@@ -74,9 +74,8 @@ fn the_pipelines_the_cli_and_the_tests_build_shared_dependencies_alike() {
     );
 }
 
-#[test]
-fn mask_synthesis_builds_without_burn_or_the_face_detector() {
-    let masks = feature_sets(&["-p", "unmask-masks", "-e", "normal"]);
+/// The packages `package` builds with (normal edges), one `NAME vX.Y.Z` per line.
+fn normal_dependencies(package: &str) -> String {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let out = Command::new(env!("CARGO"))
         .current_dir(&root)
@@ -84,7 +83,7 @@ fn mask_synthesis_builds_without_burn_or_the_face_detector() {
             "tree",
             "--offline",
             "-p",
-            "unmask-masks",
+            package,
             "-e",
             "normal",
             "--prefix",
@@ -92,13 +91,41 @@ fn mask_synthesis_builds_without_burn_or_the_face_detector() {
         ])
         .output()
         .unwrap();
-    let tree = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn pulls_in(tree: &str, package: &str) -> bool {
+    tree.lines().any(|l| l.starts_with(&format!("{package} ")))
+}
+
+#[test]
+fn mask_synthesis_builds_without_burn_or_the_face_detector() {
+    let masks = feature_sets(&["-p", "unmask-masks", "-e", "normal"]);
+    let tree = normal_dependencies("unmask-masks");
     assert!(tree.contains("unmask-core"), "{tree}");
     for heavy in ["burn", "unmask-detect", "unmask-faces", "unmask-metrics"] {
         assert!(
-            !masks.keys().any(|p| p.starts_with(&format!("{heavy} ")))
-                && !tree.lines().any(|l| l.starts_with(&format!("{heavy} "))),
+            !masks.keys().any(|p| p.starts_with(&format!("{heavy} "))) && !pulls_in(&tree, heavy),
             "unmask-masks pulls in {heavy}"
         );
+    }
+}
+
+#[test]
+fn the_reports_read_files_and_run_no_model() {
+    let tree = normal_dependencies("unmask-report");
+    assert!(pulls_in(&tree, "unmask-core"), "{tree}");
+    for model in [
+        "unmask-seg",
+        "unmask-inpaint",
+        "unmask-detect",
+        "unmask-photo",
+    ] {
+        assert!(!pulls_in(&tree, model), "unmask-report pulls in {model}");
     }
 }

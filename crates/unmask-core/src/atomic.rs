@@ -1,5 +1,6 @@
 //! Atomic writes: every file is written to a temporary sibling and renamed into place, so a
-//! crash or a kill never leaves a half-written file under its final name.
+//! crash or a kill never leaves a half-written file under its final name; folders are filled
+//! beside their final place and swapped in with renames ([`DirSwap`], [`replace_dir`]).
 
 use anyhow::{Context, Result};
 use std::io::Write;
@@ -77,6 +78,49 @@ pub fn replace_dir(new: &Path, dir: &Path) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// A folder filled beside its final place and swapped in whole: [`DirSwap::begin`] makes
+/// a fresh, empty work folder `NAME.SUFFIX` next to `NAME`, and [`DirSwap::commit`] puts it
+/// in the place of `NAME` with [`replace_dir`]. Until then `NAME` keeps its old content.
+/// Nothing happens on drop: a work folder left by a failure is cleared by the next `begin`
+/// (or removed with [`DirSwap::abandon`]; [`tidy_dir`] removes `*.tmp` ones).
+#[derive(Debug)]
+pub struct DirSwap {
+    work: std::path::PathBuf,
+    dir: std::path::PathBuf,
+}
+
+impl DirSwap {
+    /// Clears whatever an earlier attempt left in `NAME.SUFFIX` and creates it empty.
+    pub fn begin(dir: &Path, suffix: &str) -> Result<Self> {
+        let work = sibling(dir, suffix);
+        if work.exists() {
+            std::fs::remove_dir_all(&work)
+                .with_context(|| format!("cannot clear {}", work.display()))?;
+        }
+        std::fs::create_dir_all(&work)
+            .with_context(|| format!("cannot create {}", work.display()))?;
+        Ok(Self {
+            work,
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    /// The folder to write into.
+    pub fn work(&self) -> &Path {
+        &self.work
+    }
+
+    /// Puts the finished work folder in the place of the final one ([`replace_dir`]).
+    pub fn commit(&self) -> Result<()> {
+        replace_dir(&self.work, &self.dir)
+    }
+
+    /// Removes the work folder, keeping the final one as it was.
+    pub fn abandon(&self) {
+        let _ = std::fs::remove_dir_all(&self.work);
+    }
 }
 
 /// The folder to read for `dir`: itself, or `dir.old` when a kill came between the two
@@ -210,6 +254,40 @@ mod tests {
         recover_dir(&dir).unwrap();
         assert_eq!(std::fs::read(dir.join("b")).unwrap(), b"new");
         assert_eq!(readable_dir(&dir), Some(dir.clone()));
+    }
+
+    #[test]
+    fn a_folder_swap_starts_empty_and_replaces_only_on_commit() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("stage");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("a"), b"old").unwrap();
+        // What a failed attempt left in the work folder is gone when the next one begins.
+        let stale = root.path().join("stage.partial");
+        std::fs::create_dir_all(&stale).unwrap();
+        std::fs::write(stale.join("half"), b"half").unwrap();
+        let swap = DirSwap::begin(&dir, "partial").unwrap();
+        assert_eq!(swap.work(), stale);
+        assert_eq!(std::fs::read_dir(swap.work()).unwrap().count(), 0);
+        std::fs::write(swap.work().join("b"), b"new").unwrap();
+        // Until the commit the final folder is untouched.
+        assert_eq!(std::fs::read(dir.join("a")).unwrap(), b"old");
+        swap.commit().unwrap();
+        assert!(!stale.exists() && !sibling(&dir, "old").exists());
+        assert!(!dir.join("a").exists());
+        assert_eq!(std::fs::read(dir.join("b")).unwrap(), b"new");
+        // An abandoned swap removes its work folder and keeps the final one.
+        let swap = DirSwap::begin(&dir, "tmp").unwrap();
+        std::fs::write(swap.work().join("c"), b"lost").unwrap();
+        swap.abandon();
+        assert!(!root.path().join("stage.tmp").exists());
+        assert_eq!(std::fs::read(dir.join("b")).unwrap(), b"new");
+        // A folder that did not exist yet is created by the commit.
+        let fresh = root.path().join("fresh");
+        let swap = DirSwap::begin(&fresh, "tmp").unwrap();
+        std::fs::write(swap.work().join("d"), b"d").unwrap();
+        swap.commit().unwrap();
+        assert_eq!(std::fs::read(fresh.join("d")).unwrap(), b"d");
     }
 
     #[test]

@@ -2,11 +2,14 @@
 //!
 //! Only what two or more crates need lives here: the 68-point landmark layout, atomic file
 //! writes, parquet manifests, progress reporting, folder listings, deterministic per-sample
-//! random streams, seeded bootstrap intervals and the anti-aliased rasteriser that both the face generator and the mask
-//! renderer draw with.
+//! random streams, seeded bootstrap intervals, the anti-aliased rasteriser that both the face
+//! generator and the mask renderer draw with, and the files evaluation stages write for the
+//! reports (`evaluation`, `examples`).
 
 pub mod atomic;
 pub mod bootstrap;
+pub mod evaluation;
+pub mod examples;
 pub mod faces;
 pub mod faults;
 pub mod landmarks;

@@ -35,8 +35,8 @@ pub enum BaselineMethod {
 impl BaselineMethod {
     pub fn name(self) -> &'static str {
         match self {
-            BaselineMethod::MeanFill => "mean-fill",
-            BaselineMethod::Telea => "telea",
+            BaselineMethod::MeanFill => unmask_core::evaluation::MEAN_FILL,
+            BaselineMethod::Telea => unmask_core::evaluation::TELEA,
         }
     }
 

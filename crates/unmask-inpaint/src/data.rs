@@ -9,6 +9,8 @@ use unmask_masks::MaskedPair;
 use unmask_seg::augment::{AugmentConfig, View};
 use unmask_train::images;
 
+pub use unmask_core::evaluation::MaskSource;
+
 /// A batch as flat planes, built on a worker thread and turned into tensors by the trainer.
 pub struct InpaintBatch {
     pub masked: Vec<f32>,

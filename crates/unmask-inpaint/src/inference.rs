@@ -4,18 +4,23 @@
 //! original at full resolution, so pixels outside the grown hole are returned unchanged.
 
 use crate::model::{GeneratorConfig, InpaintNet};
-use anyhow::{bail, Context, Result};
-use burn::module::Module;
+use anyhow::{bail, Result};
 use burn::tensor::backend::Backend;
 use image::imageops::FilterType;
 use image::{GrayImage, RgbImage};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use unmask_kernels::KernelBackend;
-use unmask_train::{checkpoint, images};
+use unmask_train::images;
+use unmask_train::models::{self, ModelInfo};
 
 pub const WEIGHTS_FILE: &str = "inpainter.mpk";
 pub const INFO_FILE: &str = "inpainter.json";
+/// The networks and optimisers in a training checkpoint.
+pub const CHECKPOINT_GENERATOR: &str = "generator.mpk";
+pub const CHECKPOINT_DISCRIMINATOR: &str = "discriminator.mpk";
+pub const CHECKPOINT_GENERATOR_OPTIMIZER: &str = "generator_optimizer.mpk";
+pub const CHECKPOINT_DISCRIMINATOR_OPTIMIZER: &str = "discriminator_optimizer.mpk";
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct InpainterInfo {
@@ -23,6 +28,27 @@ pub struct InpainterInfo {
     /// Validation hole L1 of these weights.
     pub val_hole_l1: f64,
     pub step: u64,
+}
+
+impl ModelInfo for InpainterInfo {
+    type Arch = GeneratorConfig;
+    const INFO_FILE: &'static str = INFO_FILE;
+    const WEIGHTS_FILE: &'static str = WEIGHTS_FILE;
+    const WHAT: &'static str = "inpainting GAN";
+
+    fn arch(&self) -> &GeneratorConfig {
+        &self.generator
+    }
+
+    fn check(&self) -> Result<()> {
+        self.generator.validate()
+    }
+}
+
+/// The fields of a training checkpoint's configuration that inference needs.
+#[derive(Deserialize)]
+struct CheckpointConfig {
+    generator: GeneratorConfig,
 }
 
 /// What [`Inpainter::inpaint`] did besides the image.
@@ -46,20 +72,7 @@ pub struct Inpainter<B: Backend> {
 impl<B: KernelBackend> Inpainter<B> {
     /// Loads a `train-inpaint` folder (its `best/`) or a `best/` folder itself.
     pub fn load(dir: &Path, device: &B::Device) -> Result<Self> {
-        let dir = resolve_model_dir(dir)?;
-        let info: InpainterInfo = checkpoint::read_json(&dir.join(INFO_FILE))?;
-        info.generator.validate().with_context(|| {
-            format!(
-                "{}: invalid generator description",
-                dir.join(INFO_FILE).display()
-            )
-        })?;
-        let record = checkpoint::load_record::<B, _>(&dir.join(WEIGHTS_FILE), device)?;
-        Ok(Self {
-            net: info.generator.init::<B>(device).load_record(record),
-            info,
-            device: device.clone(),
-        })
+        Self::read(dir, None, device)
     }
 
     /// Loads and checks the weights have `expected`'s architecture (naming the differing field).
@@ -68,23 +81,31 @@ impl<B: KernelBackend> Inpainter<B> {
         expected: &GeneratorConfig,
         device: &B::Device,
     ) -> Result<Self> {
-        let resolved = resolve_model_dir(dir)?;
-        let info: InpainterInfo = checkpoint::read_json(&resolved.join(INFO_FILE))?;
-        checkpoint::ensure_same_config(&info.generator, expected, &resolved.join(INFO_FILE))?;
-        Self::load(&resolved, device)
+        Self::read(dir, Some(expected), device)
+    }
+
+    fn read(dir: &Path, expected: Option<&GeneratorConfig>, device: &B::Device) -> Result<Self> {
+        let (net, info) =
+            models::load_model::<B, InpainterInfo, _>(dir, expected, |a| a.init(device), device)?;
+        Ok(Self {
+            net,
+            info,
+            device: device.clone(),
+        })
     }
 
     /// The latest training checkpoint of a `train-inpaint` folder.
     pub fn from_checkpoint(train_dir: &Path, device: &B::Device) -> Result<Self> {
-        let dir = checkpoint::existing_dir(&train_dir.join(crate::training::CHECKPOINT_DIR))
-            .with_context(|| format!("no training checkpoint in {}", train_dir.display()))?;
-        let state: crate::training::TrainState = checkpoint::read_json(&dir.join("state.json"))?;
-        let record = checkpoint::load_record::<B, _>(&dir.join("generator.mpk"), device)?;
-        let generator = state.config.generator;
+        let (net, state) = models::load_from_checkpoint::<B, CheckpointConfig, _>(
+            train_dir,
+            CHECKPOINT_GENERATOR,
+            |c| c.generator.init(device),
+            device,
+        )?;
         Ok(Self {
-            net: generator.init::<B>(device).load_record(record),
+            net,
             info: InpainterInfo {
-                generator,
+                generator: state.config.generator,
                 val_hole_l1: f64::NAN,
                 step: state.step,
             },
@@ -181,10 +202,10 @@ impl<B: KernelBackend> Inpainter<B> {
 
 /// The folder holding `inpainter.json`: `dir` itself or `dir/best`.
 pub fn resolve_model_dir(dir: &Path) -> Result<PathBuf> {
-    unmask_train::models::resolve_model_dir(dir, INFO_FILE, "inpainting GAN")
+    models::resolve_model_dir(dir, INFO_FILE, InpainterInfo::WHAT)
 }
 
 /// The most recently trained inpainting GAN under a runs folder (`RUNS/PIPELINE/STAGE/best/`).
 pub fn latest_model(runs: &Path) -> Result<PathBuf> {
-    unmask_train::models::latest_model(runs, INFO_FILE, "inpainting GAN")
+    models::latest_model(runs, INFO_FILE, InpainterInfo::WHAT)
 }

@@ -8,7 +8,13 @@
 //! - [`loss`]: hinge, hole-weighted L1, VGG16 perceptual.
 //! - [`hole`]: growing the hole over the mask's rim before it is filled.
 //! - [`paste`]: the fill's colour matched to the ring around the hole at paste-back.
-//! - [`data`], [`training`], [`evaluation`], [`inference`].
+//! - [`data`]: masks-stage pairs to batches (and which holes: true or the segmenter's).
+//! - [`inference`]: [`Inpainter`], a face of any size filled; the saved files' names.
+//! - [`scores`]: the score row of one image for the GAN or a classical fill.
+//! - [`training`]: the GAN's step, plugged into the shared training loop; sample grids.
+//! - [`evaluation`]: the `eval-inpaint` and `eval-baseline` stages, example images.
+//!
+//! Modules only use those listed above them.
 //! - [`baseline`]: the classical fills (mean colour, [`telea`]'s fast-marching diffusion).
 
 pub mod baseline;
@@ -21,13 +27,14 @@ pub mod layers;
 pub mod loss;
 pub mod model;
 pub mod paste;
+pub mod scores;
 pub mod telea;
 pub mod training;
 
 pub use baseline::BaselineMethod;
-pub use evaluation::{EvalBaselineParams, EvalInfo, EvalInpaintParams, InpaintScores};
+pub use data::MaskSource;
+pub use evaluation::{EvalBaselineParams, EvalInfo, EvalInpaintParams};
 pub use inference::{latest_model, Inpainter, InpainterInfo};
 pub use model::{GeneratorConfig, InpaintNet};
-pub use training::{
-    train, MaskSource, TrainControl, TrainInpaintConfig, TrainInputs, TrainOutcome,
-};
+pub use scores::InpaintScores;
+pub use training::{train, TrainControl, TrainInpaintConfig, TrainInputs, TrainOutcome};

@@ -1,45 +1,33 @@
-//! Training the GAN: two Adam optimisers (generators, discriminator), per-step losses, sample
-//! grids, checkpoints of both networks and both optimisers with resume, and the best
-//! generators by validation hole L1.
+//! Training the GAN, plugged into the shared training loop ([`unmask_train::trainer`]: logs,
+//! checkpoints, resume): two Adam optimisers (generators, discriminator), per-step losses,
+//! sample grids, and the best generators by validation hole L1.
 
-use crate::data::{self, BatchTensors, InpaintBatch};
+use crate::data::{self, BatchTensors, InpaintBatch, MaskSource};
 use crate::discriminator::{Discriminator, DiscriminatorConfig};
-use crate::evaluation::{self, InpaintScores};
-use crate::inference::{InpainterInfo, INFO_FILE, WEIGHTS_FILE};
+use crate::inference::{
+    InpainterInfo, CHECKPOINT_DISCRIMINATOR, CHECKPOINT_DISCRIMINATOR_OPTIMIZER,
+    CHECKPOINT_GENERATOR, CHECKPOINT_GENERATOR_OPTIMIZER,
+};
 use crate::loss::{self, LossWeights};
 use crate::model::{GeneratorConfig, InpaintNet};
+use crate::scores::{score_pairs, InpaintScores};
 use anyhow::{bail, Context, Result};
 use burn::module::{AutodiffModule, Module};
-use burn::optim::{AdamConfig, GradientsParams, Optimizer};
+use burn::optim::{GradientsParams, Optimizer};
 use burn::tensor::{ElementConversion, Tensor};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 use unmask_kernels::{KernelBackend, TrainingBackend};
 use unmask_masks::MaskedPair;
 use unmask_metrics::Vgg16Features;
 use unmask_seg::augment::AugmentConfig;
-use unmask_train::checkpoint::{self, load_record, record_bytes, save_dir, to_json};
-use unmask_train::log::MetricLog;
-use unmask_train::{backend, order, seed, DeviceKind, TrainJob};
+use unmask_train::checkpoint::{load_optimizer, module_file, optimizer_file};
+use unmask_train::trainer::{self, Cadence, RunConfig, RunInputs, RunTotals, StepReport, Trainee};
+use unmask_train::{models, seed, DeviceKind, ScoreRow, TrainJob};
 
-pub const CHECKPOINT_DIR: &str = "checkpoint";
-pub const BEST_DIR: &str = unmask_train::models::BEST_DIR;
+pub use unmask_train::models::BEST_DIR;
+pub use unmask_train::trainer::{TrainControl, CHECKPOINT_DIR, STEP_LOG, SUMMARY_FILE, VAL_LOG};
 pub const SAMPLES_DIR: &str = "samples";
-pub const STEP_LOG: &str = "steps.parquet";
-pub const VAL_LOG: &str = "validation.parquet";
-pub const SUMMARY_FILE: &str = "train_summary.json";
-
-/// Which holes the GAN trains on.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum MaskSource {
-    /// The exact masks of mask synthesis.
-    #[default]
-    Truth,
-    /// The trained segmenter's masks (needs a `train-seg` stage).
-    Segmenter,
-}
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -119,7 +107,9 @@ impl TrainInpaintConfig {
         self.augment.validate(1.0)?;
         Ok(())
     }
+}
 
+impl RunConfig for TrainInpaintConfig {
     /// The fields a checkpoint must share to be continued (the schedule may change).
     fn identity(&self) -> Self {
         Self {
@@ -134,26 +124,25 @@ impl TrainInpaintConfig {
             ..self.clone()
         }
     }
+
+    fn cadence(&self) -> Cadence {
+        Cadence {
+            batch_size: self.batch_size,
+            epochs: self.epochs,
+            max_steps: self.max_steps,
+            seed: self.seed,
+            checkpoint_every: self.checkpoint_every,
+        }
+    }
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct TrainState {
-    pub config: TrainInpaintConfig,
-    pub step: u64,
+/// The GAN's record of its best generators, in the checkpoint state.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct GanBest {
     pub best_hole_l1: Option<f64>,
-    pub best_step: Option<u64>,
-    /// Older checkpoints lack it and start from zero.
-    #[serde(default)]
-    pub throughput: checkpoint::Throughput,
 }
 
-#[derive(Clone, Debug, Default)]
-pub struct TrainControl {
-    /// Returns after this step as if killed (after any checkpoint due at it).
-    pub stop_after: Option<u64>,
-    /// Discards an existing checkpoint and starts afresh.
-    pub fresh: bool,
-}
+pub type TrainState = trainer::TrainState<TrainInpaintConfig, GanBest>;
 
 /// Where the data and the optional helpers come from.
 pub struct TrainInputs<'a> {
@@ -164,17 +153,13 @@ pub struct TrainInputs<'a> {
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct TrainOutcome {
-    pub steps: u64,
-    pub total_steps: u64,
-    pub resumed_from: Option<u64>,
-    pub train_pairs: usize,
+    #[serde(flatten)]
+    pub run: RunTotals,
     pub val_pairs: usize,
     pub generator_parameters: usize,
     pub discriminator_parameters: usize,
     pub best_hole_l1: Option<f64>,
     pub last: Option<InpaintScores>,
-    pub images_per_s: f64,
-    pub finished: bool,
 }
 
 impl TrainOutcome {
@@ -186,16 +171,12 @@ impl TrainOutcome {
             )
         });
         format!(
-            "GAN {} + {} params, {}/{} steps on {} pairs{}{}{}",
+            "GAN {} + {} params, {}{}{}",
             self.generator_parameters,
             self.discriminator_parameters,
-            self.steps,
-            self.total_steps,
-            self.train_pairs,
-            self.resumed_from
-                .map_or(String::new(), |s| format!(" (resumed at {s})")),
+            self.run.progress(),
             last,
-            unmask_seg::training::speed(self.images_per_s)
+            trainer::speed(self.run.images_per_s)
         )
     }
 }
@@ -207,16 +188,8 @@ pub fn train(
     control: &TrainControl,
 ) -> Result<TrainOutcome> {
     config.validate()?;
-    let mut train = unmask_masks::read_split(inputs.data, "train")?;
-    train.sort_by(|a, b| a.id.cmp(&b.id));
-    if let Some(limit) = config.max_train_samples {
-        train.truncate(limit.max(1));
-    }
-    let mut val = unmask_masks::read_split(inputs.data, "val")?;
-    val.sort_by(|a, b| a.id.cmp(&b.id));
-    if let Some(limit) = config.max_val_samples {
-        val.truncate(limit.max(1));
-    }
+    let train = unmask_masks::sorted_split(inputs.data, "train", config.max_train_samples)?;
+    let val = unmask_masks::sorted_split(inputs.data, "val", config.max_val_samples)?;
     let segmenter = match (config.masks, inputs.segmenter) {
         (MaskSource::Segmenter, None) => {
             bail!("`masks: segmenter` needs a `train-seg` stage in `needs`")
@@ -234,30 +207,26 @@ pub fn train(
     } else {
         None
     };
-    std::fs::create_dir_all(out_dir)
-        .with_context(|| format!("cannot create {}", out_dir.display()))?;
     let job = Job {
-        config: config.clone(),
-        train,
-        val,
+        inputs: RunInputs {
+            config: config.clone(),
+            train,
+            val,
+            out_dir: out_dir.to_path_buf(),
+            control: control.clone(),
+        },
         segmenter,
         vgg_path,
-        out_dir: out_dir.to_path_buf(),
-        control: control.clone(),
     };
-    let outcome = backend::train_on(config.device, job)?;
-    unmask_core::atomic::write_bytes(&out_dir.join(SUMMARY_FILE), &to_json(&outcome)?)?;
-    Ok(outcome)
+    trainer::launch(config.device, out_dir, job)
 }
 
 struct Job {
-    config: TrainInpaintConfig,
-    train: Vec<MaskedPair>,
-    val: Vec<MaskedPair>,
+    inputs: RunInputs<TrainInpaintConfig, MaskedPair>,
+    /// The segmenter whose masks are the holes (`masks: segmenter`).
     segmenter: Option<PathBuf>,
+    /// VGG16's weights for the perceptual loss.
     vgg_path: Option<PathBuf>,
-    out_dir: PathBuf,
-    control: TrainControl,
 }
 
 impl TrainJob for Job {
@@ -265,299 +234,229 @@ impl TrainJob for Job {
 
     fn run<B: TrainingBackend>(self, device: B::Device) -> Result<TrainOutcome> {
         let Job {
-            config,
-            train,
-            val,
+            inputs,
             segmenter,
             vgg_path,
-            out_dir,
-            control,
         } = self;
-        let ckpt_dir = out_dir.join(CHECKPOINT_DIR);
-        if control.fresh {
-            for d in [CHECKPOINT_DIR, BEST_DIR, SAMPLES_DIR] {
-                checkpoint::remove_dir(&out_dir.join(d))?;
-            }
-        }
-        let (mut net, mut disc): (InpaintNet<B>, Discriminator<B>) =
+        let config = &inputs.config;
+        let (net, disc): (InpaintNet<B>, Discriminator<B>) =
             seed::seeded::<B, _>(&device, config.seed, || {
                 (
                     config.generator.init(&device),
                     config.discriminator.init(&device),
                 )
             });
-        let adam = AdamConfig::new()
-            .with_beta_1(config.betas[0] as f32)
-            .with_beta_2(config.betas[1] as f32);
-        let mut optim_g = adam.init::<B, InpaintNet<B>>();
-        let mut optim_d = adam.init::<B, Discriminator<B>>();
-        let mut state = TrainState {
-            config: config.clone(),
-            step: 0,
-            best_hole_l1: None,
-            best_step: None,
-            throughput: Default::default(),
-        };
-        let mut resumed_from = None;
-        let mut resumed_dir = None;
-        if let Some((dir, saved)) = checkpoint::resume_state(
-            &ckpt_dir,
-            |s: &TrainState| s.config.identity(),
-            &config.identity(),
-        )? {
-            net = net.load_record(load_record::<B, _>(&dir.join("generator.mpk"), &device)?);
-            disc = disc.load_record(load_record::<B, _>(
-                &dir.join("discriminator.mpk"),
-                &device,
-            )?);
-            optim_g = optim_g.load_record(load_record::<B, _>(
-                &dir.join("generator_optimizer.mpk"),
-                &device,
-            )?);
-            optim_d = optim_d.load_record(load_record::<B, _>(
-                &dir.join("discriminator_optimizer.mpk"),
-                &device,
-            )?);
-            state = TrainState {
-                config: config.clone(),
-                ..saved
-            };
-            resumed_from = Some(state.step);
-            resumed_dir = Some(dir.clone());
-            tracing::info!(
-                "resuming GAN training from step {} ({})",
-                state.step,
-                dir.display()
-            );
-        }
-        let vgg = match &vgg_path {
-            Some(p) => Some(Vgg16Features::<B>::load(p, &device)?),
-            None => None,
-        };
-        let seg = match &segmenter {
-            Some(dir) => Some(unmask_seg::Segmenter::<B::InnerBackend>::load(
-                dir, &device,
-            )?),
-            None => None,
-        };
-        let ckpt_logs = resumed_dir.as_deref();
-        let mut step_log = MetricLog::resume(ckpt_logs, &out_dir, STEP_LOG, state.step)?;
-        let mut val_log = MetricLog::resume(ckpt_logs, &out_dir, VAL_LOG, state.step)?;
-
-        let size = config.generator.image_size as u32;
-        let schedule = order::Schedule::new(
-            train.len(),
-            config.batch_size,
-            config.epochs,
-            config.max_steps,
-        );
-        let total = schedule.total;
-        let session = schedule.session(state.step, control.stop_after);
-        let batches = {
-            let (train, cfg) = (train.clone(), config.clone());
-            unmask_train::images::prefetch(
-                session.clone().collect(),
-                2,
-                move |step| -> Result<(u64, InpaintBatch)> {
-                    let (_, idx) =
-                        order::batch_indices(train.len(), cfg.batch_size, cfg.seed, step);
-                    let pairs: Vec<MaskedPair> = idx.iter().map(|&i| train[i].clone()).collect();
-                    let views: Vec<_> = (0..pairs.len())
-                        .map(|k| data::view_of(&cfg.augment, cfg.flips, cfg.seed, step, k))
-                        .collect();
-                    Ok((step, data::make_batch(&pairs, &views, size)?))
-                },
-            )
-        };
-        let samples: Vec<MaskedPair> = val.iter().take(config.sample_count).cloned().collect();
+        let adam = trainer::adam(config.betas);
         let parameters = (net.num_params(), disc.num_params());
-        let progress =
-            unmask_core::progress::Progress::new("train-inpaint", session.end - session.start);
-        let mut last_scores = None;
-        let w = &config.losses;
-        for received in batches {
-            let (step, batch) = received?;
-            let timer = Instant::now();
-            let batch_len = batch.len;
-            let BatchTensors {
-                masked,
-                hole,
-                target,
-            } = batch.tensors::<B>(&device);
-            let hole = match &seg {
-                Some(s) => Tensor::from_inner(
-                    s.model()
-                        .probabilities(masked.clone().inner())
-                        .greater_elem(s.info().threshold)
-                        .float(),
-                ),
-                None => hole,
-            };
-            let hole = net.grow_hole(hole);
-            let out = net.forward(masked, hole.clone());
-
-            // Discriminator step on real targets and detached composites.
-            let d_loss = loss::hinge_discriminator(
-                disc.forward(target.clone(), hole.clone()),
-                disc.forward(out.fin.clone().detach(), hole.clone()),
-            );
-            let d_value: f32 = d_loss.clone().into_scalar().elem();
-            let grads = GradientsParams::from_grads(d_loss.backward(), &disc);
-            disc = optim_d.step(config.lr, disc, grads);
-
-            // Generator step against the updated discriminator.
-            let l1_coarse =
-                loss::weighted_l1(out.coarse.clone(), target.clone(), hole.clone(), w.hole);
-            let l1_refine =
-                loss::weighted_l1(out.refine.clone(), target.clone(), hole.clone(), w.hole);
-            let adversarial = loss::hinge_generator(disc.forward(out.fin.clone(), hole.clone()));
-            let mut g_loss = l1_coarse.clone().mul_scalar(w.l1_coarse)
-                + l1_refine.clone().mul_scalar(w.l1_refine)
-                + adversarial.clone().mul_scalar(w.adversarial);
-            let mut perceptual_value = 0.0;
-            if let Some(vgg) = &vgg {
-                let p = loss::perceptual(vgg, out.fin.clone(), target.clone(), w.perceptual_layers);
-                perceptual_value = p.clone().into_scalar().elem::<f32>() as f64;
-                g_loss = g_loss + p.mul_scalar(w.perceptual);
-            }
-            let g_value: f32 = g_loss.clone().into_scalar().elem();
-            if !g_value.is_finite() || !d_value.is_finite() {
-                bail!(
-                    "the GAN loss became non-finite at step {} (generator {g_value}, discriminator {d_value}); training stopped and the last good checkpoint (step {}) is kept in {}. Lower `lr` or the loss weights.",
-                    step + 1,
-                    state.step,
-                    ckpt_dir.display()
-                );
-            }
-            let grads = GradientsParams::from_grads(g_loss.backward(), &net);
-            net = optim_g.step(config.lr, net, grads);
-            state
-                .throughput
-                .add(batch_len, timer.elapsed().as_secs_f64());
-
-            let done = step + 1;
-            let epoch = schedule.epoch_of(step);
-            let scalar = |t: Tensor<B, 1>| t.into_scalar().elem::<f32>() as f64;
-            step_log.push(
-                done,
-                epoch,
-                &[
-                    ("generator", g_value as f64),
-                    ("discriminator", d_value as f64),
-                    ("l1_coarse", scalar(l1_coarse)),
-                    ("l1_refine", scalar(l1_refine)),
-                    ("adversarial", scalar(adversarial)),
-                    ("perceptual", perceptual_value),
-                ],
-            );
-            progress.set_message(format!("G {g_value:.3} D {d_value:.3}"));
-            progress.inc(1);
-
-            let epoch_end = schedule.epoch_end(done);
-            if done % config.sample_every == 0 || done == total {
-                write_samples(
-                    &net.valid(),
-                    &samples,
-                    size,
-                    &out_dir
-                        .join(SAMPLES_DIR)
-                        .join(format!("step-{done:07}.png")),
-                    &device,
-                )?;
-            }
-            if epoch_end {
-                let scores = InpaintScores::mean(&evaluation::score_pairs(
-                    &net.valid(),
-                    &val,
-                    size,
-                    config.eval_batch_size,
-                    &device,
-                )?);
-                val_log.push(done, epoch, &scores.as_row());
-                tracing::info!(
-                    "epoch {} (step {done}): val hole L1 {:.4} (mean-colour fill {:.4}), L1 {:.4}, PSNR {:.2} dB",
-                    epoch + 1,
-                    scores.hole_l1,
-                    scores.baseline_hole_l1,
-                    scores.l1,
-                    scores.psnr
-                );
-                if state.best_hole_l1.is_none_or(|b| scores.hole_l1 < b) {
-                    state.best_hole_l1 = Some(scores.hole_l1);
-                    state.best_step = Some(done);
-                    save_best(&net, &config, scores.hole_l1, done, &out_dir)?;
-                }
-                last_scores = Some(scores);
-            }
-            state.step = done;
-            if epoch_end || done % config.checkpoint_every == 0 {
-                let files = [
-                    (
-                        "generator.mpk",
-                        record_bytes::<B, _>(net.clone().into_record())?,
-                    ),
-                    (
-                        "discriminator.mpk",
-                        record_bytes::<B, _>(disc.clone().into_record())?,
-                    ),
-                    (
-                        "generator_optimizer.mpk",
-                        record_bytes::<B, _>(optim_g.to_record())?,
-                    ),
-                    (
-                        "discriminator_optimizer.mpk",
-                        record_bytes::<B, _>(optim_d.to_record())?,
-                    ),
-                    ("state.json", to_json(&state)?),
-                    // The logs as of this step travel with the weights (see
-                    // `MetricLog::resume`).
-                    (STEP_LOG, step_log.to_bytes()?),
-                    (VAL_LOG, val_log.to_bytes()?),
-                ];
-                let refs: Vec<(&str, &[u8])> =
-                    files.iter().map(|(n, b)| (*n, b.as_slice())).collect();
-                save_dir(&ckpt_dir, &refs)?;
-                step_log.save(&out_dir.join(STEP_LOG))?;
-                val_log.save(&out_dir.join(VAL_LOG))?;
-            }
-        }
-        progress.finish();
-        if last_scores.is_none() {
-            last_scores = InpaintScores::from_log(&val_log);
-        }
+        let trainee = GanTrainee {
+            optim_g: adam.init::<B, InpaintNet<B>>(),
+            optim_d: adam.init::<B, Discriminator<B>>(),
+            net,
+            disc,
+            vgg: match &vgg_path {
+                Some(p) => Some(Vgg16Features::<B>::load(p, &device)?),
+                None => None,
+            },
+            segmenter: match &segmenter {
+                Some(dir) => Some(unmask_seg::Segmenter::<B::InnerBackend>::load(
+                    dir, &device,
+                )?),
+                None => None,
+            },
+            samples: inputs
+                .val
+                .iter()
+                .take(config.sample_count)
+                .cloned()
+                .collect(),
+            val: &inputs.val,
+            config: config.clone(),
+        };
+        let (cfg, size) = (config.clone(), config.generator.image_size as u32);
+        let make_batch = trainer::batches_of(
+            inputs.train.clone(),
+            move |step, slot| data::view_of(&cfg.augment, cfg.flips, cfg.seed, step, slot),
+            move |pairs, views| data::make_batch(pairs, views, size),
+        );
+        let run = trainer::run(&inputs, trainee, make_batch, &device)?;
         Ok(TrainOutcome {
-            steps: state.step,
-            total_steps: total,
-            resumed_from,
-            train_pairs: train.len(),
-            val_pairs: val.len(),
+            run: run.totals,
+            val_pairs: inputs.val.len(),
             generator_parameters: parameters.0,
             discriminator_parameters: parameters.1,
-            best_hole_l1: state.best_hole_l1,
-            last: last_scores,
-            images_per_s: state.throughput.per_second(),
-            finished: state.step >= total,
+            best_hole_l1: run.best.best_hole_l1,
+            last: run.last,
         })
     }
 }
 
-fn save_best<B: TrainingBackend>(
-    net: &InpaintNet<B>,
-    config: &TrainInpaintConfig,
-    hole_l1: f64,
-    step: u64,
-    out_dir: &Path,
-) -> Result<()> {
-    let info = InpainterInfo {
-        generator: config.generator.clone(),
-        val_hole_l1: hole_l1,
-        step,
-    };
-    let bytes = record_bytes::<B, _>(net.clone().into_record())?;
-    save_dir(
-        &out_dir.join(BEST_DIR),
-        &[(WEIGHTS_FILE, &bytes), (INFO_FILE, &to_json(&info)?)],
-    )
+/// The generators, the discriminator, their optimisers and the fixed helpers as the training
+/// loop sees them.
+struct GanTrainee<'a, B: TrainingBackend, OG, OD> {
+    net: InpaintNet<B>,
+    disc: Discriminator<B>,
+    optim_g: OG,
+    optim_d: OD,
+    /// VGG16 features for the perceptual loss, when it is on.
+    vgg: Option<Vgg16Features<B>>,
+    /// The segmenter whose masks are the holes, for `masks: segmenter`.
+    segmenter: Option<unmask_seg::Segmenter<B::InnerBackend>>,
+    /// Validation faces shown in the sample grids.
+    samples: Vec<MaskedPair>,
+    val: &'a [MaskedPair],
+    config: TrainInpaintConfig,
+}
+
+impl<B, OG, OD> Trainee<B> for GanTrainee<'_, B, OG, OD>
+where
+    B: TrainingBackend,
+    OG: Optimizer<InpaintNet<B>, B>,
+    OD: Optimizer<Discriminator<B>, B>,
+{
+    const LABEL: &'static str = "train-inpaint";
+    const WHAT: &'static str = "GAN";
+    const LOSS_HINT: &'static str = "Lower `lr` or the loss weights.";
+    const CLEAR_ON_FRESH: &'static [&'static str] = &[BEST_DIR, SAMPLES_DIR];
+    type Best = GanBest;
+    type Scores = InpaintScores;
+    type Batch = InpaintBatch;
+
+    fn checkpoint_files(&self) -> Result<Vec<(&'static str, Vec<u8>)>> {
+        Ok(vec![
+            module_file::<B, _>(CHECKPOINT_GENERATOR, &self.net)?,
+            module_file::<B, _>(CHECKPOINT_DISCRIMINATOR, &self.disc)?,
+            optimizer_file::<B, InpaintNet<B>, _>(CHECKPOINT_GENERATOR_OPTIMIZER, &self.optim_g)?,
+            optimizer_file::<B, Discriminator<B>, _>(
+                CHECKPOINT_DISCRIMINATOR_OPTIMIZER,
+                &self.optim_d,
+            )?,
+        ])
+    }
+
+    fn load_checkpoint(self, dir: &Path, device: &B::Device) -> Result<Self> {
+        Ok(Self {
+            net: models::load_weights(self.net, dir, CHECKPOINT_GENERATOR, device)?,
+            disc: models::load_weights(self.disc, dir, CHECKPOINT_DISCRIMINATOR, device)?,
+            optim_g: load_optimizer(self.optim_g, dir, CHECKPOINT_GENERATOR_OPTIMIZER, device)?,
+            optim_d: load_optimizer(
+                self.optim_d,
+                dir,
+                CHECKPOINT_DISCRIMINATOR_OPTIMIZER,
+                device,
+            )?,
+            ..self
+        })
+    }
+
+    fn step(
+        mut self,
+        batch: InpaintBatch,
+        _step: u64,
+        _total: u64,
+        device: &B::Device,
+    ) -> Result<(Self, StepReport)> {
+        let images = batch.len;
+        let BatchTensors {
+            masked,
+            hole,
+            target,
+        } = batch.tensors::<B>(device);
+        let hole = match &self.segmenter {
+            Some(s) => Tensor::from_inner(
+                s.model()
+                    .probabilities(masked.clone().inner())
+                    .greater_elem(s.info().threshold)
+                    .float(),
+            ),
+            None => hole,
+        };
+        let hole = self.net.grow_hole(hole);
+        let out = self.net.forward(masked, hole.clone());
+        let (lr, w) = (self.config.lr, &self.config.losses);
+
+        // Discriminator step on real targets and detached composites.
+        let d_loss = loss::hinge_discriminator(
+            self.disc.forward(target.clone(), hole.clone()),
+            self.disc.forward(out.fin.clone().detach(), hole.clone()),
+        );
+        let d_value: f32 = d_loss.clone().into_scalar().elem();
+        let grads = GradientsParams::from_grads(d_loss.backward(), &self.disc);
+        self.disc = self.optim_d.step(lr, self.disc, grads);
+
+        // Generator step against the updated discriminator.
+        let l1_coarse = loss::weighted_l1(out.coarse.clone(), target.clone(), hole.clone(), w.hole);
+        let l1_refine = loss::weighted_l1(out.refine.clone(), target.clone(), hole.clone(), w.hole);
+        let adversarial = loss::hinge_generator(self.disc.forward(out.fin.clone(), hole.clone()));
+        let mut g_loss = l1_coarse.clone().mul_scalar(w.l1_coarse)
+            + l1_refine.clone().mul_scalar(w.l1_refine)
+            + adversarial.clone().mul_scalar(w.adversarial);
+        let mut perceptual_value = 0.0;
+        if let Some(vgg) = &self.vgg {
+            let p = loss::perceptual(vgg, out.fin.clone(), target.clone(), w.perceptual_layers);
+            perceptual_value = p.clone().into_scalar().elem::<f32>() as f64;
+            g_loss = g_loss + p.mul_scalar(w.perceptual);
+        }
+        let g_value: f32 = g_loss.clone().into_scalar().elem();
+        let grads = GradientsParams::from_grads(g_loss.backward(), &self.net);
+        self.net = self.optim_g.step(lr, self.net, grads);
+
+        let scalar = |t: Tensor<B, 1>| t.into_scalar().elem::<f32>() as f64;
+        let report = StepReport {
+            values: vec![
+                ("generator", g_value as f64),
+                ("discriminator", d_value as f64),
+                ("l1_coarse", scalar(l1_coarse)),
+                ("l1_refine", scalar(l1_refine)),
+                ("adversarial", scalar(adversarial)),
+                ("perceptual", perceptual_value),
+            ],
+            message: format!("G {g_value:.3} D {d_value:.3}"),
+            images,
+        };
+        Ok((self, report))
+    }
+
+    fn after_step(&self, done: u64, total: u64, out_dir: &Path, device: &B::Device) -> Result<()> {
+        if done % self.config.sample_every == 0 || done == total {
+            write_samples(
+                &self.net.valid(),
+                &self.samples,
+                self.config.generator.image_size as u32,
+                &out_dir
+                    .join(SAMPLES_DIR)
+                    .join(format!("step-{done:07}.png")),
+                device,
+            )?;
+        }
+        Ok(())
+    }
+
+    fn validate(&self, device: &B::Device) -> Result<InpaintScores> {
+        Ok(InpaintScores::mean(&score_pairs(
+            &self.net.valid(),
+            self.val,
+            self.config.generator.image_size as u32,
+            self.config.eval_batch_size,
+            device,
+        )?))
+    }
+
+    fn improves(&self, best: &mut GanBest, scores: &InpaintScores) -> bool {
+        let better = best.best_hole_l1.is_none_or(|b| scores.hole_l1 < b);
+        if better {
+            best.best_hole_l1 = Some(scores.hole_l1);
+        }
+        better
+    }
+
+    fn save_best(&self, scores: &InpaintScores, step: u64, out_dir: &Path) -> Result<()> {
+        let info = InpainterInfo {
+            generator: self.config.generator.clone(),
+            val_hole_l1: scores.hole_l1,
+            step,
+        };
+        models::save_model::<B, _, _>(&self.net, &info, &out_dir.join(BEST_DIR))
+    }
 }
 
 /// A grid laid out like the report's training figures, one validation face per row:

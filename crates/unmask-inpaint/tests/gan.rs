@@ -279,7 +279,7 @@ fn resumed_training_equals_an_uninterrupted_run() {
     )
     .unwrap();
     let outcome = train(&config, &inputs, &resumed, &TrainControl::default()).unwrap();
-    assert_eq!(outcome.resumed_from, Some(2));
+    assert_eq!(outcome.run.resumed_from, Some(2));
     assert!(straight.join("samples/step-0000004.png").is_file());
 
     let (x, h) = (images::<B>(1, 32), hole::<B>(1, 32));

@@ -33,7 +33,7 @@ pub use appearance::{ColorBlend, Pattern, PatternStyle, Rgb};
 pub use error::MaskError;
 pub use homography::Homography;
 pub use mean_face::{mean_face, MEAN_FACE};
-pub use pairs::{read_pairs, read_split, MaskedPair};
+pub use pairs::{example_pairs, ids_and_types, read_pairs, read_split, sorted_split, MaskedPair};
 pub use render::{render_mask, sample_style, MaskConfig, MaskStyle, RenderedMask};
 pub use templates::{MaskType, Template, TexelSample};
 

@@ -49,3 +49,40 @@ pub fn read_split(dir: &Path, split: &str) -> Result<Vec<MaskedPair>> {
     }
     Ok(chosen)
 }
+
+/// Up to `count` of `pairs` shown as examples: one of each mask type first, then the rest,
+/// each in id order.
+pub fn example_pairs(mut pairs: Vec<MaskedPair>, count: usize) -> Vec<MaskedPair> {
+    pairs.sort_by(|a, b| a.id.cmp(&b.id));
+    let mut chosen: Vec<MaskedPair> = Vec::new();
+    for p in &pairs {
+        if chosen.len() < count && !chosen.iter().any(|c| c.mask_type == p.mask_type) {
+            chosen.push(p.clone());
+        }
+    }
+    for p in &pairs {
+        if chosen.len() < count && !chosen.iter().any(|c| c.id == p.id) {
+            chosen.push(p.clone());
+        }
+    }
+    chosen
+}
+
+/// `(id, mask type)` of each pair, the keys of evaluation tables.
+pub fn ids_and_types(pairs: &[MaskedPair]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|p| (p.id.clone(), p.mask_type.clone()))
+        .collect()
+}
+
+/// The pairs of `split` in id order, only the first `limit` (at least one) when it is set:
+/// what a training run takes, the same whatever order the manifest lists them in.
+pub fn sorted_split(dir: &Path, split: &str, limit: Option<usize>) -> Result<Vec<MaskedPair>> {
+    let mut pairs = read_split(dir, split)?;
+    pairs.sort_by(|a, b| a.id.cmp(&b.id));
+    if let Some(limit) = limit {
+        pairs.truncate(limit.max(1));
+    }
+    Ok(pairs)
+}

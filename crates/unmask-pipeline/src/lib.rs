@@ -7,13 +7,18 @@
 //! version) and outputs are unchanged.
 
 pub mod catalog;
+mod execute;
 pub mod kinds;
+mod layering;
 pub mod overrides;
 pub mod plan;
+mod promote;
 pub mod runner;
+mod selection;
 pub mod spec;
 pub mod stages;
 pub mod stamp;
+mod summary;
 pub mod variants;
 pub mod verify;
 

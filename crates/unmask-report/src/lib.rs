@@ -7,7 +7,8 @@
 //! - [`chart`]: loss curves as inline SVG.
 //! - [`html`]: self-contained HTML pieces (inline images, escaping).
 //! - [`ablation`]: `ablation.md`, `ablation.parquet` and `report.html` of an ablation run.
-//! - [`nightly`]: the nightly evaluation of the newest models, compared with the last night.
+//! - [`nightly`]: the nightly scores of the newest models (scored by its caller), compared
+//!   with the last night.
 
 pub mod ablation;
 pub mod chart;
@@ -17,5 +18,5 @@ pub mod paired;
 pub mod table;
 
 pub use ablation::{AblationInputs, AblationReportParams, InputStage};
-pub use nightly::{NightlyOutcome, NightlyParams};
+pub use nightly::{NightlyModels, NightlyOutcome, NightlyParams, NightlyScorer, NightlyScoring};
 pub use unmask_core::bootstrap::{self, Interval};

@@ -1,15 +1,17 @@
 //! The nightly check: the newest trained segmenter and GAN scored on a fixed test split, a
 //! dated report written, and every metric compared with the previous report. A metric
 //! regressed when its new mean lies beyond the previous interval on the worse side.
+//!
+//! The report runs no model itself: its caller (the `nightly` stage) finds the models and
+//! scores them through a [`NightlyScorer`]; this module reads what the scoring wrote.
 
 use crate::bootstrap::{mean_interval, Interval};
 use anyhow::{Context, Result};
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
-use unmask_inpaint::evaluation::{evaluate as evaluate_gan, EvalInpaintParams};
-use unmask_inpaint::MaskSource;
-use unmask_seg::evaluation::{evaluate as evaluate_seg, EvalSegParams};
+use unmask_core::atomic::DirSwap;
+use unmask_core::evaluation::MaskSource;
 use unmask_train::DeviceKind;
 
 pub const REPORTS_DIR: &str = "reports";
@@ -122,38 +124,74 @@ const GAN_METRICS: [(&str, bool); 5] = [
     ("lpips", false),
 ];
 
-/// Runs the nightly evaluation on `data` (a masks stage) into `out_dir/reports/<label>/`, where
-/// `label` is a sortable date-time, and compares it with the newest earlier report there.
+/// The models a nightly check scores, already found (the newest trained ones, or the
+/// folders its parameters name).
+#[derive(Clone, Debug)]
+pub struct NightlyModels {
+    /// A segmenter folder.
+    pub segmenter: PathBuf,
+    /// A GAN folder.
+    pub inpainter: PathBuf,
+}
+
+/// What every scoring of one night shares: the masks stage's folder and the split scored,
+/// LPIPS or not (the GAN only), and the device.
+#[derive(Clone, Copy, Debug)]
+pub struct NightlyScoring<'a> {
+    pub data: &'a Path,
+    pub split: &'a str,
+    pub lpips: bool,
+    pub device: DeviceKind,
+}
+
+/// Scores the models: each call writes an evaluation's files into `out_dir`, among them
+/// `per_image.parquet` with a column per metric (`dice`, `iou`, `pixel_accuracy` and
+/// `bare_marked` for the segmenter; `hole_l1`, `l1`, `psnr`, `ssim` and `lpips` for the GAN).
+pub trait NightlyScorer {
+    fn score_segmenter(&self, model: &Path, on: &NightlyScoring, out_dir: &Path) -> Result<()>;
+
+    /// `segmenter` makes the holes when `masks` is [`MaskSource::Segmenter`].
+    fn score_inpainter(
+        &self,
+        model: &Path,
+        masks: MaskSource,
+        segmenter: &Path,
+        on: &NightlyScoring,
+        out_dir: &Path,
+    ) -> Result<()>;
+}
+
+/// Scores `models` with `scorer` on `data` (a masks stage) into `out_dir/reports/<label>/`,
+/// where `label` is a sortable date-time, and compares the scores with the newest earlier
+/// report there.
 pub fn run(
     params: &NightlyParams,
+    models: &NightlyModels,
+    scorer: &dyn NightlyScorer,
     data: &Path,
-    runs_root: &Path,
     out_dir: &Path,
     label: &str,
 ) -> Result<NightlyOutcome> {
     params.validate()?;
-    let segmenter = match &params.segmenter {
-        Some(p) => p.clone(),
-        None => unmask_seg::inference::latest_model(runs_root)?,
-    };
-    let inpainter = match &params.inpainter {
-        Some(p) => p.clone(),
-        None => unmask_inpaint::latest_model(runs_root)?,
-    };
+    let NightlyModels {
+        segmenter,
+        inpainter,
+    } = models;
     let reports = out_dir.join(REPORTS_DIR);
     let previous = previous_report(&reports, label)?;
-    let work = reports.join(format!("{label}.partial"));
-    if work.exists() {
-        std::fs::remove_dir_all(&work)?;
-    }
+    let outcome_dir = reports.join(label);
+    let swap = DirSwap::begin(&outcome_dir, "partial")?;
+    let work = swap.work();
+    let on = NightlyScoring {
+        data,
+        split: &params.split,
+        lpips: params.lpips,
+        device: params.device,
+    };
     let seg_dir = work.join("segmenter");
     std::fs::create_dir_all(&seg_dir)?;
-    let seg_params = EvalSegParams {
-        split: params.split.clone(),
-        device: params.device,
-        ..Default::default()
-    };
-    evaluate_seg(&segmenter, data, &seg_params, &seg_dir)
+    scorer
+        .score_segmenter(segmenter, &on, &seg_dir)
         .with_context(|| format!("scoring the segmenter {}", segmenter.display()))?;
     let mut groups: Vec<(&str, PathBuf, &[(&str, bool)])> =
         vec![("segmenter", seg_dir, &SEG_METRICS)];
@@ -163,14 +201,8 @@ pub fn run(
     ] {
         let dir = work.join(group);
         std::fs::create_dir_all(&dir)?;
-        let gan_params = EvalInpaintParams {
-            split: params.split.clone(),
-            lpips: params.lpips,
-            masks,
-            device: params.device,
-            ..Default::default()
-        };
-        evaluate_gan(&inpainter, data, &gan_params, Some(&segmenter), &dir)
+        scorer
+            .score_inpainter(inpainter, masks, segmenter, &on, &dir)
             .with_context(|| format!("scoring the GAN {}", inpainter.display()))?;
         groups.push((group, dir, &GAN_METRICS));
     }
@@ -215,17 +247,16 @@ pub fn run(
         }
     }
     write_metrics(&metrics, &work.join(NIGHTLY_PARQUET))?;
-    let outcome_dir = reports.join(label);
     let md = markdown(
         label,
-        &segmenter,
-        &inpainter,
+        segmenter,
+        inpainter,
         previous.as_deref(),
         params.confidence,
         &metrics,
     );
     unmask_core::atomic::write_bytes(&work.join(NIGHTLY_MD), md.as_bytes())?;
-    unmask_core::atomic::replace_dir(&work, &outcome_dir)?;
+    swap.commit()?;
     unmask_core::atomic::write_bytes(&out_dir.join(LATEST_MD), md.as_bytes())?;
     Ok(NightlyOutcome {
         report_dir: outcome_dir,

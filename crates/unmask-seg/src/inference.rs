@@ -2,18 +2,21 @@
 //! any size.
 
 use crate::model::{UNet, UNetConfig};
-use anyhow::{Context, Result};
-use burn::module::Module;
+use anyhow::Result;
 use burn::tensor::backend::Backend;
 use image::imageops::FilterType;
 use image::{GrayImage, RgbImage};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use unmask_kernels::KernelBackend;
-use unmask_train::{checkpoint, images};
+use unmask_train::images;
+use unmask_train::models::{self, ModelInfo};
 
 pub const WEIGHTS_FILE: &str = "segmenter.mpk";
 pub const INFO_FILE: &str = "segmenter.json";
+/// The UNet's weights in a training checkpoint.
+pub const CHECKPOINT_MODEL: &str = "model.mpk";
+pub const CHECKPOINT_OPTIMIZER: &str = "optimizer.mpk";
 
 /// What inference needs besides the weights.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -25,6 +28,28 @@ pub struct SegmenterInfo {
     pub step: u64,
 }
 
+impl ModelInfo for SegmenterInfo {
+    type Arch = UNetConfig;
+    const INFO_FILE: &'static str = INFO_FILE;
+    const WEIGHTS_FILE: &'static str = WEIGHTS_FILE;
+    const WHAT: &'static str = "segmenter";
+
+    fn arch(&self) -> &UNetConfig {
+        &self.model
+    }
+
+    fn check(&self) -> Result<()> {
+        self.model.validate()
+    }
+}
+
+/// The fields of a training checkpoint's configuration that inference needs.
+#[derive(Deserialize)]
+struct CheckpointConfig {
+    model: UNetConfig,
+    threshold: f32,
+}
+
 pub struct Segmenter<B: Backend> {
     model: UNet<B>,
     info: SegmenterInfo,
@@ -34,16 +59,18 @@ pub struct Segmenter<B: Backend> {
 impl<B: KernelBackend> Segmenter<B> {
     /// Loads the segmenter of a `train-seg` folder (its `best/`) or of a `best/` folder itself.
     pub fn load(dir: &Path, device: &B::Device) -> Result<Self> {
-        let dir = resolve_model_dir(dir)?;
-        let info: SegmenterInfo = checkpoint::read_json(&dir.join(INFO_FILE))?;
-        info.model.validate().with_context(|| {
-            format!(
-                "{}: invalid model description",
-                dir.join(INFO_FILE).display()
-            )
-        })?;
-        let record = checkpoint::load_record::<B, _>(&dir.join(WEIGHTS_FILE), device)?;
-        let model = info.model.init::<B>(device).load_record(record);
+        Self::read(dir, None, device)
+    }
+
+    /// Loads and checks the weights were trained with `expected`'s architecture; the error names
+    /// the first differing field.
+    pub fn load_expecting(dir: &Path, expected: &UNetConfig, device: &B::Device) -> Result<Self> {
+        Self::read(dir, Some(expected), device)
+    }
+
+    fn read(dir: &Path, expected: Option<&UNetConfig>, device: &B::Device) -> Result<Self> {
+        let (model, info) =
+            models::load_model::<B, SegmenterInfo, _>(dir, expected, |a| a.init(device), device)?;
         Ok(Self {
             model,
             info,
@@ -53,11 +80,12 @@ impl<B: KernelBackend> Segmenter<B> {
 
     /// The latest training checkpoint of a `train-seg` folder (not necessarily the best).
     pub fn from_checkpoint(train_dir: &Path, device: &B::Device) -> Result<Self> {
-        let dir = checkpoint::existing_dir(&train_dir.join(crate::training::CHECKPOINT_DIR))
-            .with_context(|| format!("no training checkpoint in {}", train_dir.display()))?;
-        let state: crate::training::TrainState = checkpoint::read_json(&dir.join("state.json"))?;
-        let record = checkpoint::load_record::<B, _>(&dir.join("model.mpk"), device)?;
-        let model = state.config.model.init::<B>(device).load_record(record);
+        let (model, state) = models::load_from_checkpoint::<B, CheckpointConfig, _>(
+            train_dir,
+            CHECKPOINT_MODEL,
+            |c| c.model.init(device),
+            device,
+        )?;
         let info = SegmenterInfo {
             model: state.config.model,
             threshold: state.config.threshold,
@@ -69,15 +97,6 @@ impl<B: KernelBackend> Segmenter<B> {
             info,
             device: device.clone(),
         })
-    }
-
-    /// Loads and checks the weights were trained with `expected`'s architecture; the error names
-    /// the first differing field.
-    pub fn load_expecting(dir: &Path, expected: &UNetConfig, device: &B::Device) -> Result<Self> {
-        let resolved = resolve_model_dir(dir)?;
-        let info: SegmenterInfo = checkpoint::read_json(&resolved.join(INFO_FILE))?;
-        checkpoint::ensure_same_config(&info.model, expected, &resolved.join(INFO_FILE))?;
-        Self::load(&resolved, device)
     }
 
     pub fn info(&self) -> &SegmenterInfo {
@@ -151,10 +170,10 @@ pub fn binarize(prob: &GrayImage, cut: u8) -> GrayImage {
 
 /// The folder holding `segmenter.json`: `dir` itself or `dir/best`.
 pub fn resolve_model_dir(dir: &Path) -> Result<PathBuf> {
-    unmask_train::models::resolve_model_dir(dir, INFO_FILE, "segmenter")
+    models::resolve_model_dir(dir, INFO_FILE, SegmenterInfo::WHAT)
 }
 
 /// The most recently trained segmenter under a runs folder (`RUNS/PIPELINE/STAGE/best/`).
 pub fn latest_model(runs: &Path) -> Result<PathBuf> {
-    unmask_train::models::latest_model(runs, INFO_FILE, "segmenter")
+    models::latest_model(runs, INFO_FILE, SegmenterInfo::WHAT)
 }

@@ -4,9 +4,14 @@
 //! - [`loss`]: Dice loss exactly as eq. 1, optional BCE.
 //! - [`augment`]: what training shows of each sample (negatives, colour, framing).
 //! - [`data`]: masks-stage pairs to batches, decoded in parallel ahead of the model.
-//! - [`training`]: Adam, logs, checkpoints, resume, the best model by validation score.
-//! - [`evaluation`]: Dice, IoU, pixel accuracy, precision and recall, overall and per mask type.
-//! - [`inference`]: [`Segmenter`], masks for images of any size.
+//! - [`inference`]: [`Segmenter`], masks for images of any size; the saved files' names.
+//! - [`scores`]: the score row (Dice, IoU, pixel accuracy, precision, recall, bare-face false
+//!   alarms) of one image.
+//! - [`training`]: Adam on the loss, plugged into the shared training loop; the best model by
+//!   validation score.
+//! - [`evaluation`]: the `eval-seg` stage, overall and per mask type.
+//!
+//! Modules only use those listed above them.
 
 pub mod augment;
 pub mod data;
@@ -14,10 +19,12 @@ pub mod evaluation;
 pub mod inference;
 pub mod loss;
 pub mod model;
+pub mod scores;
 pub mod training;
 
 pub use augment::AugmentConfig;
-pub use evaluation::{EvalSegParams, EvalSummary, ValScores};
+pub use evaluation::{EvalSegParams, EvalSummary};
 pub use inference::{latest_model, Segmenter, SegmenterInfo};
 pub use model::{Norm, UNet, UNetConfig};
+pub use scores::ValScores;
 pub use training::{train, LrSchedule, TrainControl, TrainOutcome, TrainSegConfig};

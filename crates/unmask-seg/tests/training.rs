@@ -3,6 +3,7 @@
 use std::path::Path;
 use unmask_seg::training::{BEST_DIR, CHECKPOINT_DIR, STEP_LOG};
 use unmask_seg::{evaluation, train, Norm, Segmenter, TrainControl, TrainSegConfig, UNetConfig};
+use unmask_train::ScoreRow;
 
 type B = burn::backend::Flex;
 
@@ -36,7 +37,7 @@ fn tiny_unet_overfits_four_samples() {
     let data = dataset(tmp.path(), 12, 0.3);
     let out = tmp.path().join("seg");
     let outcome = train(&tiny(80), &data, &out, &TrainControl::default()).unwrap();
-    assert_eq!(outcome.steps, 80);
+    assert_eq!(outcome.run.steps, 80);
     assert!(out.join(STEP_LOG).exists());
 
     // Score the final weights on the four training pairs themselves.
@@ -78,8 +79,8 @@ fn resume_after_interruption_equals_uninterrupted_run() {
     };
     train(&config, &data, &resumed, &killed).unwrap();
     let outcome = train(&config, &data, &resumed, &TrainControl::default()).unwrap();
-    assert_eq!(outcome.resumed_from, Some(2));
-    assert_eq!(outcome.steps, 6);
+    assert_eq!(outcome.run.resumed_from, Some(2));
+    assert_eq!(outcome.run.steps, 6);
 
     // Same weights: bit-identical logits on a batch (records differ only in parameter ids).
     let pairs = unmask_masks::read_pairs(&data).unwrap();
@@ -222,5 +223,5 @@ fn a_checkpoint_from_before_sample_views_is_not_continued() {
         fresh: true,
         ..Default::default()
     };
-    assert_eq!(train(&config, &data, &out, &fresh).unwrap().steps, 4);
+    assert_eq!(train(&config, &data, &out, &fresh).unwrap().run.steps, 4);
 }

@@ -2,8 +2,10 @@
 //! swapped in with renames, so a kill at any moment leaves either the old or the new one.
 
 use anyhow::{anyhow, bail, Context, Result};
+use burn::module::{AutodiffModule, Module};
+use burn::optim::Optimizer;
 use burn::record::{FullPrecisionSettings, NamedMpkBytesRecorder, Record, Recorder};
-use burn::tensor::backend::Backend;
+use burn::tensor::backend::{AutodiffBackend, Backend};
 use serde::{de::DeserializeOwned, Serialize};
 use std::path::{Path, PathBuf};
 use unmask_core::atomic::sibling;
@@ -14,6 +16,34 @@ type Bytes = NamedMpkBytesRecorder<FullPrecisionSettings>;
 pub fn record_bytes<B: Backend, R: Record<B>>(record: R) -> Result<Vec<u8>> {
     Recorder::<B>::record(&Bytes::default(), record, ())
         .map_err(|e| anyhow!("cannot serialise record: {e}"))
+}
+
+/// A module's weights as a named checkpoint file.
+pub fn module_file<B: Backend, M: Module<B>>(
+    name: &'static str,
+    module: &M,
+) -> Result<(&'static str, Vec<u8>)> {
+    Ok((name, record_bytes::<B, _>(module.clone().into_record())?))
+}
+
+/// An optimiser's state as a named checkpoint file.
+pub fn optimizer_file<B, M, O>(name: &'static str, optim: &O) -> Result<(&'static str, Vec<u8>)>
+where
+    B: AutodiffBackend,
+    M: AutodiffModule<B>,
+    O: Optimizer<M, B>,
+{
+    Ok((name, record_bytes::<B, _>(optim.to_record())?))
+}
+
+/// `optim` with the state of checkpoint file `name` in `dir`.
+pub fn load_optimizer<B, M, O>(optim: O, dir: &Path, name: &str, device: &B::Device) -> Result<O>
+where
+    B: AutodiffBackend,
+    M: AutodiffModule<B>,
+    O: Optimizer<M, B>,
+{
+    Ok(optim.load_record(load_record::<B, _>(&dir.join(name), device)?))
 }
 
 /// Reads a record written by [`record_bytes`]; the error names the file.
@@ -30,17 +60,13 @@ pub fn load_record<B: Backend, R: Record<B>>(path: &Path, device: &B::Device) ->
 
 /// Writes the files of a checkpoint into `dir`, replacing any previous content atomically.
 pub fn save_dir(dir: &Path, files: &[(&str, &[u8])]) -> Result<()> {
-    let tmp = sibling(dir, "tmp");
-    if tmp.exists() {
-        std::fs::remove_dir_all(&tmp).with_context(|| format!("cannot clear {}", tmp.display()))?;
-    }
-    std::fs::create_dir_all(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+    let swap = unmask_core::atomic::DirSwap::begin(dir, "tmp")?;
     for (name, bytes) in files {
-        let path = tmp.join(name);
+        let path = swap.work().join(name);
         std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
         std::fs::File::open(&path)?.sync_all()?;
     }
-    unmask_core::atomic::replace_dir(&tmp, dir)
+    swap.commit()
 }
 
 /// The checkpoint folder to read: `dir`, or the previous one if a kill came mid-swap.

@@ -7,6 +7,9 @@
 //! - [`images`]: PNG files to `[N, C, H, W]` tensors and back, and a prefetching batch loader.
 //! - [`checkpoint`]: folders of burn records swapped in atomically.
 //! - [`log`]: per-step and per-epoch metric logs in parquet, truncated on resume.
+//! - [`trainer`]: the one training loop every model plugs its step and validation into.
+//! - [`scores`]: a model's score row, evaluation tables and summaries.
+//! - [`models`]: trained models' folders, descriptions and weights.
 
 pub mod backend;
 pub mod checkpoint;
@@ -17,5 +20,9 @@ pub mod ops;
 pub mod order;
 pub mod scores;
 pub mod seed;
+pub mod trainer;
 
 pub use backend::{DeviceKind, InferJob, TrainJob};
+pub use models::ModelInfo;
+pub use scores::{EvalSummary, ScoreRow};
+pub use trainer::{RunConfig, TrainControl, Trainee};

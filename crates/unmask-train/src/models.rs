@@ -2,9 +2,101 @@
 //! JSON file whose name says what model it is (`segmenter.json`, `inpainter.json`).
 
 use anyhow::{bail, Context, Result};
+use burn::module::Module;
+use burn::tensor::backend::Backend;
+use serde::{de::DeserializeOwned, Serialize};
 use std::path::{Path, PathBuf};
 
 pub const BEST_DIR: &str = "best";
+
+/// The description saved beside a trained model's weights: what inference needs besides them.
+pub trait ModelInfo: DeserializeOwned {
+    /// The architecture the weights were trained with.
+    type Arch: Serialize;
+    /// The description's file name (e.g. `segmenter.json`).
+    const INFO_FILE: &'static str;
+    /// The weights' file name (e.g. `segmenter.mpk`).
+    const WEIGHTS_FILE: &'static str;
+    /// The model in messages (e.g. `segmenter`).
+    const WHAT: &'static str;
+
+    fn arch(&self) -> &Self::Arch;
+    /// Checks the architecture is one the code can build.
+    fn check(&self) -> Result<()>;
+}
+
+/// The folder of the model in `dir` (itself or `dir/best`) and its checked description; with
+/// `expected`, the description must have that architecture (the error names the first field
+/// that differs).
+pub fn read_model_info<I: ModelInfo>(
+    dir: &Path,
+    expected: Option<&I::Arch>,
+) -> Result<(PathBuf, I)> {
+    let dir = resolve_model_dir(dir, I::INFO_FILE, I::WHAT)?;
+    let file = dir.join(I::INFO_FILE);
+    let info: I = crate::checkpoint::read_json(&file)?;
+    if let Some(expected) = expected {
+        crate::checkpoint::ensure_same_config(info.arch(), expected, &file)?;
+    }
+    info.check()
+        .with_context(|| format!("{}: invalid model description", file.display()))?;
+    Ok((dir, info))
+}
+
+/// `module` with the weights of the burn record `file` in `dir`.
+pub fn load_weights<B: Backend, M: Module<B>>(
+    module: M,
+    dir: &Path,
+    file: &str,
+    device: &B::Device,
+) -> Result<M> {
+    let record = crate::checkpoint::load_record::<B, _>(&dir.join(file), device)?;
+    Ok(module.load_record(record))
+}
+
+/// The trained model in `dir` (itself or `dir/best`): the module `build(architecture)`
+/// makes, with its weights loaded, and its description; `expected` as in
+/// [`read_model_info`].
+pub fn load_model<B: Backend, I: ModelInfo, M: Module<B>>(
+    dir: &Path,
+    expected: Option<&I::Arch>,
+    build: impl FnOnce(&I::Arch) -> M,
+    device: &B::Device,
+) -> Result<(M, I)> {
+    let (dir, info) = read_model_info::<I>(dir, expected)?;
+    let module = load_weights(build(info.arch()), &dir, I::WEIGHTS_FILE, device)?;
+    Ok((module, info))
+}
+
+/// The module `build(configuration)` makes with the weights `file` of the last checkpoint
+/// in training folder `train_dir` (not necessarily the best), and that checkpoint's step and
+/// configuration (read as `C`, the model's view of the fields it needs).
+pub fn load_from_checkpoint<B: Backend, C: DeserializeOwned, M: Module<B>>(
+    train_dir: &Path,
+    file: &str,
+    build: impl FnOnce(&C) -> M,
+    device: &B::Device,
+) -> Result<(M, crate::trainer::CheckpointView<C>)> {
+    let (dir, view) = crate::trainer::last_checkpoint::<C>(train_dir)?;
+    let module = load_weights(build(&view.config), &dir, file, device)?;
+    Ok((module, view))
+}
+
+/// Saves `module` and its description as the trained model in `dir` (swapped in whole).
+pub fn save_model<B: Backend, M: Module<B>, I: ModelInfo + Serialize>(
+    module: &M,
+    info: &I,
+    dir: &Path,
+) -> Result<()> {
+    let bytes = crate::checkpoint::record_bytes::<B, _>(module.clone().into_record())?;
+    crate::checkpoint::save_dir(
+        dir,
+        &[
+            (I::WEIGHTS_FILE, &bytes),
+            (I::INFO_FILE, &crate::checkpoint::to_json(info)?),
+        ],
+    )
+}
 
 /// The folder holding `info_file`: `dir` itself or `dir/best`. `what` names the model in errors.
 pub fn resolve_model_dir(dir: &Path, info_file: &str, what: &str) -> Result<PathBuf> {

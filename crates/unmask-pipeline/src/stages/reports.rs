@@ -4,7 +4,14 @@
 use crate::kinds::{needs_kind, Needed, Stage, StageContext, StageReport};
 use crate::{stamp, CODE_VERSION};
 use anyhow::Result;
-use unmask_report::{AblationInputs, AblationReportParams, InputStage, NightlyParams};
+use std::path::Path;
+use unmask_inpaint::evaluation::{evaluate as evaluate_gan, EvalInpaintParams};
+use unmask_inpaint::MaskSource;
+use unmask_report::{
+    AblationInputs, AblationReportParams, InputStage, NightlyModels, NightlyParams, NightlyScorer,
+    NightlyScoring,
+};
+use unmask_seg::evaluation::{evaluate as evaluate_seg, EvalSegParams};
 
 pub struct AblationReportStage;
 
@@ -93,8 +100,24 @@ impl Stage for NightlyStage {
         let label = chrono::Utc::now()
             .format("%Y-%m-%dT%H%M%S%.3fZ")
             .to_string();
-        let outcome =
-            unmask_report::nightly::run(params, data, ctx.runs_root, ctx.out_dir, &label)?;
+        let models = NightlyModels {
+            segmenter: match &params.segmenter {
+                Some(p) => p.clone(),
+                None => unmask_seg::latest_model(ctx.runs_root)?,
+            },
+            inpainter: match &params.inpainter {
+                Some(p) => p.clone(),
+                None => unmask_inpaint::latest_model(ctx.runs_root)?,
+            },
+        };
+        let outcome = unmask_report::nightly::run(
+            params,
+            &models,
+            &ModelEvaluations,
+            data,
+            ctx.out_dir,
+            &label,
+        )?;
         let regressed = outcome.regressions();
         let alert = (!regressed.is_empty()).then(|| {
             format!(
@@ -117,5 +140,37 @@ impl Stage for NightlyStage {
             summary: outcome.describe(),
             alert,
         })
+    }
+}
+
+/// The nightly scores, written by the same evaluations as `eval-seg` and `eval-inpaint`.
+struct ModelEvaluations;
+
+impl NightlyScorer for ModelEvaluations {
+    fn score_segmenter(&self, model: &Path, on: &NightlyScoring, out_dir: &Path) -> Result<()> {
+        let params = EvalSegParams {
+            split: on.split.to_string(),
+            device: on.device,
+            ..Default::default()
+        };
+        evaluate_seg(model, on.data, &params, out_dir).map(drop)
+    }
+
+    fn score_inpainter(
+        &self,
+        model: &Path,
+        masks: MaskSource,
+        segmenter: &Path,
+        on: &NightlyScoring,
+        out_dir: &Path,
+    ) -> Result<()> {
+        let params = EvalInpaintParams {
+            split: on.split.to_string(),
+            lpips: on.lpips,
+            masks,
+            device: on.device,
+            ..Default::default()
+        };
+        evaluate_gan(model, on.data, &params, Some(segmenter), out_dir).map(drop)
     }
 }

@@ -1,0 +1,211 @@
+//! The GAN's score row: its final composites against the targets (hole L1, whole L1, PSNR,
+//! SSIM and optionally LPIPS) next to the mean-colour-fill baseline given the same holes, for
+//! the GAN or a classical fill. Used by validation during training and by the evaluation
+//! stages.
+
+use crate::baseline::{mean_colour_fill, BaselineMethod};
+use crate::data::{self, BatchTensors};
+use crate::model::InpaintNet;
+use anyhow::Result;
+use burn::tensor::backend::Backend;
+use burn::tensor::Tensor;
+use serde::{Deserialize, Serialize};
+use unmask_kernels::KernelBackend;
+use unmask_masks::MaskedPair;
+use unmask_metrics::{hole_l1, l1, psnr, ssim, to_vec, Lpips};
+use unmask_seg::Segmenter;
+use unmask_train::images;
+use unmask_train::scores::{markdown_rows, Group, ScoreRow};
+
+/// Scores of one image (or their means).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct InpaintScores {
+    pub hole_l1: f64,
+    pub l1: f64,
+    pub psnr: f64,
+    pub ssim: f64,
+    /// LPIPS-alex, NaN when not computed.
+    pub lpips: f64,
+    pub baseline_hole_l1: f64,
+    pub baseline_psnr: f64,
+}
+
+impl ScoreRow for InpaintScores {
+    const NAMES: &'static [&'static str] = &[
+        "hole_l1",
+        "l1",
+        "psnr",
+        "ssim",
+        "lpips",
+        "baseline_hole_l1",
+        "baseline_psnr",
+    ];
+    const DECIMALS: &'static [usize] = &[4, 4, 2, 4, 4, 4, 2];
+
+    fn values(&self) -> Vec<f64> {
+        vec![
+            self.hole_l1,
+            self.l1,
+            self.psnr,
+            self.ssim,
+            self.lpips,
+            self.baseline_hole_l1,
+            self.baseline_psnr,
+        ]
+    }
+
+    fn from_values(v: &[f64]) -> Self {
+        Self {
+            hole_l1: v[0],
+            l1: v[1],
+            psnr: v[2],
+            ssim: v[3],
+            lpips: v[4],
+            baseline_hole_l1: v[5],
+            baseline_psnr: v[6],
+        }
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "hole L1 {:.4} (mean-colour fill {:.4}), L1 {:.4}, PSNR {:.2} dB (fill {:.2}), SSIM {:.4}{}",
+            self.hole_l1,
+            self.baseline_hole_l1,
+            self.l1,
+            self.psnr,
+            self.baseline_psnr,
+            self.ssim,
+            if self.lpips.is_nan() {
+                String::new()
+            } else {
+                format!(", LPIPS {:.4}", self.lpips)
+            }
+        )
+    }
+
+    fn markdown(split: &str, groups: &[Group]) -> String {
+        format!(
+            "# Inpainting on the `{split}` split\n\n| mask type | pairs | hole L1 | L1 | PSNR | SSIM | LPIPS | fill hole L1 | fill PSNR |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n{}\nThe fill columns are the mean-colour-fill baseline (each hole filled with the mean colour of its image's known pixels).\n",
+            markdown_rows(groups, Self::DECIMALS)
+        )
+    }
+}
+
+/// What fills the holes being scored.
+pub enum Filler<'a, B: Backend> {
+    /// The GAN, which grows holes by its own `hole_dilation`.
+    Gan(&'a InpaintNet<B>),
+    /// A classical fill and the hole growth (a share of the side) it is given.
+    Baseline(BaselineMethod, f32),
+}
+
+impl<B: KernelBackend> Filler<'_, B> {
+    /// The share of the side by which this filler grows holes.
+    pub fn hole_dilation(&self) -> f32 {
+        match self {
+            Filler::Gan(net) => net.hole_dilation(),
+            Filler::Baseline(_, share) => *share,
+        }
+    }
+
+    /// `hole` grown as this filler grows it: the region it fills.
+    pub(crate) fn grow(&self, hole: Tensor<B, 4>) -> Tensor<B, 4> {
+        crate::hole::grow_by_share(hole, self.hole_dilation())
+    }
+
+    /// The composite with `hole` (already grown) filled.
+    pub(crate) fn fill(&self, masked: Tensor<B, 4>, hole: Tensor<B, 4>) -> Tensor<B, 4> {
+        match self {
+            Filler::Gan(net) => net.fill(masked, hole),
+            Filler::Baseline(method, _) => method.fill(masked, hole),
+        }
+    }
+}
+
+/// Scores `filler`'s composites on `pairs` at `size` (LPIPS when `lpips` is given). With a
+/// `segmenter` the holes to fill are its masks (end to end); either is grown as `filler`
+/// grows holes, and the mean-colour fill is given the same holes. Hole L1 always compares
+/// inside the true hole.
+pub fn score_pairs_with<B: KernelBackend>(
+    filler: &Filler<B>,
+    pairs: &[MaskedPair],
+    size: u32,
+    batch_size: usize,
+    lpips: Option<&Lpips<B>>,
+    segmenter: Option<&Segmenter<B>>,
+    device: &B::Device,
+) -> Result<Vec<InpaintScores>> {
+    let mut rows = Vec::with_capacity(pairs.len());
+    for chunk in pairs.chunks(batch_size.max(1)) {
+        let BatchTensors {
+            masked,
+            hole,
+            target,
+        } = data::eval_tensors::<B>(chunk, size, device)?;
+        let to_fill = filler.grow(match segmenter {
+            Some(seg) => predicted_holes(seg, chunk, size, device)?,
+            None => hole.clone(),
+        });
+        let fin = filler.fill(masked.clone(), to_fill.clone());
+        let base = mean_colour_fill(masked, to_fill);
+        // Columns in `InpaintScores::NAMES` order.
+        rows.extend(InpaintScores::from_columns(&[
+            to_vec(hole_l1(fin.clone(), target.clone(), hole.clone())),
+            to_vec(l1(fin.clone(), target.clone())),
+            to_vec(psnr(fin.clone(), target.clone())),
+            to_vec(ssim(fin.clone(), target.clone())),
+            match lpips {
+                Some(model) => to_vec(model.distance(fin, target.clone())),
+                None => vec![f32::NAN; chunk.len()],
+            },
+            to_vec(hole_l1(base.clone(), target.clone(), hole)),
+            to_vec(psnr(base, target)),
+        ]));
+    }
+    Ok(rows)
+}
+
+/// The segmenter's masks of `pairs`' masked images (segmented at their own size, as
+/// `unmask segment` does), resized to `size`.
+fn predicted_holes<B: KernelBackend>(
+    seg: &Segmenter<B>,
+    pairs: &[MaskedPair],
+    size: u32,
+    device: &B::Device,
+) -> Result<Tensor<B, 4>> {
+    let imgs: Vec<_> = pairs
+        .iter()
+        .map(|p| images::read_rgb(&p.masked))
+        .collect::<Result<_>>()?;
+    let planes: Vec<f32> = seg
+        .segment_batch(&imgs, None)
+        .into_iter()
+        .flat_map(|m| images::mask_plane(&images::resized_mask(m, size), false))
+        .collect();
+    Ok(images::batch_tensor(
+        planes,
+        pairs.len(),
+        1,
+        size as usize,
+        device,
+    ))
+}
+
+/// The GAN's scores without LPIPS, on the true holes (validation during training).
+pub fn score_pairs<B: KernelBackend>(
+    net: &InpaintNet<B>,
+    pairs: &[MaskedPair],
+    size: u32,
+    batch_size: usize,
+    device: &B::Device,
+) -> Result<Vec<InpaintScores>> {
+    score_pairs_with(
+        &Filler::Gan(net),
+        pairs,
+        size,
+        batch_size,
+        None,
+        None,
+        device,
+    )
+}
