@@ -7,12 +7,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::Command;
 
-/// Package (`name vX.Y.Z`) -> the feature sets it is built with in `cargo tree ARGS`.
-fn feature_sets(args: &[&str]) -> BTreeMap<String, BTreeSet<String>> {
+/// What `cargo tree --offline --prefix none ARGS` prints, one package per line.
+fn cargo_tree(args: &[&str]) -> String {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let out = Command::new(env!("CARGO"))
         .current_dir(&root)
-        .args(["tree", "--offline", "--prefix", "none", "-f", "{p}|{f}"])
+        .args(["tree", "--offline", "--prefix", "none"])
         .args(args)
         .output()
         .unwrap();
@@ -21,8 +21,14 @@ fn feature_sets(args: &[&str]) -> BTreeMap<String, BTreeSet<String>> {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Package (`name vX.Y.Z`) -> the feature sets it is built with in `cargo tree ARGS`.
+fn feature_sets(args: &[&str]) -> BTreeMap<String, BTreeSet<String>> {
+    let tree = cargo_tree(&[&["-f", "{p}|{f}"], args].concat());
     let mut sets: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for line in String::from_utf8(out.stdout).unwrap().lines() {
+    for line in tree.lines() {
         let line = line.trim_end_matches(" (*)");
         let Some((package, features)) = line.split_once('|') else {
             continue;
@@ -76,27 +82,7 @@ fn the_pipelines_the_cli_and_the_tests_build_shared_dependencies_alike() {
 
 /// The packages `package` builds with (normal edges), one `NAME vX.Y.Z` per line.
 fn normal_dependencies(package: &str) -> String {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let out = Command::new(env!("CARGO"))
-        .current_dir(&root)
-        .args([
-            "tree",
-            "--offline",
-            "-p",
-            package,
-            "-e",
-            "normal",
-            "--prefix",
-            "none",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    cargo_tree(&["-p", package, "-e", "normal"])
 }
 
 fn pulls_in(tree: &str, package: &str) -> bool {

@@ -18,7 +18,7 @@ use std::path::Path;
 use unmask_kernels::TrainingBackend;
 use unmask_masks::MaskedPair;
 use unmask_train::checkpoint::{load_optimizer, module_file, optimizer_file};
-use unmask_train::trainer::{self, Cadence, RunConfig, RunInputs, RunTotals, StepReport, Trainee};
+use unmask_train::trainer::{self, RunConfig, RunInputs, RunTotals, StepReport, Trainee};
 use unmask_train::{models, seed, DeviceKind, ScoreRow, TrainJob};
 
 pub use unmask_train::models::BEST_DIR;
@@ -122,16 +122,6 @@ impl RunConfig for TrainSegConfig {
             eval_batch_size: 1,
             device: DeviceKind::Cpu,
             ..self.clone()
-        }
-    }
-
-    fn cadence(&self) -> Cadence {
-        Cadence {
-            batch_size: self.batch_size,
-            epochs: self.epochs,
-            max_steps: self.max_steps,
-            seed: self.seed,
-            checkpoint_every: self.checkpoint_every,
         }
     }
 }

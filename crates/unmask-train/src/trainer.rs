@@ -30,12 +30,16 @@ pub trait RunConfig: Clone + Serialize + DeserializeOwned {
     /// The fields a checkpoint must agree on to be continued: everything but the schedule
     /// and the settings that do not change what is learned.
     fn identity(&self) -> Self;
-    /// How the run is laid out in steps.
-    fn cadence(&self) -> Cadence;
+    /// How the run is laid out in steps: the configuration's fields of [`Cadence`]'s names.
+    fn cadence(&self) -> Result<Cadence> {
+        let fields = serde_json::to_value(self)?;
+        serde_json::from_value(fields)
+            .context("a training configuration needs batch_size, epochs, max_steps, seed and checkpoint_every")
+    }
 }
 
-/// The schedule settings every training configuration has.
-#[derive(Clone, Copy, Debug)]
+/// The schedule settings every training configuration has, by these names.
+#[derive(Clone, Copy, Debug, Deserialize)]
 pub struct Cadence {
     pub batch_size: usize,
     pub epochs: u64,
@@ -271,7 +275,7 @@ where
     let mut step_log = MetricLog::resume(ckpt_logs, out_dir, STEP_LOG, state.step)?;
     let mut val_log = MetricLog::resume(ckpt_logs, out_dir, VAL_LOG, state.step)?;
 
-    let cadence = spec.config.cadence();
+    let cadence = spec.config.cadence()?;
     let schedule = Schedule::new(
         samples,
         cadence.batch_size,
