@@ -161,7 +161,7 @@ impl<B: KernelBackend> LandmarkNet<B> {
         }
         let mut planes = Vec::with_capacity(crops.len() * 3 * LANDMARK_INPUT * LANDMARK_INPUT);
         for c in &crops {
-            planes.extend(c.planes(img));
+            planes.extend(c.planes(img, LANDMARK_INPUT, LANDMARK_MEAN));
         }
         let x = Tensor::<B, 4>::from_data(
             TensorData::new(planes, [crops.len(), 3, LANDMARK_INPUT, LANDMARK_INPUT]),
@@ -178,11 +178,11 @@ impl<B: KernelBackend> LandmarkNet<B> {
 }
 
 /// A face's crop: the box clipped to the image and floored, as face-api cuts it.
-struct Crop {
-    x: u32,
-    y: u32,
-    w: u32,
-    h: u32,
+pub(crate) struct Crop {
+    pub x: u32,
+    pub y: u32,
+    pub w: u32,
+    pub h: u32,
 }
 
 /// Whether `face` has at least a pixel inside `img` in both directions (what the landmark
@@ -192,11 +192,17 @@ pub(crate) fn lies_in(img: &RgbImage, face: &FaceBox) -> bool {
 }
 
 impl Crop {
-    fn of(img: &RgbImage, f: &FaceBox) -> Option<Self> {
+    pub fn of(img: &RgbImage, f: &FaceBox) -> Option<Self> {
+        Self::of_rect(img, f.x, f.y, f.width, f.height)
+    }
+
+    /// The rectangle `(x, y, width, height)` clipped to `img` and floored (face-api's
+    /// `clipAtImageBorders`); `None` when nothing of it is inside.
+    pub fn of_rect(img: &RgbImage, x: f64, y: f64, width: f64, height: f64) -> Option<Self> {
         let (iw, ih) = (img.width() as f64, img.height() as f64);
-        let (x0, y0) = (f.x.max(0.0), f.y.max(0.0));
-        let w = (f.x + f.width - x0).min(iw - x0).floor();
-        let h = (f.y + f.height - y0).min(ih - y0).floor();
+        let (x0, y0) = (x.max(0.0), y.max(0.0));
+        let w = (x + width - x0).min(iw - x0).floor();
+        let h = (y + height - y0).min(ih - y0).floor();
         (w >= 1.0 && h >= 1.0).then(|| Self {
             x: x0.floor() as u32,
             y: y0.floor() as u32,
@@ -205,9 +211,10 @@ impl Crop {
         })
     }
 
-    /// The crop padded to a centred square (the extra cell after), resized to 112 and
-    /// normalised, as channel planes.
-    fn planes(&self, img: &RgbImage) -> Vec<f32> {
+    /// The crop padded to a centred square (the extra cell after), resized to `size` and
+    /// normalised by `mean`, as channel planes: how face-api feeds both its landmark and its
+    /// recognition net.
+    pub fn planes(&self, img: &RgbImage, size: usize, mean: [f32; 3]) -> Vec<f32> {
         let (w, h) = (self.w as usize, self.h as usize);
         let side = w.max(h);
         let diff = side - w.min(h);
@@ -215,7 +222,7 @@ impl Crop {
         let (left, top) = if h > w { (before, 0) } else { (0, before) };
         let iw = img.width() as usize;
         let pixels = img.as_raw();
-        let resized = resize_legacy_bilinear(side, LANDMARK_INPUT, |x, y, c| {
+        let resized = resize_legacy_bilinear(side, size, |x, y, c| {
             let (sx, sy) = (x.wrapping_sub(left), y.wrapping_sub(top));
             if sx < w && sy < h {
                 let (px, py) = (self.x as usize + sx, self.y as usize + sy);
@@ -224,7 +231,7 @@ impl Crop {
                 0.0
             }
         });
-        resized.normalised(LANDMARK_MEAN)
+        resized.normalised(mean)
     }
 
     /// Raw outputs to image pixels: face-api's post-processing assumes half the padding on

@@ -6,6 +6,7 @@
 //! - [`detector`]: the tiny detector, box decoding and non-maximum suppression.
 //! - [`ssd`]: face-api's SSD MobileNet v1 detector (slower, finds more masked faces).
 //! - [`landmarks`]: the 68-point landmark net on each face's crop.
+//! - [`recognition`]: the face recognition net (128-d descriptors, identity similarity).
 //! - [`faces`]: a detector and the landmark net loaded from the weights store, run together.
 //! - [`align`]: FFHQ-style aligned crops from the landmarks, and pasting results back.
 
@@ -14,12 +15,14 @@ pub mod detector;
 pub mod faces;
 pub mod input;
 pub mod landmarks;
+pub mod recognition;
 pub mod ssd;
 
 pub use align::{feathered, mouth_and_chin, Alignment};
 pub use detector::{FaceBox, TinyFaceDetector, DEFAULT_INPUT_SIZE, DEFAULT_SCORE_THRESHOLD};
 pub use faces::{Detector, DetectorKind, FaceFinder};
 pub use landmarks::{LandmarkNet, Landmarks68};
+pub use recognition::{Descriptor, FaceRecognitionNet, DESCRIPTOR_LEN, RECOGNITION_INPUT};
 // Photos are read where every crate can (unmask-core), with the same checks.
 pub use ssd::{SsdMobilenetV1, SSD_DEFAULT_MIN_CONFIDENCE, SSD_INPUT_SIZE};
 pub use unmask_core::photo::{read_photo, MAX_PIXELS};

@@ -229,3 +229,88 @@ fn dump_decoded_photos() {
         std::fs::write(dir.join(format!("{name}.rgb")), img.as_raw()).unwrap();
     }
 }
+
+fn landmarks_of(face: &serde_json::Value) -> Landmarks68 {
+    let mut points = [[0.0; 2]; 68];
+    for (p, v) in points
+        .iter_mut()
+        .zip(face["landmarks68"].as_array().unwrap())
+    {
+        *p = [v[0].as_f64().unwrap(), v[1].as_f64().unwrap()];
+    }
+    points
+}
+
+/// `descriptor_sampleN.json` (`make_descriptor_reference.mjs`): face-api's recognition net on
+/// the crops it cuts from its own landmarks. Here: the same crop rectangle from the same
+/// landmarks, the same descriptor within 1e-4 per value given that rectangle, and from this
+/// crate's own landmarks (on face-api's boxes) a descriptor far closer to face-api's than
+/// any other person is (face-api's same-person threshold is 0.6).
+#[test]
+fn face_descriptors_match_face_api_on_its_demo_photos() {
+    use unmask_detect::recognition::{distance, dlib_square, FaceRecognitionNet};
+    let store = WeightStore::from_env().unwrap();
+    let device = Default::default();
+    let net = FaceRecognitionNet::<B>::load(&store.path(Asset::FaceRecognition).unwrap(), &device)
+        .unwrap();
+    let landmark_net =
+        LandmarkNet::<B>::load(&store.path(Asset::FaceLandmark68).unwrap(), &device).unwrap();
+    let (mut worst_value, mut worst_end_to_end, mut faces_seen) = (0f64, 0f64, 0);
+    for photo in &FACE_API_DEMO_PHOTOS {
+        let img = decoded(&store, photo);
+        let name = format!("descriptor_{}", photo.file_name().trim_end_matches(".jpg"));
+        let (fixture, path) = reference(&name);
+        assert_eq!(
+            fixture["decoded_rgb_sha256"].as_str().unwrap(),
+            reference(photo.file_name().trim_end_matches(".jpg")).0["decoded_rgb_sha256"]
+                .as_str()
+                .unwrap(),
+            "{} was made from other pixels",
+            path.display()
+        );
+        let faces = fixture["faces"].as_array().unwrap();
+        let boxes = boxes_of(&fixture);
+        let rects: Vec<[f64; 4]> = faces
+            .iter()
+            .map(|f| {
+                let r = &f["aligned_rect"];
+                ["x", "y", "width", "height"].map(|k| r[k].as_f64().unwrap())
+            })
+            .collect();
+        let ours_given_rects = net.descriptors_of_rects(&img, &rects).unwrap();
+        let ours_landmarks = landmark_net.landmarks(&img, &boxes).unwrap();
+        let pairs: Vec<_> = boxes.iter().copied().zip(ours_landmarks).collect();
+        let end_to_end = net.descriptors(&img, &pairs).unwrap();
+        for (i, face) in faces.iter().enumerate() {
+            let theirs: Vec<f32> = face["descriptor"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap() as f32)
+                .collect();
+            let theirs: unmask_detect::Descriptor = theirs.try_into().unwrap();
+            let rect = dlib_square(&landmarks_of(face), &img, &boxes[i]).unwrap();
+            assert_eq!(
+                rect,
+                rects[i],
+                "{}: face {i}'s crop rectangle",
+                path.display()
+            );
+            for (a, b) in ours_given_rects[i].iter().zip(&theirs) {
+                worst_value = worst_value.max((a - b).abs() as f64);
+            }
+            let d = distance(&end_to_end[i], &theirs);
+            worst_end_to_end = worst_end_to_end.max(d);
+            faces_seen += 1;
+        }
+    }
+    eprintln!(
+        "{faces_seen} faces: worst value difference {worst_value:.2e} given face-api's crops, worst distance {worst_end_to_end:.4} end to end"
+    );
+    assert_eq!(faces_seen, 20);
+    assert!(worst_value <= 1e-4, "worst value difference {worst_value}");
+    assert!(
+        worst_end_to_end < 0.1,
+        "worst end-to-end distance {worst_end_to_end}"
+    );
+}

