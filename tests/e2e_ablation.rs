@@ -77,6 +77,17 @@ fn ablation_trains_every_variant_and_writes_the_report() {
             );
         }
         assert_eq!(r.pairs, row("imputed").pairs);
+        // Identity similarity (face-api's descriptors of result and target) on every row.
+        let id = unmask_report::table::METRICS
+            .iter()
+            .position(|m| m.key == "id_sim")
+            .unwrap();
+        let i = r.metrics[id];
+        assert!(
+            -1.0 <= i.lo && i.lo <= i.mean && i.mean <= i.hi && i.hi <= 1.0,
+            "{} ID sim {i:?}",
+            r.name
+        );
     }
     // Gated convolutions need about twice the parameters; imputation adds a few.
     let (imputed, gated) = (
@@ -99,6 +110,7 @@ fn ablation_trains_every_variant_and_writes_the_report() {
         "| gated | imputed | ",
         "| imputed | telea | ",
         "| mean-fill | telea | ",
+        "ID sim",
     ] {
         assert!(md.contains(text), "`{text}` missing from\n{md}");
     }

@@ -27,11 +27,15 @@ const TINY_STAGES: &[&str] = &[
     "train-inpaint.losses.perceptual_layers=1",
     "train-inpaint.masks=segmenter",
     "eval-inpaint.lpips=false",
+    "eval-inpaint.identity=false",
     "eval-e2e.lpips=false",
+    "eval-e2e.identity=false",
     "baselines.image_size=32",
     "baselines.lpips=false",
+    "baselines.identity=false",
     "baselines-e2e.image_size=32",
     "baselines-e2e.lpips=false",
+    "baselines-e2e.identity=false",
     "report.examples=2",
 ];
 

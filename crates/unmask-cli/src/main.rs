@@ -66,6 +66,10 @@ enum Command {
         /// Skip LPIPS (no weights needed).
         #[arg(long)]
         no_lpips: bool,
+        /// Skip the identity similarity (cosine of face-api's face descriptors of A and B;
+        /// no weights needed).
+        #[arg(long)]
+        no_identity: bool,
     },
 }
 
@@ -84,7 +88,17 @@ fn main() -> ExitCode {
             mask,
             json,
             no_lpips,
-        }) => metrics::run(&a, &b, mask.as_deref(), json, !no_lpips),
+            no_identity,
+        }) => metrics::run(
+            &a,
+            &b,
+            mask.as_deref(),
+            json,
+            &metrics::Learned {
+                lpips: !no_lpips,
+                identity: !no_identity,
+            },
+        ),
     };
     finish(result)
 }

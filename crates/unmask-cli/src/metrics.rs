@@ -1,10 +1,12 @@
-//! `unmask metrics A B`: L1, hole L1, PSNR, SSIM and LPIPS between two images.
+//! `unmask metrics A B`: L1, hole L1, PSNR, SSIM, LPIPS and identity similarity between two
+//! images.
 
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 use burn::backend::Flex;
 use burn::tensor::{Tensor, TensorData};
+use unmask_detect::recognition::{cosine_similarity, FaceRecognitionNet};
 use unmask_metrics::{hole_l1, l1, psnr, ssim, to_vec, Lpips, LpipsNet};
 use unmask_weights::WeightStore;
 
@@ -32,7 +34,13 @@ fn load(path: &Path, gray: bool) -> Result<(Tensor<B, 4>, (u32, u32))> {
     Ok((t, (w, h)))
 }
 
-pub fn run(a: &Path, b: &Path, mask: Option<&Path>, json: bool, with_lpips: bool) -> Result<()> {
+/// Which learned metrics `unmask metrics` computes.
+pub struct Learned {
+    pub lpips: bool,
+    pub identity: bool,
+}
+
+pub fn run(a: &Path, b: &Path, mask: Option<&Path>, json: bool, learned: &Learned) -> Result<()> {
     let (ta, size_a) = load(a, false)?;
     let (tb, size_b) = load(b, false)?;
     if size_a != size_b {
@@ -76,7 +84,21 @@ pub fn run(a: &Path, b: &Path, mask: Option<&Path>, json: bool, with_lpips: bool
             a.display()
         );
     }
-    if with_lpips {
+    if learned.identity {
+        let store = WeightStore::from_env().context("opening the weights cache")?;
+        let path = store
+            .path(unmask_weights::Asset::FaceRecognition)
+            .context("fetching face-api's recognition net (or pass --no-identity)")?;
+        let net = FaceRecognitionNet::<B>::load(&path, &Default::default())?;
+        let descriptor = |p: &Path| -> Result<_> {
+            let img =
+                image::open(p).with_context(|| format!("cannot read image {}", p.display()))?;
+            net.descriptor_of_image(&img.to_rgb8())
+        };
+        let sim = cosine_similarity(&descriptor(a)?, &descriptor(b)?);
+        out.insert("id_sim".into(), sim.into());
+    }
+    if learned.lpips {
         let min = LpipsNet::Alex.min_size() as u32;
         if w < min || h < min {
             bail!(
@@ -92,7 +114,7 @@ pub fn run(a: &Path, b: &Path, mask: Option<&Path>, json: bool, with_lpips: bool
     if json {
         println!("{}", serde_json::Value::Object(out));
     } else {
-        let order = ["l1", "hole_l1", "psnr", "ssim", "lpips_alex"];
+        let order = ["l1", "hole_l1", "psnr", "ssim", "lpips_alex", "id_sim"];
         for (k, v) in order.iter().filter_map(|k| out.get(*k).map(|v| (k, v))) {
             match v.as_f64() {
                 Some(x) => println!("{k:<11} {x:.6}"),

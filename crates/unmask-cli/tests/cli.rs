@@ -49,6 +49,30 @@ fn metrics_json_matches_reference() {
 }
 
 #[test]
+fn metrics_identity_is_one_for_the_same_image_and_lower_for_another() {
+    let f = fixtures();
+    let sim = |other: &str| -> f64 {
+        let out = unmask(&[
+            "metrics",
+            f.join("base.png").to_str().unwrap(),
+            f.join(other).to_str().unwrap(),
+            "--json",
+            "--no-lpips",
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        got["id_sim"].as_f64().unwrap()
+    };
+    assert!((sim("base.png") - 1.0).abs() < 1e-6);
+    let noisy = sim("noise_high.png");
+    assert!(noisy < 1.0 - 1e-4 && noisy > -1.0, "{noisy}");
+}
+
+#[test]
 fn metrics_with_mask_prints_hole_l1() {
     let dir = tempfile::tempdir().unwrap();
     let mask = dir.path().join("mask.png");

@@ -15,7 +15,8 @@ use unmask_metrics::{Lpips, LpipsNet};
 use unmask_seg::Segmenter;
 use unmask_train::{images, scores, DeviceKind, InferJob};
 
-pub use crate::scores::{score_pairs, score_pairs_with, Filler, InpaintScores};
+pub use crate::scores::{score_pairs, score_pairs_with, Filler, InpaintScores, Judges};
+use unmask_detect::FaceRecognitionNet;
 pub use unmask_train::scores::ScoreRow;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -25,6 +26,9 @@ pub struct EvalInpaintParams {
     pub batch_size: usize,
     /// LPIPS-alex (fetches the weights on first use).
     pub lpips: bool,
+    /// Identity similarity: face-api's face descriptors of result and target (fetches the
+    /// weights on first use).
+    pub identity: bool,
     /// Which holes are filled: the true masks, or (end to end) the masks of the `train-seg`
     /// stage in `needs`. Scores always compare against the true hole.
     pub masks: MaskSource,
@@ -41,6 +45,7 @@ impl Default for EvalInpaintParams {
             split: "test".into(),
             batch_size: 8,
             lpips: true,
+            identity: true,
             masks: MaskSource::Truth,
             model: None,
             device: DeviceKind::Cpu,
@@ -59,6 +64,7 @@ pub struct EvalBaselineParams {
     pub split: String,
     pub batch_size: usize,
     pub lpips: bool,
+    pub identity: bool,
     pub masks: MaskSource,
     /// How far holes grow before the fill, as a share of the side; keep it at the GAN's
     /// `generator.hole_dilation` so both fill the same holes.
@@ -75,6 +81,7 @@ impl Default for EvalBaselineParams {
             split: gan.split,
             batch_size: gan.batch_size,
             lpips: gan.lpips,
+            identity: gan.identity,
             masks: gan.masks,
             hole_dilation: crate::GeneratorConfig::default().hole_dilation,
             device: gan.device,
@@ -131,6 +138,7 @@ pub fn evaluate_baseline(
         split: params.split.clone(),
         batch_size: params.batch_size,
         lpips: params.lpips,
+        identity: params.identity,
         masks: params.masks,
         model: None,
         device: params.device,
@@ -166,11 +174,14 @@ fn run_eval(
         (MaskSource::Truth, _) => None,
     };
     let pairs = unmask_masks::read_split(data_dir, &settings.split)?;
-    let lpips_path = if settings.lpips {
-        Some(unmask_weights::WeightStore::from_env()?.path(LpipsNet::Alex.asset())?)
-    } else {
-        None
+    let weight = |wanted: bool, asset: unmask_weights::Asset| -> Result<Option<PathBuf>> {
+        Ok(match wanted {
+            true => Some(unmask_weights::WeightStore::from_env()?.path(asset)?),
+            false => None,
+        })
     };
+    let lpips_path = weight(settings.lpips, LpipsNet::Alex.asset())?;
+    let identity_path = weight(settings.identity, unmask_weights::Asset::FaceRecognition)?;
     let job = EvalJob {
         source: source.clone(),
         segmenter: segmenter.clone(),
@@ -178,6 +189,7 @@ fn run_eval(
         pairs: pairs.clone(),
         batch_size: settings.batch_size,
         lpips_path,
+        identity_path,
     };
     let Scored {
         rows,
@@ -218,6 +230,7 @@ struct EvalJob {
     examples: Vec<MaskedPair>,
     batch_size: usize,
     lpips_path: Option<PathBuf>,
+    identity_path: Option<PathBuf>,
 }
 
 /// What [`EvalJob`] scored, and how.
@@ -255,6 +268,14 @@ impl InferJob for EvalJob {
             }
             _ => None,
         };
+        let identity = match &self.identity_path {
+            Some(p) => Some(FaceRecognitionNet::<B>::load(p, &device)?),
+            None => None,
+        };
+        let judges = Judges {
+            lpips: lpips.as_ref(),
+            identity: identity.as_ref(),
+        };
         let batch_size = self.batch_size;
         let rows = scores::score_in_chunks("evaluate", &self.pairs, batch_size, |chunk| {
             score_pairs_with(
@@ -262,7 +283,7 @@ impl InferJob for EvalJob {
                 chunk,
                 size,
                 batch_size,
-                lpips.as_ref(),
+                judges,
                 segmenter.as_ref(),
                 &device,
             )

@@ -1,5 +1,5 @@
 //! The GAN's score row: its final composites against the targets (hole L1, whole L1, PSNR,
-//! SSIM and optionally LPIPS) next to the mean-colour-fill baseline given the same holes, for
+//! SSIM and optionally LPIPS and identity similarity) next to the mean-colour-fill baseline given the same holes, for
 //! the GAN or a classical fill. Used by validation during training and by the evaluation
 //! stages.
 
@@ -10,6 +10,7 @@ use anyhow::Result;
 use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
+use unmask_detect::recognition::{cosine_similarity, FaceRecognitionNet};
 use unmask_kernels::KernelBackend;
 use unmask_masks::MaskedPair;
 use unmask_metrics::{hole_l1, l1, psnr, ssim, to_vec, Lpips};
@@ -26,6 +27,11 @@ pub struct InpaintScores {
     pub ssim: f64,
     /// LPIPS-alex, NaN when not computed.
     pub lpips: f64,
+    /// The cosine between face-api's face descriptors of the composite and the target (1 is
+    /// the same identity; the face-mask-removal benchmark's ID-Sim, there with ArcFace), NaN
+    /// when not computed.
+    #[serde(default = "not_computed")]
+    pub id_sim: f64,
     pub baseline_hole_l1: f64,
     pub baseline_psnr: f64,
 }
@@ -37,10 +43,11 @@ impl ScoreRow for InpaintScores {
         "psnr",
         "ssim",
         "lpips",
+        "id_sim",
         "baseline_hole_l1",
         "baseline_psnr",
     ];
-    const DECIMALS: &'static [usize] = &[4, 4, 2, 4, 4, 4, 2];
+    const DECIMALS: &'static [usize] = &[4, 4, 2, 4, 4, 4, 4, 2];
 
     fn values(&self) -> Vec<f64> {
         vec![
@@ -49,6 +56,7 @@ impl ScoreRow for InpaintScores {
             self.psnr,
             self.ssim,
             self.lpips,
+            self.id_sim,
             self.baseline_hole_l1,
             self.baseline_psnr,
         ]
@@ -61,14 +69,15 @@ impl ScoreRow for InpaintScores {
             psnr: v[2],
             ssim: v[3],
             lpips: v[4],
-            baseline_hole_l1: v[5],
-            baseline_psnr: v[6],
+            id_sim: v[5],
+            baseline_hole_l1: v[6],
+            baseline_psnr: v[7],
         }
     }
 
     fn describe(&self) -> String {
         format!(
-            "hole L1 {:.4} (mean-colour fill {:.4}), L1 {:.4}, PSNR {:.2} dB (fill {:.2}), SSIM {:.4}{}",
+            "hole L1 {:.4} (mean-colour fill {:.4}), L1 {:.4}, PSNR {:.2} dB (fill {:.2}), SSIM {:.4}{}{}",
             self.hole_l1,
             self.baseline_hole_l1,
             self.l1,
@@ -79,16 +88,64 @@ impl ScoreRow for InpaintScores {
                 String::new()
             } else {
                 format!(", LPIPS {:.4}", self.lpips)
+            },
+            if self.id_sim.is_nan() {
+                String::new()
+            } else {
+                format!(", ID sim {:.4}", self.id_sim)
             }
         )
     }
 
     fn markdown(split: &str, groups: &[Group]) -> String {
         format!(
-            "# Inpainting on the `{split}` split\n\n| mask type | pairs | hole L1 | L1 | PSNR | SSIM | LPIPS | fill hole L1 | fill PSNR |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n{}\nThe fill columns are the mean-colour-fill baseline (each hole filled with the mean colour of its image's known pixels).\n",
+            "# Inpainting on the `{split}` split\n\n| mask type | pairs | hole L1 | L1 | PSNR | SSIM | LPIPS | ID sim | fill hole L1 | fill PSNR |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n{}\nID sim is the cosine between face-api's face descriptors of the result and the original. The fill columns are the mean-colour-fill baseline (each hole filled with the mean colour of its image's known pixels).\n",
             markdown_rows(groups, Self::DECIMALS)
         )
     }
+}
+
+fn not_computed() -> f64 {
+    f64::NAN
+}
+
+/// The learned judges of a composite, each optional: LPIPS and face-api's recognition net.
+pub struct Judges<'a, B: Backend> {
+    pub lpips: Option<&'a Lpips<B>>,
+    pub identity: Option<&'a FaceRecognitionNet<B>>,
+}
+
+// By hand: a derive would ask `B: Copy`.
+impl<B: Backend> Clone for Judges<'_, B> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<B: Backend> Copy for Judges<'_, B> {}
+
+impl<B: Backend> Judges<'_, B> {
+    pub fn none() -> Self {
+        Self {
+            lpips: None,
+            identity: None,
+        }
+    }
+}
+
+/// The identity similarity of each composite in `fin` to its target in `target`
+/// (`[N, 3, H, W]`, in 0..1).
+fn identity_similarity<B: KernelBackend>(
+    net: &FaceRecognitionNet<B>,
+    fin: &Tensor<B, 4>,
+    target: &Tensor<B, 4>,
+) -> Result<Vec<f32>> {
+    (0..fin.dims()[0])
+        .map(|i| {
+            let ours = net.descriptor_of_image(&images::tensor_to_rgb(fin, i))?;
+            let theirs = net.descriptor_of_image(&images::tensor_to_rgb(target, i))?;
+            Ok(cosine_similarity(&ours, &theirs) as f32)
+        })
+        .collect()
 }
 
 /// What fills the holes being scored.
@@ -122,7 +179,8 @@ impl<B: KernelBackend> Filler<'_, B> {
     }
 }
 
-/// Scores `filler`'s composites on `pairs` at `size` (LPIPS when `lpips` is given). With a
+/// Scores `filler`'s composites on `pairs` at `size` (LPIPS and identity when `judges` has
+/// them). With a
 /// `segmenter` the holes to fill are its masks (end to end); either is grown as `filler`
 /// grows holes, and the mean-colour fill is given the same holes. Hole L1 always compares
 /// inside the true hole.
@@ -131,7 +189,7 @@ pub fn score_pairs_with<B: KernelBackend>(
     pairs: &[MaskedPair],
     size: u32,
     batch_size: usize,
-    lpips: Option<&Lpips<B>>,
+    judges: Judges<B>,
     segmenter: Option<&Segmenter<B>>,
     device: &B::Device,
 ) -> Result<Vec<InpaintScores>> {
@@ -154,8 +212,12 @@ pub fn score_pairs_with<B: KernelBackend>(
             to_vec(l1(fin.clone(), target.clone())),
             to_vec(psnr(fin.clone(), target.clone())),
             to_vec(ssim(fin.clone(), target.clone())),
-            match lpips {
-                Some(model) => to_vec(model.distance(fin, target.clone())),
+            match judges.lpips {
+                Some(model) => to_vec(model.distance(fin.clone(), target.clone())),
+                None => vec![f32::NAN; chunk.len()],
+            },
+            match judges.identity {
+                Some(net) => identity_similarity(net, &fin, &target)?,
                 None => vec![f32::NAN; chunk.len()],
             },
             to_vec(hole_l1(base.clone(), target.clone(), hole)),
@@ -204,7 +266,7 @@ pub fn score_pairs<B: KernelBackend>(
         pairs,
         size,
         batch_size,
-        None,
+        Judges::none(),
         None,
         device,
     )

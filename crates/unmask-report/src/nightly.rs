@@ -116,12 +116,13 @@ const SEG_METRICS: [(&str, bool); 4] = [
     ("pixel_accuracy", true),
     ("bare_marked", false),
 ];
-const GAN_METRICS: [(&str, bool); 5] = [
+const GAN_METRICS: [(&str, bool); 6] = [
     ("hole_l1", false),
     ("l1", false),
     ("psnr", true),
     ("ssim", true),
     ("lpips", false),
+    ("id_sim", true),
 ];
 
 /// The models a nightly check scores, already found (the newest trained ones, or the
@@ -146,7 +147,7 @@ pub struct NightlyScoring<'a> {
 
 /// Scores the models: each call writes an evaluation's files into `out_dir`, among them
 /// `per_image.parquet` with a column per metric (`dice`, `iou`, `pixel_accuracy` and
-/// `bare_marked` for the segmenter; `hole_l1`, `l1`, `psnr`, `ssim` and `lpips` for the GAN).
+/// `bare_marked` for the segmenter; `hole_l1`, `l1`, `psnr`, `ssim`, `lpips` and `id_sim` for the GAN).
 pub trait NightlyScorer {
     fn score_segmenter(&self, model: &Path, on: &NightlyScoring, out_dir: &Path) -> Result<()>;
 

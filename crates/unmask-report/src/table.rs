@@ -18,7 +18,7 @@ pub struct Metric {
 }
 
 /// The image metrics of the ablation, in table order.
-pub const METRICS: [Metric; 5] = [
+pub const METRICS: [Metric; 6] = [
     Metric {
         key: "hole_l1",
         label: "hole L1",
@@ -47,6 +47,12 @@ pub const METRICS: [Metric; 5] = [
         key: "lpips",
         label: "LPIPS",
         lower_is_better: true,
+        decimals: 4,
+    },
+    Metric {
+        key: "id_sim",
+        label: "ID sim",
+        lower_is_better: false,
         decimals: 4,
     },
 ];
@@ -267,7 +273,14 @@ mod tests {
             generator_params: (name != "telea").then_some(1000),
             train_images_per_s: None,
             pairs: 10,
-            metrics: vec![i(hole), i(0.1), i(psnr), i(0.8), Interval::NAN],
+            metrics: vec![
+                i(hole),
+                i(0.1),
+                i(psnr),
+                i(0.8),
+                Interval::NAN,
+                Interval::NAN,
+            ],
         }
     }
 
