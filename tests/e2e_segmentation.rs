@@ -145,6 +145,8 @@ fn a_segmenter_from_another_pipeline_is_scored_on_real_faces_and_rescored_when_r
         "telea_lpips",
         "telea_hole_l1",
         "mean_fill_ssim",
+        "ours_id_sim",
+        "telea_id_sim",
     ] {
         let values = unmask_core::manifest::f64_column(&per_face, column, &path).unwrap();
         assert!(values.iter().all(|v| v.is_finite()), "{column}: {values:?}");
@@ -155,6 +157,9 @@ fn a_segmenter_from_another_pipeline_is_scored_on_real_faces_and_rescored_when_r
         v.iter().sum::<f64>() / v.len() as f64
     };
     assert!(mean("telea_hole_l1") < mean("mean_fill_hole_l1"));
+    for c in ["ours_id_sim", "telea_id_sim", "mean_fill_id_sim"] {
+        assert!(mean(c) > 0.0 && mean(c) <= 1.0, "{c} {}", mean(c));
+    }
     let grid = image::open(unmask_dir.join("side_by_side.png")).unwrap();
     assert!(
         grid.height() > 2 * grid.width() / 4,

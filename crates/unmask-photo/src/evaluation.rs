@@ -14,7 +14,9 @@ use image::{GrayImage, RgbImage};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use unmask_core::bootstrap::{mean_interval, Interval};
+use unmask_detect::recognition::{cosine_similarity, FaceRecognitionNet};
 use unmask_detect::{Alignment, Detector, DetectorKind};
+use unmask_inpaint::evaluation::Judges;
 use unmask_inpaint::BaselineMethod;
 use unmask_kernels::KernelBackend;
 use unmask_masks::MaskConfig;
@@ -36,6 +38,9 @@ pub struct EvalUnmaskParams {
     pub seed: u64,
     /// LPIPS-alex (fetched on first use).
     pub lpips: bool,
+    /// Identity similarity: the cosine of face-api's face descriptors of the fill's crop and
+    /// the bare photo's (fetched on first use).
+    pub identity: bool,
     /// Faces shown in `side_by_side.png` (input | ours | Telea | original).
     pub examples: usize,
     pub resamples: usize,
@@ -52,6 +57,7 @@ impl Default for EvalUnmaskParams {
             unmask: UnmaskSettings::default(),
             seed: 0,
             lpips: true,
+            identity: true,
             examples: 8,
             resamples: 1000,
             confidence: 0.95,
@@ -74,7 +80,7 @@ pub const SUMMARY_FILE: &str = "summary.json";
 /// The fills compared on each face, in column order.
 pub const METHODS: [&str; 3] = ["ours", "telea", "mean_fill"];
 /// The scores of each fill, in column order.
-pub const SCORES: [&str; 3] = ["hole_l1", "lpips", "ssim"];
+pub const SCORES: [&str; 4] = ["hole_l1", "lpips", "ssim", "id_sim"];
 
 /// One masked face's scores: `scores[method][score]` in [`METHODS`] x [`SCORES`] order.
 #[derive(Clone, Debug)]
@@ -83,7 +89,7 @@ pub struct FaceScores {
     pub mask_type: String,
     /// Whether the unmasker filled at least half of the face's drawn mask.
     pub unmasked: bool,
-    pub scores: [[f64; 3]; 3],
+    pub scores: [[f64; 4]; 3],
 }
 
 /// What `eval-unmask` found, overall (written as `summary.json`; NaN scores, as when LPIPS is
@@ -138,7 +144,7 @@ impl UnmaskSummary {
 
     pub fn markdown(&self) -> String {
         let mut md = format!(
-            "# Unmasking real photos end to end\n\n{} photos, {} faces found, {} with a mask drawn, {} unmasked. Bare faces changed: {}.\n\n| method | hole L1 | LPIPS | SSIM |\n|---|---:|---:|---:|\n",
+            "# Unmasking real photos end to end\n\n{} photos, {} faces found, {} with a mask drawn, {} unmasked. Bare faces changed: {}.\n\n| method | hole L1 | LPIPS | SSIM | ID sim |\n|---|---:|---:|---:|---:|\n",
             self.photos, self.faces_found, self.faces_masked, self.faces_unmasked, self.bare_faces_changed
         );
         for method in METHODS {
@@ -151,7 +157,7 @@ impl UnmaskSummary {
                 .collect();
             md.push_str(&format!("| {method} | {} |\n", cells.join(" | ")));
         }
-        md.push_str("\nOurs minus Telea per face (paired bootstrap interval; negative is better for hole L1 and LPIPS, positive for SSIM):\n\n");
+        md.push_str("\nOurs minus Telea per face (paired bootstrap interval; negative is better for hole L1 and LPIPS, positive for SSIM and ID sim):\n\n");
         for (s, i) in &self.ours_minus_telea {
             md.push_str(&format!(
                 "- {s}: {:+.4} [{:+.4}, {:+.4}]\n",
@@ -330,6 +336,16 @@ impl InferJob for EvalJob {
         } else {
             None
         };
+        let identity = if p.identity {
+            let path = self.store.path(unmask_weights::Asset::FaceRecognition)?;
+            Some(FaceRecognitionNet::<B>::load(&path, &device)?)
+        } else {
+            None
+        };
+        let judges = Judges {
+            lpips: lpips.as_ref(),
+            identity: identity.as_ref(),
+        };
         let share = unmasker.inpainter.info().generator.hole_dilation;
         let styles = MaskConfig::default();
         let (mut rows, mut counts, mut examples) = (Vec::new(), Counts::default(), Vec::new());
@@ -372,7 +388,7 @@ impl InferJob for EvalJob {
                     ours: align.crop(&out.image),
                     hole: crop_mask(&align, &drawn.mask),
                 };
-                let (scores, telea) = score_face::<B>(&crops, share, lpips.as_ref(), &device);
+                let (scores, telea) = score_face::<B>(&crops, share, judges, &device)?;
                 if examples.len() < 4 * p.examples {
                     examples.extend([crops.masked, crops.ours, telea, crops.target]);
                 }
@@ -402,9 +418,9 @@ struct FaceCrops {
 fn score_face<B: KernelBackend>(
     crops: &FaceCrops,
     share: f32,
-    lpips: Option<&Lpips<B>>,
+    judges: Judges<B>,
     device: &B::Device,
-) -> ([[f64; 3]; 3], RgbImage) {
+) -> Result<([[f64; 4]; 3], RgbImage)> {
     let rgb = |img: &RgbImage| {
         images::batch_tensor::<B>(
             images::rgb_planes(img, false),
@@ -431,20 +447,32 @@ fn score_face<B: KernelBackend>(
     let telea = BaselineMethod::Telea.fill(masked.clone(), grown.clone());
     let mean_fill = BaselineMethod::MeanFill.fill(masked, grown);
     let telea_image = images::tensor_to_rgb(&telea, 0);
-    let score = |fill: Tensor<B, 4>| -> [f64; 3] {
+    let original = match judges.identity {
+        Some(net) => Some(net.descriptor_of_image(&crops.target)?),
+        None => None,
+    };
+    let score = |fill: Tensor<B, 4>| -> Result<[f64; 4]> {
         let first = |t: Tensor<B, 1>| to_vec(t)[0] as f64;
-        [
+        let id_sim = match (judges.identity, &original) {
+            (Some(net), Some(original)) => cosine_similarity(
+                &net.descriptor_of_image(&images::tensor_to_rgb(&fill, 0))?,
+                original,
+            ),
+            _ => f64::NAN,
+        };
+        Ok([
             first(hole_l1(fill.clone(), target.clone(), hole.clone())),
-            lpips.map_or(f64::NAN, |l| {
+            judges.lpips.map_or(f64::NAN, |l| {
                 first(l.distance(fill.clone(), target.clone()))
             }),
             first(ssim(fill, target.clone())),
-        ]
+            id_sim,
+        ])
     };
-    (
-        [score(rgb(&crops.ours)), score(telea), score(mean_fill)],
+    Ok((
+        [score(rgb(&crops.ours))?, score(telea)?, score(mean_fill)?],
         telea_image,
-    )
+    ))
 }
 
 /// `mask` (photo-sized, 255 inside) cut out like the face's crop.
@@ -488,9 +516,9 @@ mod tests {
             mask_type: "gas".into(),
             unmasked: true,
             scores: [
-                [ours, f64::NAN, 0.8],
-                [telea, f64::NAN, 0.9],
-                [0.3, f64::NAN, 0.7],
+                [ours, f64::NAN, 0.8, f64::NAN],
+                [telea, f64::NAN, 0.9, f64::NAN],
+                [0.3, f64::NAN, 0.7, f64::NAN],
             ],
         };
         let rows: Vec<FaceScores> = (0..20)
@@ -498,6 +526,7 @@ mod tests {
             .collect();
         let params = EvalUnmaskParams {
             lpips: false,
+            identity: false,
             ..Default::default()
         };
         let s = summarise(&rows, Counts::default(), &params);
