@@ -12,8 +12,9 @@ use unmask_weights::WeightStore;
 
 type B = Flex;
 
-/// An image file as `[1, C, H, W]` in `[0, 1]` (RGB, or luma with `gray`), and its size.
-fn load(path: &Path, gray: bool) -> Result<(Tensor<B, 4>, (u32, u32))> {
+/// An image file as `[1, C, H, W]` in `[0, 1]` (RGB, or luma with `gray`), its size and the
+/// decoded image.
+fn load(path: &Path, gray: bool) -> Result<(Tensor<B, 4>, (u32, u32), image::DynamicImage)> {
     let img = image::open(path).with_context(|| format!("cannot read image {}", path.display()))?;
     let (w, h) = (img.width(), img.height());
     let (data, c) = if gray {
@@ -31,7 +32,7 @@ fn load(path: &Path, gray: bool) -> Result<(Tensor<B, 4>, (u32, u32))> {
         TensorData::new(v, [1, c, h as usize, w as usize]),
         &burn::backend::flex::FlexDevice,
     );
-    Ok((t, (w, h)))
+    Ok((t, (w, h), img))
 }
 
 /// Which learned metrics `unmask metrics` computes.
@@ -41,8 +42,8 @@ pub struct Learned {
 }
 
 pub fn run(a: &Path, b: &Path, mask: Option<&Path>, json: bool, learned: &Learned) -> Result<()> {
-    let (ta, size_a) = load(a, false)?;
-    let (tb, size_b) = load(b, false)?;
+    let (ta, size_a, img_a) = load(a, false)?;
+    let (tb, size_b, img_b) = load(b, false)?;
     if size_a != size_b {
         bail!(
             "{} is {}x{} but {} is {}x{}: the images must have the same size",
@@ -59,7 +60,7 @@ pub fn run(a: &Path, b: &Path, mask: Option<&Path>, json: bool, learned: &Learne
     let first = |t: Tensor<B, 1>| to_vec(t)[0] as f64;
     out.insert("l1".into(), first(l1(ta.clone(), tb.clone())).into());
     if let Some(m) = mask {
-        let (tm, size_m) = load(m, true)?;
+        let (tm, size_m, _) = load(m, true)?;
         if size_m != size_a {
             bail!(
                 "mask {} is {}x{} but the images are {w}x{h}",
@@ -90,12 +91,8 @@ pub fn run(a: &Path, b: &Path, mask: Option<&Path>, json: bool, learned: &Learne
             .path(unmask_weights::Asset::FaceRecognition)
             .context("fetching face-api's recognition net (or pass --no-identity)")?;
         let net = FaceRecognitionNet::<B>::load(&path, &Default::default())?;
-        let descriptor = |p: &Path| -> Result<_> {
-            let img =
-                image::open(p).with_context(|| format!("cannot read image {}", p.display()))?;
-            net.descriptor_of_image(&img.to_rgb8())
-        };
-        let sim = cosine_similarity(&descriptor(a)?, &descriptor(b)?);
+        let both = net.descriptors_of_images(&[img_a.to_rgb8(), img_b.to_rgb8()])?;
+        let sim = cosine_similarity(&both[0], &both[1]);
         out.insert("id_sim".into(), sim.into());
     }
     if learned.lpips {

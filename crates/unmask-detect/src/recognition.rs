@@ -209,26 +209,37 @@ impl<B: KernelBackend> FaceRecognitionNet<B> {
     ) -> Result<Vec<Descriptor>> {
         let crops = rects
             .iter()
-            .map(|&[x, y, w, h]| Crop::of_rect(img, x, y, w, h))
-            .collect::<Option<Vec<Crop>>>()
+            .map(|&[x, y, w, h]| Crop::of_rect(img, x, y, w, h).map(|c| (img, c)))
+            .collect::<Option<Vec<_>>>()
             .context("a face's recognition crop lies outside the image")?;
-        self.of_crops(img, &crops)
+        self.of_crops(&crops)
     }
 
     /// The descriptor of a whole image (e.g. an aligned face crop), padded to a square.
     pub fn descriptor_of_image(&self, img: &RgbImage) -> Result<Descriptor> {
-        let whole = Crop::of_rect(img, 0.0, 0.0, img.width() as f64, img.height() as f64)
-            .context("an empty image has no descriptor")?;
-        Ok(self.of_crops(img, &[whole])?[0])
+        Ok(self.descriptors_of_images(std::slice::from_ref(img))?[0])
     }
 
-    fn of_crops(&self, img: &RgbImage, crops: &[Crop]) -> Result<Vec<Descriptor>> {
+    /// [`Self::descriptor_of_image`] of each of `imgs`, in one batch.
+    pub fn descriptors_of_images(&self, imgs: &[RgbImage]) -> Result<Vec<Descriptor>> {
+        let crops = imgs
+            .iter()
+            .map(|img| {
+                let whole = Crop::of_rect(img, 0.0, 0.0, img.width() as f64, img.height() as f64);
+                whole.map(|c| (img, c))
+            })
+            .collect::<Option<Vec<_>>>()
+            .context("an empty image has no descriptor")?;
+        self.of_crops(&crops)
+    }
+
+    fn of_crops(&self, crops: &[(&RgbImage, Crop)]) -> Result<Vec<Descriptor>> {
         if crops.is_empty() {
             return Ok(Vec::new());
         }
         let side = RECOGNITION_INPUT;
         let mut planes = Vec::with_capacity(crops.len() * 3 * side * side);
-        for c in crops {
+        for (img, c) in crops {
             planes.extend(c.planes(img, side, LANDMARK_MEAN));
         }
         let x = Tensor::<B, 4>::from_data(

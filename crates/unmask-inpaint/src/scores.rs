@@ -139,13 +139,18 @@ fn identity_similarity<B: KernelBackend>(
     fin: &Tensor<B, 4>,
     target: &Tensor<B, 4>,
 ) -> Result<Vec<f32>> {
-    (0..fin.dims()[0])
-        .map(|i| {
-            let ours = net.descriptor_of_image(&images::tensor_to_rgb(fin, i))?;
-            let theirs = net.descriptor_of_image(&images::tensor_to_rgb(target, i))?;
-            Ok(cosine_similarity(&ours, &theirs) as f32)
-        })
-        .collect()
+    let n = fin.dims()[0];
+    let imgs: Vec<_> = [fin, target]
+        .iter()
+        .flat_map(|t| (0..n).map(|i| images::tensor_to_rgb(t, i)))
+        .collect();
+    let descriptors = net.descriptors_of_images(&imgs)?;
+    let (ours, theirs) = descriptors.split_at(n);
+    Ok(ours
+        .iter()
+        .zip(theirs)
+        .map(|(a, b)| cosine_similarity(a, b) as f32)
+        .collect())
 }
 
 /// What fills the holes being scored.
