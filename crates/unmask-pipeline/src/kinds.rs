@@ -231,6 +231,7 @@ stage_kinds!(
     crate::stages::inpainting::TrainInpaintStage,
     crate::stages::inpainting::EvalInpaintStage,
     crate::stages::inpainting::EvalBaselineStage,
+    crate::stages::stylegan::TrainStyleGanStage,
     crate::stages::photos::EvalUnmaskStage,
     crate::stages::reports::AblationReportStage,
     crate::stages::reports::NightlyStage,

@@ -6,3 +6,4 @@ pub mod masks;
 pub mod photos;
 pub mod reports;
 pub mod segmentation;
+pub mod stylegan;
