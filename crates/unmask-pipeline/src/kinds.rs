@@ -232,6 +232,7 @@ stage_kinds!(
     crate::stages::inpainting::EvalInpaintStage,
     crate::stages::inpainting::EvalBaselineStage,
     crate::stages::stylegan::TrainStyleGanStage,
+    crate::stages::psp::TrainPspStage,
     crate::stages::photos::EvalUnmaskStage,
     crate::stages::reports::AblationReportStage,
     crate::stages::reports::NightlyStage,

@@ -4,6 +4,7 @@ pub mod faces;
 pub mod inpainting;
 pub mod masks;
 pub mod photos;
+pub mod psp;
 pub mod reports;
 pub mod segmentation;
 pub mod stylegan;
