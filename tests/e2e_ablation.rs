@@ -26,6 +26,22 @@ const TINY_STAGES: &[&str] = &[
     "baselines-e2e.lpips=false",
     "baselines-truth.image_size=32",
     "baselines-e2e.image_size=32",
+    "train-stylegan.generator={image_size: 32, z_dim: 8, w_dim: 8, mapping_layers: 2, channel_base: 128, channel_max: 8}",
+    "train-stylegan.discriminator={channel_base: 128, channel_max: 8}",
+    "train-stylegan.epochs=1",
+    "train-stylegan.max_steps=2",
+    "train-stylegan.batch_size=4",
+    "train-stylegan.sample_count=2",
+    "train-stylegan.max_val_samples=2",
+    "train-psp.encoder={stage_widths: [4, 4, 8, 8], stage_blocks: [1, 1, 1, 1]}",
+    "train-psp.epochs=1",
+    "train-psp.max_steps=2",
+    "train-psp.batch_size=4",
+    "train-psp.sample_count=2",
+    "train-psp.max_val_samples=2",
+    "psp-raw.lpips=false",
+    "psp-truth.lpips=false",
+    "psp-e2e.lpips=false",
     "report.examples=3",
 ];
 
@@ -64,10 +80,32 @@ fn ablation_trains_every_variant_and_writes_the_report() {
             .map(|r| r.name.as_str())
             .collect();
         let mut want: Vec<&str> = VARIANTS.to_vec();
-        want.extend(["mean-fill", "telea"]);
+        if masks == "truth" {
+            want.push("psp-raw");
+        }
+        want.extend(["psp-composite", "mean-fill", "telea"]);
         assert_eq!(names, want, "{masks} rows");
     }
     let row = |name: &str| rows.iter().find(|r| r.name == name).unwrap();
+    // StyleGAN2 + pSp: the raw output changes what the mask did not cover, the composite
+    // only the ring its grown hole adds.
+    let outside = unmask_report::table::METRICS
+        .iter()
+        .position(|m| m.key == "l1_outside")
+        .unwrap();
+    let truth_row = |name: &str| {
+        rows.iter()
+            .find(|r| r.name == name && r.masks == "truth")
+            .unwrap()
+    };
+    let (raw, composite) = (
+        truth_row("psp-raw").metrics[outside].mean,
+        truth_row("psp-composite").metrics[outside].mean,
+    );
+    assert!(raw > composite && composite >= 0.0, "{raw} vs {composite}");
+    assert!(truth_row("telea").metrics[outside].mean < raw);
+    assert_eq!(truth_row("psp-raw").changes, "StyleGAN2 + pSp, raw output");
+    assert!(truth_row("psp-raw").generator_params.unwrap() > 0);
     for r in &rows {
         for (k, i) in r.metrics.iter().take(4).enumerate() {
             assert!(
@@ -118,8 +156,13 @@ fn ablation_trains_every_variant_and_writes_the_report() {
     // both mask sources.
     let paired = report.join("paired.parquet");
     let paired = unmask_core::manifest::read_parquet(&paired).unwrap();
-    let per_source = VARIANTS.len() + 2;
-    assert_eq!(paired.height(), 2 * (2 * (per_source - 1) - 1));
+    // Rows per source: the variants, pSp (raw and composite with the true masks, composite
+    // end to end) and the two baselines.
+    let paired_of = |rows: usize| 2 * (rows - 1) - 1;
+    assert_eq!(
+        paired.height(),
+        paired_of(VARIANTS.len() + 4) + paired_of(VARIANTS.len() + 3)
+    );
     let html = std::fs::read_to_string(report.join("report.html")).unwrap();
     for text in [
         "data:image/png;base64,",
@@ -128,6 +171,8 @@ fn ablation_trains_every_variant_and_writes_the_report() {
         "Configuration",
         "class=\"best\"",
         "Paired differences",
+        "psp-raw",
+        "L1 outside hole",
     ] {
         assert!(html.contains(text), "`{text}` missing from the page");
     }

@@ -1,5 +1,7 @@
-//! Scoring the GAN's final composites against the targets: hole L1, whole L1, PSNR, SSIM and
-//! (optionally) LPIPS, next to the mean-colour-fill baseline, overall and per mask type.
+//! Scoring a fill's images against the targets: hole L1, whole L1, L1 outside the hole, PSNR,
+//! SSIM and (optionally) LPIPS and identity similarity, next to the mean-colour-fill baseline,
+//! overall and per mask type. The GAN and the classical fills here; other models through
+//! [`LoadFiller`].
 
 use crate::baseline::BaselineMethod;
 use crate::data::{self, BatchTensors, MaskSource};
@@ -15,7 +17,9 @@ use unmask_metrics::{Lpips, LpipsNet};
 use unmask_seg::Segmenter;
 use unmask_train::{images, scores, DeviceKind, InferJob};
 
-pub use crate::scores::{score_pairs, score_pairs_with, Filler, InpaintScores, Judges};
+pub use crate::scores::{
+    score_pairs, score_pairs_with, ClassicalFill, HoleFiller, InpaintScores, Judges,
+};
 use unmask_detect::FaceRecognitionNet;
 pub use unmask_train::scores::ScoreRow;
 
@@ -116,8 +120,8 @@ pub fn evaluate(
     segmenter: Option<&Path>,
     out_dir: &Path,
 ) -> Result<EvalSummary> {
-    run_eval(
-        FillerSource::Gan(model_dir.to_path_buf()),
+    evaluate_filler(
+        &FillerSource::Gan(model_dir.to_path_buf()),
         params,
         data_dir,
         segmenter,
@@ -143,8 +147,8 @@ pub fn evaluate_baseline(
         model: None,
         device: params.device,
     };
-    run_eval(
-        FillerSource::Baseline(params.method, params.image_size, params.hole_dilation),
+    evaluate_filler(
+        &FillerSource::Baseline(params.method, params.image_size, params.hole_dilation),
         &settings,
         data_dir,
         segmenter,
@@ -152,15 +156,62 @@ pub fn evaluate_baseline(
     )
 }
 
-#[derive(Clone)]
+/// A filler the evaluation loads on its own backend: the GAN, a classical fill, or a model of
+/// a crate above this one (pSp's evaluation implements it), so every row of a comparison is
+/// scored by the same code.
+pub trait LoadFiller {
+    /// Recorded as the evaluation's method: `gan`, a baseline's name, ...
+    fn method(&self) -> String;
+    /// The model folder scored, if any.
+    fn model(&self) -> Option<PathBuf>;
+    /// The filler on `device`, and the side its images are scored at.
+    fn load<B: KernelBackend>(&self, device: &B::Device) -> Result<(Box<dyn HoleFiller<B>>, u32)>;
+}
+
 enum FillerSource {
     Gan(PathBuf),
     /// A method, the side it is scored at and its hole growth.
     Baseline(BaselineMethod, usize, f32),
 }
 
-fn run_eval(
-    source: FillerSource,
+impl LoadFiller for FillerSource {
+    fn method(&self) -> String {
+        match self {
+            FillerSource::Gan(_) => "gan".into(),
+            FillerSource::Baseline(m, ..) => m.name().into(),
+        }
+    }
+
+    fn model(&self) -> Option<PathBuf> {
+        match self {
+            FillerSource::Gan(dir) => Some(dir.clone()),
+            FillerSource::Baseline(..) => None,
+        }
+    }
+
+    fn load<B: KernelBackend>(&self, device: &B::Device) -> Result<(Box<dyn HoleFiller<B>>, u32)> {
+        Ok(match self {
+            FillerSource::Gan(dir) => {
+                let inpainter = Inpainter::<B>::load(dir, device)?;
+                let size = inpainter.info().generator.image_size as u32;
+                (Box::new(inpainter.net().clone()), size)
+            }
+            FillerSource::Baseline(method, size, share) => (
+                Box::new(ClassicalFill {
+                    method: *method,
+                    hole_dilation: *share,
+                }),
+                *size as u32,
+            ),
+        })
+    }
+}
+
+/// Scores `source`'s fills on a split of the masks stage in `data_dir` as `eval-inpaint`
+/// scores the GAN (with `masks: segmenter`, on the holes of the segmenter in `segmenter`):
+/// `per_image.parquet`, the summaries, example images and [`EVAL_INFO`] in `out_dir`.
+pub fn evaluate_filler<L: LoadFiller>(
+    source: &L,
     settings: &EvalInpaintParams,
     data_dir: &Path,
     segmenter: Option<&Path>,
@@ -183,7 +234,7 @@ fn run_eval(
     let lpips_path = weight(settings.lpips, LpipsNet::Alex.asset())?;
     let identity_path = weight(settings.identity, unmask_weights::Asset::FaceRecognition)?;
     let job = EvalJob {
-        source: source.clone(),
+        source,
         segmenter: segmenter.clone(),
         examples: unmask_masks::example_pairs(pairs.clone(), EXAMPLES),
         pairs: pairs.clone(),
@@ -204,13 +255,9 @@ fn run_eval(
         &unmask_masks::ids_and_types(&pairs),
         &rows,
     )?;
-    let (method, model) = match source {
-        FillerSource::Gan(dir) => ("gan".to_string(), Some(dir)),
-        FillerSource::Baseline(m, ..) => (m.name().to_string(), None),
-    };
     let info = EvalInfo {
-        method,
-        model,
+        method: source.method(),
+        model: source.model(),
         masks: settings.masks,
         segmenter,
         split: settings.split.clone(),
@@ -222,8 +269,8 @@ fn run_eval(
     Ok(summary)
 }
 
-struct EvalJob {
-    source: FillerSource,
+struct EvalJob<'a, L> {
+    source: &'a L,
     segmenter: Option<PathBuf>,
     pairs: Vec<MaskedPair>,
     /// Pairs whose composites (on their true holes) are kept as example images.
@@ -241,23 +288,11 @@ struct Scored {
     examples: ExampleSet,
 }
 
-impl InferJob for EvalJob {
+impl<L: LoadFiller> InferJob for EvalJob<'_, L> {
     type Output = Scored;
     fn run<B: KernelBackend>(self, device: B::Device) -> Result<Scored> {
-        let inpainter = match &self.source {
-            FillerSource::Gan(dir) => Some(Inpainter::<B>::load(dir, &device)?),
-            FillerSource::Baseline(..) => None,
-        };
-        let (filler, size) = match (&inpainter, &self.source) {
-            (Some(inp), _) => (
-                Filler::Gan(inp.net()),
-                inp.info().generator.image_size as u32,
-            ),
-            (None, FillerSource::Baseline(method, size, share)) => {
-                (Filler::Baseline(*method, *share), *size as u32)
-            }
-            (None, FillerSource::Gan(_)) => unreachable!("loaded above"),
-        };
+        let (filler, size) = self.source.load::<B>(&device)?;
+        let filler = filler.as_ref();
         let segmenter = match &self.segmenter {
             Some(dir) => Some(Segmenter::<B>::load(dir, &device)?),
             None => None,
@@ -279,7 +314,7 @@ impl InferJob for EvalJob {
         let batch_size = self.batch_size;
         let rows = scores::score_in_chunks("evaluate", &self.pairs, batch_size, |chunk| {
             score_pairs_with(
-                &filler,
+                filler,
                 chunk,
                 size,
                 batch_size,
@@ -288,7 +323,7 @@ impl InferJob for EvalJob {
                 &device,
             )
         })?;
-        let examples = example_images(&filler, &self.examples, size, &device)?;
+        let examples = example_images(filler, &self.examples, size, &device)?;
         Ok(Scored {
             rows,
             image_size: size as usize,
@@ -304,7 +339,7 @@ pub const EXAMPLES: usize = 6;
 /// Example images of `pairs` at `size` with the true holes, as the columns `masked`, `filled`
 /// (`filler`'s composites) and `target`.
 pub fn example_images<B: KernelBackend>(
-    filler: &Filler<B>,
+    filler: &dyn HoleFiller<B>,
     pairs: &[MaskedPair],
     size: u32,
     device: &B::Device,
@@ -317,7 +352,7 @@ pub fn example_images<B: KernelBackend>(
         hole,
         target,
     } = data::eval_tensors::<B>(pairs, size, device)?;
-    let fin = filler.fill(masked.clone(), filler.grow(hole));
+    let fin = filler.fill(masked.clone(), crate::scores::grown(filler, hole));
     let each = |t: &Tensor<B, 4>| -> Vec<image::DynamicImage> {
         (0..pairs.len())
             .map(|i| images::tensor_to_rgb(t, i).into())

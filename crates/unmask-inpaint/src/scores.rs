@@ -1,6 +1,7 @@
-//! The GAN's score row: its final composites against the targets (hole L1, whole L1, PSNR,
-//! SSIM and optionally LPIPS and identity similarity) next to the mean-colour-fill baseline given the same holes, for
-//! the GAN or a classical fill. Used by validation during training and by the evaluation
+//! The score row of a fill: its images against the targets (hole L1, whole L1, L1 outside the
+//! hole, PSNR, SSIM and optionally LPIPS and identity similarity) next to the mean-colour-fill
+//! baseline given the same holes, for the GAN, a classical fill or any [`HoleFiller`] (pSp,
+//! in a crate above this one). Used by validation during training and by the evaluation
 //! stages.
 
 use crate::baseline::{mean_colour_fill, BaselineMethod};
@@ -23,6 +24,11 @@ use unmask_train::scores::{markdown_rows, Group, ScoreRow};
 pub struct InpaintScores {
     pub hole_l1: f64,
     pub l1: f64,
+    /// Mean absolute difference over the pixels outside the true hole: what the fill changed
+    /// that the mask did not cover (small for a composite, whose grown hole reaches a little
+    /// past the mask; the report's point about StyleGAN2 + pSp's raw output).
+    #[serde(default = "not_computed")]
+    pub l1_outside: f64,
     pub psnr: f64,
     pub ssim: f64,
     /// LPIPS-alex, NaN when not computed.
@@ -40,6 +46,7 @@ impl ScoreRow for InpaintScores {
     const NAMES: &'static [&'static str] = &[
         "hole_l1",
         "l1",
+        "l1_outside",
         "psnr",
         "ssim",
         "lpips",
@@ -47,12 +54,13 @@ impl ScoreRow for InpaintScores {
         "baseline_hole_l1",
         "baseline_psnr",
     ];
-    const DECIMALS: &'static [usize] = &[4, 4, 2, 4, 4, 4, 4, 2];
+    const DECIMALS: &'static [usize] = &[4, 4, 4, 2, 4, 4, 4, 4, 2];
 
     fn values(&self) -> Vec<f64> {
         vec![
             self.hole_l1,
             self.l1,
+            self.l1_outside,
             self.psnr,
             self.ssim,
             self.lpips,
@@ -66,21 +74,23 @@ impl ScoreRow for InpaintScores {
         Self {
             hole_l1: v[0],
             l1: v[1],
-            psnr: v[2],
-            ssim: v[3],
-            lpips: v[4],
-            id_sim: v[5],
-            baseline_hole_l1: v[6],
-            baseline_psnr: v[7],
+            l1_outside: v[2],
+            psnr: v[3],
+            ssim: v[4],
+            lpips: v[5],
+            id_sim: v[6],
+            baseline_hole_l1: v[7],
+            baseline_psnr: v[8],
         }
     }
 
     fn describe(&self) -> String {
         format!(
-            "hole L1 {:.4} (mean-colour fill {:.4}), L1 {:.4}, PSNR {:.2} dB (fill {:.2}), SSIM {:.4}{}{}",
+            "hole L1 {:.4} (mean-colour fill {:.4}), L1 {:.4} ({:.4} outside the hole), PSNR {:.2} dB (fill {:.2}), SSIM {:.4}{}{}",
             self.hole_l1,
             self.baseline_hole_l1,
             self.l1,
+            self.l1_outside,
             self.psnr,
             self.baseline_psnr,
             self.ssim,
@@ -99,7 +109,7 @@ impl ScoreRow for InpaintScores {
 
     fn markdown(split: &str, groups: &[Group]) -> String {
         format!(
-            "# Inpainting on the `{split}` split\n\n| mask type | pairs | hole L1 | L1 | PSNR | SSIM | LPIPS | ID sim | fill hole L1 | fill PSNR |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n{}\nID sim is the cosine between face-api's face descriptors of the result and the original. The fill columns are the mean-colour-fill baseline (each hole filled with the mean colour of its image's known pixels).\n",
+            "# Inpainting on the `{split}` split\n\n| mask type | pairs | hole L1 | L1 | L1 outside hole | PSNR | SSIM | LPIPS | ID sim | fill hole L1 | fill PSNR |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n{}\nL1 outside hole is what the result changed where the mask was not. ID sim is the cosine between face-api's face descriptors of the result and the original. The fill columns are the mean-colour-fill baseline (each hole filled with the mean colour of its image's known pixels).\n",
             markdown_rows(groups, Self::DECIMALS)
         )
     }
@@ -153,35 +163,50 @@ fn identity_similarity<B: KernelBackend>(
         .collect())
 }
 
-/// What fills the holes being scored.
-pub enum Filler<'a, B: Backend> {
-    /// The GAN, which grows holes by its own `hole_dilation`.
-    Gan(&'a InpaintNet<B>),
-    /// A classical fill and the hole growth (a share of the side) it is given.
-    Baseline(BaselineMethod, f32),
+/// What fills the holes being scored: the GAN, a classical fill, or a model of a crate above
+/// this one (pSp), all scored by the same code.
+pub trait HoleFiller<B: Backend> {
+    /// The share of the side by which this filler grows holes before filling them.
+    fn hole_dilation(&self) -> f32;
+
+    /// `masked` (`[N, 3, S, S]`, in 0..1) with `hole` (`[N, 1, S, S]`, already grown) filled:
+    /// the images scored, `[N, 3, S, S]` in 0..1.
+    fn fill(&self, masked: Tensor<B, 4>, hole: Tensor<B, 4>) -> Tensor<B, 4>;
 }
 
-impl<B: KernelBackend> Filler<'_, B> {
-    /// The share of the side by which this filler grows holes.
-    pub fn hole_dilation(&self) -> f32 {
-        match self {
-            Filler::Gan(net) => net.hole_dilation(),
-            Filler::Baseline(_, share) => *share,
-        }
+impl<B: KernelBackend> HoleFiller<B> for InpaintNet<B> {
+    fn hole_dilation(&self) -> f32 {
+        InpaintNet::hole_dilation(self)
     }
 
-    /// `hole` grown as this filler grows it: the region it fills.
-    pub(crate) fn grow(&self, hole: Tensor<B, 4>) -> Tensor<B, 4> {
-        crate::hole::grow_by_share(hole, self.hole_dilation())
+    fn fill(&self, masked: Tensor<B, 4>, hole: Tensor<B, 4>) -> Tensor<B, 4> {
+        InpaintNet::fill(self, masked, hole)
+    }
+}
+
+/// A classical fill and the hole growth (a share of the side) it is given.
+#[derive(Clone, Copy, Debug)]
+pub struct ClassicalFill {
+    pub method: BaselineMethod,
+    pub hole_dilation: f32,
+}
+
+impl<B: Backend> HoleFiller<B> for ClassicalFill {
+    fn hole_dilation(&self) -> f32 {
+        self.hole_dilation
     }
 
-    /// The composite with `hole` (already grown) filled.
-    pub(crate) fn fill(&self, masked: Tensor<B, 4>, hole: Tensor<B, 4>) -> Tensor<B, 4> {
-        match self {
-            Filler::Gan(net) => net.fill(masked, hole),
-            Filler::Baseline(method, _) => method.fill(masked, hole),
-        }
+    fn fill(&self, masked: Tensor<B, 4>, hole: Tensor<B, 4>) -> Tensor<B, 4> {
+        self.method.fill(masked, hole)
     }
+}
+
+/// `hole` grown as `filler` grows it: the region it fills.
+pub(crate) fn grown<B: KernelBackend>(
+    filler: &dyn HoleFiller<B>,
+    hole: Tensor<B, 4>,
+) -> Tensor<B, 4> {
+    crate::hole::grow_by_share(hole, filler.hole_dilation())
 }
 
 /// Scores `filler`'s composites on `pairs` at `size` (LPIPS and identity when `judges` has
@@ -190,7 +215,7 @@ impl<B: KernelBackend> Filler<'_, B> {
 /// grows holes, and the mean-colour fill is given the same holes. Hole L1 always compares
 /// inside the true hole.
 pub fn score_pairs_with<B: KernelBackend>(
-    filler: &Filler<B>,
+    filler: &dyn HoleFiller<B>,
     pairs: &[MaskedPair],
     size: u32,
     batch_size: usize,
@@ -205,16 +230,24 @@ pub fn score_pairs_with<B: KernelBackend>(
             hole,
             target,
         } = data::eval_tensors::<B>(chunk, size, device)?;
-        let to_fill = filler.grow(match segmenter {
-            Some(seg) => predicted_holes(seg, chunk, size, device)?,
-            None => hole.clone(),
-        });
+        let to_fill = grown(
+            filler,
+            match segmenter {
+                Some(seg) => predicted_holes(seg, chunk, size, device)?,
+                None => hole.clone(),
+            },
+        );
         let fin = filler.fill(masked.clone(), to_fill.clone());
         let base = mean_colour_fill(masked, to_fill);
         // Columns in `InpaintScores::NAMES` order.
         rows.extend(InpaintScores::from_columns(&[
             to_vec(hole_l1(fin.clone(), target.clone(), hole.clone())),
             to_vec(l1(fin.clone(), target.clone())),
+            to_vec(hole_l1(
+                fin.clone(),
+                target.clone(),
+                hole.clone().neg().add_scalar(1.0),
+            )),
             to_vec(psnr(fin.clone(), target.clone())),
             to_vec(ssim(fin.clone(), target.clone())),
             match judges.lpips {
@@ -266,13 +299,5 @@ pub fn score_pairs<B: KernelBackend>(
     batch_size: usize,
     device: &B::Device,
 ) -> Result<Vec<InpaintScores>> {
-    score_pairs_with(
-        &Filler::Gan(net),
-        pairs,
-        size,
-        batch_size,
-        Judges::none(),
-        None,
-        device,
-    )
+    score_pairs_with(net, pairs, size, batch_size, Judges::none(), None, device)
 }

@@ -233,6 +233,7 @@ stage_kinds!(
     crate::stages::inpainting::EvalBaselineStage,
     crate::stages::stylegan::TrainStyleGanStage,
     crate::stages::psp::TrainPspStage,
+    crate::stages::psp::EvalPspStage,
     crate::stages::photos::EvalUnmaskStage,
     crate::stages::reports::AblationReportStage,
     crate::stages::reports::NightlyStage,

@@ -9,16 +9,20 @@
 //! - [`scores`]: the validation row, with L1 outside the hole.
 //! - [`inference`]: the saved model, raw and composited outputs.
 //! - [`training`]: the step, plugged into the shared training loop (`train-psp`).
+//! - [`evaluation`]: the raw or composited output scored by the inpainting evaluation
+//!   (`eval-psp`).
 //!
 //! Modules only use those listed above them.
 
 pub mod data;
+pub mod evaluation;
 pub mod inference;
 pub mod loss;
 pub mod model;
 pub mod scores;
 pub mod training;
 
+pub use evaluation::{EvalPspParams, PspOutput};
 pub use inference::{PspModel, Unmasked};
 pub use model::{Encoder, EncoderConfig, Psp};
 pub use training::{train, TrainControl, TrainOutcome, TrainPspConfig};

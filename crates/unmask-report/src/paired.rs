@@ -162,11 +162,14 @@ pub fn write_parquet(rows: &[PairedRow], path: &Path) -> Result<()> {
 mod tests {
     use super::*;
 
+    /// The column a test leaves uncomputed.
+    const LPIPS: usize = 5;
+
     fn scores(ids: &[&str], hole: &[f64]) -> ImageScores {
         let n = ids.len();
         let mut columns = vec![vec![0.5; n]; METRICS.len()];
         columns[0] = hole.to_vec();
-        columns[4] = vec![f64::NAN; n];
+        columns[LPIPS] = vec![f64::NAN; n];
         ImageScores {
             ids: ids.iter().map(|s| s.to_string()).collect(),
             columns,
@@ -177,6 +180,7 @@ mod tests {
     /// own spread is far larger; ids are matched whatever their order.
     #[test]
     fn pairing_cancels_what_images_share() {
+        assert_eq!(METRICS[LPIPS].key, "lpips");
         let ids: Vec<String> = (0..40).map(|i| format!("f{i}")).collect();
         let refs: Vec<&str> = ids.iter().map(|s| s.as_str()).collect();
         let base: Vec<f64> = (0..40)
@@ -203,7 +207,7 @@ mod tests {
         assert!((d[0].mean - expected).abs() < 1e-12, "{:?}", d[0]);
         assert!(d[0].hi < 0.0, "{:?}", d[0]);
         assert_eq!(d[2].mean, 0.0, "equal scores differ by zero");
-        assert!(!d[4].is_finite(), "NaN metric stays NaN");
+        assert!(!d[LPIPS].is_finite(), "NaN metric stays NaN");
         let row = PairedRow {
             name: "v".into(),
             against: "base".into(),

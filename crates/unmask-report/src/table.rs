@@ -18,7 +18,7 @@ pub struct Metric {
 }
 
 /// The image metrics of the ablation, in table order.
-pub const METRICS: [Metric; 6] = [
+pub const METRICS: [Metric; 7] = [
     Metric {
         key: "hole_l1",
         label: "hole L1",
@@ -28,6 +28,12 @@ pub const METRICS: [Metric; 6] = [
     Metric {
         key: "l1",
         label: "L1",
+        lower_is_better: true,
+        decimals: 4,
+    },
+    Metric {
+        key: "l1_outside",
+        label: "L1 outside hole",
         lower_is_better: true,
         decimals: 4,
     },
@@ -276,6 +282,7 @@ mod tests {
             metrics: vec![
                 i(hole),
                 i(0.1),
+                i(0.01),
                 i(psnr),
                 i(0.8),
                 Interval::NAN,
@@ -294,8 +301,8 @@ mod tests {
         let refs: Vec<&Row> = rows.iter().collect();
         let best = best_rows(&refs);
         assert_eq!(best[0], Some(1));
-        assert_eq!(best[2], Some(2));
-        assert_eq!(best[4], None, "NaN column has no best");
+        assert_eq!(best[3], Some(2));
+        assert_eq!(best[5], None, "NaN column has no best");
         let md = markdown(&rows, "truth");
         assert!(md.contains("**0.0800 [0.0700, 0.0900]**"), "{md}");
         assert!(md.contains("telea (baseline)"));
@@ -306,6 +313,6 @@ mod tests {
         assert_eq!(back.len(), 3);
         assert_eq!(back[1].metrics[0], rows[1].metrics[0]);
         assert_eq!(back[2].generator_params, None);
-        assert!(back[0].metrics[4].mean.is_nan());
+        assert!(back[0].metrics[5].mean.is_nan());
     }
 }

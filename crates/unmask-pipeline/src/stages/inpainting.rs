@@ -10,7 +10,7 @@ use unmask_inpaint::{
 };
 
 /// `masks: segmenter` needs a `train-seg` stage in `needs`; said before anything trains.
-fn segmenter_needed(masks: MaskSource, needs: &[Needed]) -> Result<()> {
+pub(crate) fn segmenter_needed(masks: MaskSource, needs: &[Needed]) -> Result<()> {
     if masks == MaskSource::Segmenter && !needs_kind(needs, "train-seg") {
         anyhow::bail!("`masks: segmenter` needs a `train-seg` stage in `needs`");
     }
@@ -18,7 +18,7 @@ fn segmenter_needed(masks: MaskSource, needs: &[Needed]) -> Result<()> {
 }
 
 /// The folder of the `train-seg` stage in `needs`, if any.
-fn segmenter_of<'a>(ctx: &'a StageContext) -> Option<&'a Path> {
+pub(crate) fn segmenter_of<'a>(ctx: &'a StageContext) -> Option<&'a Path> {
     ctx.inputs
         .iter()
         .find(|i| i.kind == "train-seg")

@@ -51,12 +51,12 @@ impl Stage for AblationReportStage {
     }
 }
 
-/// The rows of an ablation compare only when every GAN and every baseline is scored at the
-/// same side; said before any training rather than after it.
+/// The rows of an ablation compare only when every GAN, StyleGAN2 and every baseline is
+/// scored at the same side; said before any training rather than after it.
 fn same_image_size(needs: &[Needed]) -> Result<()> {
     let sides = needs.iter().filter_map(|n| {
         let side = match n.kind {
-            "train-inpaint" => n.params["generator"]["image_size"].as_u64(),
+            "train-inpaint" | "train-stylegan" => n.params["generator"]["image_size"].as_u64(),
             "eval-baseline" => n.params["image_size"].as_u64(),
             _ => None,
         };
@@ -67,7 +67,7 @@ fn same_image_size(needs: &[Needed]) -> Result<()> {
         match first {
             None => first = Some((name, side)),
             Some((other, want)) if want != side => anyhow::bail!(
-                "the report compares `{other}` at {want} px with `{name}` at {side} px: set every baseline's image_size to the GAN's generator.image_size"
+                "the report compares `{other}` at {want} px with `{name}` at {side} px: set every baseline's image_size and train-stylegan's generator.image_size to the GAN's generator.image_size"
             ),
             Some(_) => {}
         }

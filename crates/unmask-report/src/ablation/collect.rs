@@ -16,13 +16,26 @@ pub(super) struct Evaluation<'a> {
     pub stage: &'a InputStage,
     pub info: EvalInfo,
     pub baseline: bool,
+    /// StyleGAN2 + pSp (`eval-psp`), named after its method like a baseline.
+    pub psp: bool,
 }
 
-/// The `eval-inpaint` and `eval-baseline` stages of `inputs`, checked to have scored the same
-/// pairs at the same size with the same holes.
+impl Evaluation<'_> {
+    /// Named after its method (a baseline's, or pSp's raw or composite) rather than a variant.
+    pub fn named_by_method(&self) -> bool {
+        self.baseline || self.psp || self.info.model.is_none()
+    }
+}
+
+/// The `eval-inpaint`, `eval-psp` and `eval-baseline` stages of `inputs`, checked to have
+/// scored the same pairs at the same size with the same holes.
 pub(super) fn evaluations(inputs: &AblationInputs) -> Result<Vec<Evaluation<'_>>> {
     let mut evals = Vec::new();
-    for (kind, baseline) in [("eval-inpaint", false), ("eval-baseline", true)] {
+    for (kind, baseline) in [
+        ("eval-inpaint", false),
+        ("eval-psp", false),
+        ("eval-baseline", true),
+    ] {
         for stage in inputs.of_kind(kind) {
             let info = EvalInfo::load(&stage.dir)
                 .with_context(|| format!("reading the evaluation of stage `{}`", stage.name))?;
@@ -30,11 +43,12 @@ pub(super) fn evaluations(inputs: &AblationInputs) -> Result<Vec<Evaluation<'_>>
                 stage,
                 info,
                 baseline,
+                psp: kind == "eval-psp",
             });
         }
     }
     if evals.is_empty() {
-        bail!("the ablation report needs `eval-inpaint` or `eval-baseline` stages in `needs`");
+        bail!("the ablation report needs `eval-inpaint`, `eval-psp` or `eval-baseline` stages in `needs`");
     }
     let first = &evals[0];
     for e in &evals[1..] {
@@ -56,10 +70,12 @@ pub(super) fn evaluations(inputs: &AblationInputs) -> Result<Vec<Evaluation<'_>>
 }
 
 /// One row per evaluation (named after its variant or baseline, with its parameter changes
-/// against the base training) and, in the same order, its per-image scores.
+/// against the base training) and, in the same order, its per-image scores. `psp_training`
+/// is the `train-psp` stage whose size and speed the pSp rows show.
 pub(super) fn rows(
     evals: &[Evaluation],
     trainings: &[&InputStage],
+    psp_training: Option<&InputStage>,
     params: &AblationReportParams,
 ) -> Result<(Vec<Row>, Vec<ImageScores>)> {
     let base_params = base_training(trainings).map(|t| &t.params);
@@ -68,7 +84,7 @@ pub(super) fn rows(
     for e in evals {
         // A variant's evaluation shares its name; a pipeline without variants (quickstart)
         // has one training, which its evaluations score.
-        let training = if e.baseline {
+        let training = if e.baseline || e.psp {
             None
         } else {
             trainings
@@ -81,19 +97,23 @@ pub(super) fn rows(
                 })
         };
         let name = match training {
-            _ if e.baseline => e.info.method.clone(),
+            _ if e.baseline || e.psp => e.info.method.clone(),
             Some(t) => t.variant().to_string(),
             None => e.stage.variant().to_string(),
         };
         // Read loosely: the summary's NaN scores are written as null.
-        let outcome: Option<serde_json::Value> = match training {
-            Some(t) if !e.baseline => Some(unmask_train::checkpoint::read_json(
+        let outcome: Option<serde_json::Value> = match (training, psp_training) {
+            (Some(t), _) if !e.baseline => Some(unmask_train::checkpoint::read_json(
+                &t.dir.join(SUMMARY_FILE),
+            )?),
+            (None, Some(t)) if e.psp => Some(unmask_train::checkpoint::read_json(
                 &t.dir.join(SUMMARY_FILE),
             )?),
             _ => None,
         };
         let changes = match (training, base_params) {
             _ if e.baseline => "classical fill".to_string(),
+            _ if e.psp => psp_changes(&e.info.method),
             (Some(t), Some(base)) => differences(base, &t.params),
             _ => "a model from another pipeline".to_string(),
         };
@@ -120,9 +140,14 @@ pub(super) fn rows(
             baseline: e.baseline,
             masks,
             changes,
+            // pSp's count is the encoder's and the generator's together.
             generator_params: outcome
                 .as_ref()
-                .and_then(|o| o["generator_parameters"].as_u64())
+                .and_then(|o| {
+                    o["generator_parameters"]
+                        .as_u64()
+                        .or(o["parameters"].as_u64())
+                })
                 .map(|p| p as usize),
             train_images_per_s: outcome.as_ref().and_then(|o| o["images_per_s"].as_f64()),
             pairs: e.info.count,
@@ -131,6 +156,15 @@ pub(super) fn rows(
         image_scores.push(per_image);
     }
     Ok((rows, image_scores))
+}
+
+/// What a pSp row is, from the method its evaluation recorded.
+fn psp_changes(method: &str) -> String {
+    if method.ends_with("raw") {
+        "StyleGAN2 + pSp, raw output".into()
+    } else {
+        "StyleGAN2 + pSp, pasted into the known pixels".into()
+    }
 }
 
 /// The `metrics.md` of the `eval-seg` stage, if one is among the inputs.
@@ -149,9 +183,13 @@ fn read_scores(dir: &Path) -> Result<ImageScores> {
     let df = unmask_core::manifest::read_parquet(&path)?;
     Ok(ImageScores {
         ids: unmask_core::manifest::str_column(&df, "id", &path)?,
+        // An evaluation written before a metric existed shows it as not computed.
         columns: METRICS
             .iter()
-            .map(|m| unmask_core::manifest::f64_column(&df, m.key, &path))
+            .map(|m| match df.column(m.key) {
+                Ok(_) => unmask_core::manifest::f64_column(&df, m.key, &path),
+                Err(_) => Ok(vec![f64::NAN; df.height()]),
+            })
             .collect::<Result<_>>()?,
     })
 }

@@ -39,7 +39,7 @@ pub(super) fn images(
             "stage `{}` kept other example faces than the first evaluation; rerun it",
             e.stage.name
         );
-        let name = if e.baseline || e.info.model.is_none() {
+        let name = if e.named_by_method() {
             e.info.method.clone()
         } else {
             e.stage.variant().to_string()

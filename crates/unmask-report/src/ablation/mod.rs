@@ -139,7 +139,8 @@ pub fn write_report(
     params.validate()?;
     let trainings: Vec<&InputStage> = inputs.of_kind("train-inpaint").collect();
     let evals = collect::evaluations(inputs)?;
-    let (rows, image_scores) = collect::rows(&evals, &trainings, params)?;
+    let psp_training = inputs.of_kind("train-psp").next();
+    let (rows, image_scores) = collect::rows(&evals, &trainings, psp_training, params)?;
     let paired = collect::paired_rows(&rows, &image_scores, params);
     std::fs::create_dir_all(out_dir)?;
     table::write_parquet(&rows, &out_dir.join(ABLATION_PARQUET))?;
