@@ -12,6 +12,11 @@ pub const EVAL_INFO: &str = "eval.json";
 /// row against it.
 pub const TELEA: &str = "telea";
 
+/// The methods an evaluation of StyleGAN2 + pSp records: its raw output, and that output
+/// pasted into the known pixels.
+pub const PSP_RAW: &str = "psp-raw";
+pub const PSP_COMPOSITE: &str = "psp-composite";
+
 /// The name of the mean-colour baseline's method.
 pub const MEAN_FILL: &str = "mean-fill";
 

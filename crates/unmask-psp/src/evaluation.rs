@@ -14,10 +14,7 @@ use unmask_inpaint::{EvalInpaintParams, GeneratorConfig, MaskSource};
 use unmask_kernels::KernelBackend;
 use unmask_train::DeviceKind;
 
-/// The method an evaluation of the raw output records.
-pub const PSP_RAW: &str = "psp-raw";
-/// The method an evaluation of the composite records.
-pub const PSP_COMPOSITE: &str = "psp-composite";
+pub use unmask_core::evaluation::{PSP_COMPOSITE, PSP_RAW};
 
 /// Which of pSp's images is scored.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -8,7 +8,7 @@ use crate::paired::{ImageScores, PairedRow};
 use crate::table::{Row, METRICS};
 use anyhow::{bail, Context, Result};
 use std::path::Path;
-use unmask_core::evaluation::{EvalInfo, TELEA};
+use unmask_core::evaluation::{EvalInfo, PSP_RAW, TELEA};
 use unmask_train::trainer::SUMMARY_FILE;
 
 /// One evaluation the report reads.
@@ -102,11 +102,13 @@ pub(super) fn rows(
             None => e.stage.variant().to_string(),
         };
         // Read loosely: the summary's NaN scores are written as null.
-        let outcome: Option<serde_json::Value> = match (training, psp_training) {
-            (Some(t), _) if !e.baseline => Some(unmask_train::checkpoint::read_json(
-                &t.dir.join(SUMMARY_FILE),
-            )?),
-            (None, Some(t)) if e.psp => Some(unmask_train::checkpoint::read_json(
+        let trained = if e.psp {
+            psp_training
+        } else {
+            training.copied()
+        };
+        let outcome: Option<serde_json::Value> = match trained {
+            Some(t) if !e.baseline => Some(unmask_train::checkpoint::read_json(
                 &t.dir.join(SUMMARY_FILE),
             )?),
             _ => None,
@@ -160,7 +162,7 @@ pub(super) fn rows(
 
 /// What a pSp row is, from the method its evaluation recorded.
 fn psp_changes(method: &str) -> String {
-    if method.ends_with("raw") {
+    if method == PSP_RAW {
         "StyleGAN2 + pSp, raw output".into()
     } else {
         "StyleGAN2 + pSp, pasted into the known pixels".into()
