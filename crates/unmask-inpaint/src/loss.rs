@@ -68,21 +68,19 @@ pub fn hinge_generator<B: Backend>(fake: Tensor<B, 4>) -> Tensor<B, 1> {
 }
 
 /// Mean L1 between the first `layers` VGG16 feature maps of `a` and `b`, summed over layers.
+/// `b` is the target: its features are computed off the autodiff tape, so the backward pass
+/// runs VGG16 on `a`'s batch only (a third less work than one pass over both).
 pub fn perceptual<B: KernelBackend>(
     vgg: &Vgg16Features<B>,
     a: Tensor<B, 4>,
     b: Tensor<B, 4>,
     layers: usize,
 ) -> Tensor<B, 1> {
-    let n = a.dims()[0];
-    let both = vgg.forward_upto(Tensor::cat(vec![a, b], 0), layers);
-    both.into_iter()
-        .map(|f| {
-            let [_, c, h, w] = f.dims();
-            let x = f.clone().slice([0..n, 0..c, 0..h, 0..w]);
-            let y = f.slice([n..2 * n, 0..c, 0..h, 0..w]).detach();
-            (x - y).abs().mean()
-        })
+    let target = vgg.forward_upto(b.detach(), layers);
+    vgg.forward_upto(a, layers)
+        .into_iter()
+        .zip(target)
+        .map(|(x, y)| (x - y.detach()).abs().mean())
         .reduce(|a, b| a + b)
         .expect("at least one layer")
 }
