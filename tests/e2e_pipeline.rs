@@ -311,3 +311,33 @@ fn upstream_change_reruns_downstream() {
         "b's input stamp changed"
     );
 }
+
+/// `quickstart-recipe`'s base variant is the quickstart's GAN: the two files must not drift.
+#[test]
+fn the_recipe_search_base_is_the_quickstart_gan() {
+    let read = |path: &str| -> serde_yaml::Value {
+        let text = std::fs::read_to_string(project_root().join(path)).unwrap();
+        serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+    };
+    let quickstart = read("pipelines/quickstart.yaml");
+    let recipe = read("experiments/quickstart-recipe.yaml");
+    assert_eq!(
+        quickstart["stages"]["train-inpaint"]["params"], recipe["params"],
+        "experiments/quickstart-recipe.yaml's params differ from quickstart's train-inpaint"
+    );
+    assert!(recipe["variants"]["perceptual-relu1"]
+        .as_mapping()
+        .is_some_and(|m| m.is_empty()));
+    // Every stage but the GAN's is the quickstart's.
+    let search = read("pipelines/quickstart-recipe.yaml");
+    let (q, s) = (
+        quickstart["stages"].as_mapping().unwrap(),
+        search["stages"].as_mapping().unwrap(),
+    );
+    assert_eq!(q.keys().collect::<Vec<_>>(), s.keys().collect::<Vec<_>>());
+    for (name, stage) in q {
+        if name.as_str() != Some("train-inpaint") {
+            assert_eq!(stage, &s[name], "stage {name:?} differs");
+        }
+    }
+}

@@ -439,7 +439,9 @@ where
     }
 }
 
-/// A grid of `pairs`: target, masked input, raw output, composite, one row per pair.
+/// A grid of `pairs`: target, masked input, raw output, composite, one row per pair. The
+/// composite fills the hole grown as `eval-psp` grows it by default (the GAN's
+/// `hole_dilation`), so the mask's rim does not show in the grid.
 pub fn write_samples<B: KernelBackend>(
     net: &Psp<B>,
     arch: &PspArch,
@@ -449,7 +451,11 @@ pub fn write_samples<B: KernelBackend>(
 ) -> Result<()> {
     let size = arch.generator.image_size as u32;
     let t = data::eval_tensors::<B>(pairs, size, device)?;
-    let out = unmask_with(net, arch, t.masked.clone(), t.hole);
+    let hole = unmask_inpaint::hole::grow_by_share(
+        t.hole,
+        unmask_inpaint::GeneratorConfig::default().hole_dilation,
+    );
+    let out = unmask_with(net, arch, t.masked.clone(), hole);
     let mut tiles = Vec::new();
     for i in 0..pairs.len() {
         for image in [&t.target, &t.masked, &out.raw, &out.composite] {
