@@ -80,7 +80,7 @@ pub fn perceptual<B: KernelBackend>(
     vgg.forward_upto(a, layers)
         .into_iter()
         .zip(target)
-        .map(|(x, y)| (x - y.detach()).abs().mean())
+        .map(|(x, y)| (x - y).abs().mean())
         .reduce(|a, b| a + b)
         .expect("at least one layer")
 }
