@@ -19,6 +19,8 @@ pub const INFO_FILE: &str = "inpainter.json";
 /// The networks and optimisers in a training checkpoint.
 pub const CHECKPOINT_GENERATOR: &str = "generator.mpk";
 pub const CHECKPOINT_DISCRIMINATOR: &str = "discriminator.mpk";
+/// The average of the generators' weights (`ema_images`), which `best/` holds when it is on.
+pub const CHECKPOINT_GENERATOR_EMA: &str = "generator_ema.mpk";
 pub const CHECKPOINT_GENERATOR_OPTIMIZER: &str = "generator_optimizer.mpk";
 pub const CHECKPOINT_DISCRIMINATOR_OPTIMIZER: &str = "discriminator_optimizer.mpk";
 

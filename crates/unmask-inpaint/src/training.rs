@@ -6,7 +6,7 @@ use crate::data::{self, BatchTensors, InpaintBatch, MaskSource};
 use crate::discriminator::{Discriminator, DiscriminatorConfig};
 use crate::inference::{
     InpainterInfo, CHECKPOINT_DISCRIMINATOR, CHECKPOINT_DISCRIMINATOR_OPTIMIZER,
-    CHECKPOINT_GENERATOR, CHECKPOINT_GENERATOR_OPTIMIZER,
+    CHECKPOINT_GENERATOR, CHECKPOINT_GENERATOR_EMA, CHECKPOINT_GENERATOR_OPTIMIZER,
 };
 use crate::loss::{self, LossWeights};
 use crate::model::{GeneratorConfig, InpaintNet};
@@ -23,7 +23,7 @@ use unmask_metrics::Vgg16Features;
 use unmask_seg::augment::AugmentConfig;
 use unmask_train::checkpoint::{load_optimizer, module_file, optimizer_file};
 use unmask_train::trainer::{self, RunConfig, RunInputs, RunTotals, StepReport, Trainee};
-use unmask_train::{models, seed, DeviceKind, ScoreRow, TrainJob};
+use unmask_train::{ema, models, seed, DeviceKind, LrSchedule, ScoreRow, TrainJob};
 
 pub use unmask_train::models::BEST_DIR;
 pub use unmask_train::trainer::{TrainControl, CHECKPOINT_DIR, STEP_LOG, SUMMARY_FILE, VAL_LOG};
@@ -40,7 +40,15 @@ pub struct TrainInpaintConfig {
     pub batch_size: usize,
     /// Both optimisers' learning rate (the report: 0.001).
     pub lr: f64,
+    /// `constant` (the report) or `cosine`: from `lr` down to 1% of it over the run.
+    pub lr_schedule: LrSchedule,
     pub betas: [f64; 2],
+    /// Samples, validation and `best/` use an exponential moving average of the generators'
+    /// weights with this half-life in images; unset, the last step's weights (the report).
+    pub ema_images: Option<f64>,
+    /// Early on, the average's half-life is at most this fraction of the images seen, so the
+    /// first steps' weights do not linger (StyleGAN2: 0.05).
+    pub ema_rampup: Option<f64>,
     pub seed: u64,
     pub flips: bool,
     /// Colour, blur, noise and framing changes of the training pairs (the segmenter's
@@ -69,7 +77,10 @@ impl Default for TrainInpaintConfig {
             max_steps: None,
             batch_size: 8,
             lr: 1e-3,
+            lr_schedule: LrSchedule::Constant,
             betas: [0.5, 0.999],
+            ema_images: None,
+            ema_rampup: Some(0.05),
             seed: 0,
             flips: true,
             augment: AugmentConfig::default(),
@@ -91,6 +102,15 @@ impl TrainInpaintConfig {
         self.discriminator.validate(self.generator.image_size)?;
         anyhow::ensure!(self.batch_size >= 1, "batch_size must be at least 1");
         anyhow::ensure!(self.lr > 0.0 && self.lr.is_finite(), "lr must be positive");
+        if let Some(half_life) = self.ema_images {
+            anyhow::ensure!(
+                half_life > 0.0 && half_life.is_finite(),
+                "ema_images must be positive, got {half_life}"
+            );
+        }
+        if let Some(rampup) = self.ema_rampup {
+            anyhow::ensure!(rampup > 0.0, "ema_rampup must be positive, got {rampup}");
+        }
         anyhow::ensure!(
             self.checkpoint_every >= 1 && self.sample_every >= 1,
             "checkpoint_every and sample_every must be at least 1"
@@ -110,11 +130,13 @@ impl TrainInpaintConfig {
 }
 
 impl RunConfig for TrainInpaintConfig {
-    /// The fields a checkpoint must share to be continued (the schedule may change).
+    /// The fields a checkpoint must share to be continued (the length may change unless the
+    /// learning rate's schedule is laid over it).
     fn identity(&self) -> Self {
+        let fixed_length = !self.lr_schedule.depends_on_length();
         Self {
-            epochs: 0,
-            max_steps: None,
+            epochs: if fixed_length { 0 } else { self.epochs },
+            max_steps: if fixed_length { None } else { self.max_steps },
             checkpoint_every: 1,
             sample_every: 1,
             sample_count: 0,
@@ -239,6 +261,7 @@ impl TrainJob for Job {
         let adam = trainer::adam(config.betas);
         let parameters = (net.num_params(), disc.num_params());
         let trainee = GanTrainee {
+            ema: config.ema_images.map(|_| net.valid()),
             optim_g: adam.init::<B, InpaintNet<B>>(),
             optim_d: adam.init::<B, Discriminator<B>>(),
             net,
@@ -284,6 +307,8 @@ impl TrainJob for Job {
 /// loop sees them.
 struct GanTrainee<'a, B: TrainingBackend, OG, OD> {
     net: InpaintNet<B>,
+    /// The average of the generators' weights, when `ema_images` is set.
+    ema: Option<InpaintNet<B::InnerBackend>>,
     disc: Discriminator<B>,
     optim_g: OG,
     optim_d: OD,
@@ -312,7 +337,7 @@ where
     type Batch = InpaintBatch;
 
     fn checkpoint_files(&self) -> Result<Vec<(&'static str, Vec<u8>)>> {
-        Ok(vec![
+        let mut files = vec![
             module_file::<B, _>(CHECKPOINT_GENERATOR, &self.net)?,
             module_file::<B, _>(CHECKPOINT_DISCRIMINATOR, &self.disc)?,
             optimizer_file::<B, InpaintNet<B>, _>(CHECKPOINT_GENERATOR_OPTIMIZER, &self.optim_g)?,
@@ -320,11 +345,27 @@ where
                 CHECKPOINT_DISCRIMINATOR_OPTIMIZER,
                 &self.optim_d,
             )?,
-        ])
+        ];
+        if let Some(average) = &self.ema {
+            files.push(module_file::<B::InnerBackend, _>(
+                CHECKPOINT_GENERATOR_EMA,
+                average,
+            )?);
+        }
+        Ok(files)
     }
 
     fn load_checkpoint(self, dir: &Path, device: &B::Device) -> Result<Self> {
         Ok(Self {
+            ema: match self.ema {
+                Some(average) => Some(models::load_weights(
+                    average,
+                    dir,
+                    CHECKPOINT_GENERATOR_EMA,
+                    device,
+                )?),
+                None => None,
+            },
             net: models::load_weights(self.net, dir, CHECKPOINT_GENERATOR, device)?,
             disc: models::load_weights(self.disc, dir, CHECKPOINT_DISCRIMINATOR, device)?,
             optim_g: load_optimizer(self.optim_g, dir, CHECKPOINT_GENERATOR_OPTIMIZER, device)?,
@@ -341,8 +382,8 @@ where
     fn step(
         mut self,
         batch: InpaintBatch,
-        _step: u64,
-        _total: u64,
+        step: u64,
+        total: u64,
         device: &B::Device,
     ) -> Result<(Self, StepReport)> {
         let images = batch.len;
@@ -362,7 +403,8 @@ where
         };
         let hole = self.net.grow_hole(hole);
         let out = self.net.forward(masked, hole.clone());
-        let (lr, w) = (self.config.lr, &self.config.losses);
+        let lr = self.config.lr_schedule.at(self.config.lr, step, total);
+        let w = &self.config.losses;
 
         // Discriminator step on real targets and detached composites.
         let d_loss = loss::hinge_discriminator(
@@ -389,6 +431,12 @@ where
         let g_value: f32 = g_loss.clone().into_scalar().elem();
         let grads = GradientsParams::from_grads(g_loss.backward(), &self.net);
         self.net = self.optim_g.step(lr, self.net, grads);
+        if let (Some(average), Some(half_life)) = (self.ema.take(), self.config.ema_images) {
+            let batch = self.config.batch_size;
+            let seen = (step + 1) * batch as u64;
+            let beta = ema::decay(batch, seen, half_life, self.config.ema_rampup);
+            self.ema = Some(ema::update(average, &self.net.valid(), beta));
+        }
 
         let scalar = |t: Tensor<B, 1>| t.into_scalar().elem::<f32>() as f64;
         let report = StepReport {
@@ -409,7 +457,7 @@ where
     fn after_step(&self, done: u64, total: u64, out_dir: &Path, device: &B::Device) -> Result<()> {
         if done % self.config.sample_every == 0 || done == total {
             write_samples(
-                &self.net.valid(),
+                &self.generator(),
                 &self.samples,
                 self.config.generator.image_size as u32,
                 &out_dir
@@ -423,7 +471,7 @@ where
 
     fn validate(&self, device: &B::Device) -> Result<InpaintScores> {
         Ok(InpaintScores::mean(&score_pairs(
-            &self.net.valid(),
+            &self.generator(),
             self.val,
             self.config.generator.image_size as u32,
             self.config.eval_batch_size,
@@ -445,7 +493,18 @@ where
             val_hole_l1: scores.hole_l1,
             step,
         };
-        models::save_model::<B, _, _>(&self.net, &info, &out_dir.join(BEST_DIR))
+        models::save_model::<B::InnerBackend, _, _>(
+            &self.generator(),
+            &info,
+            &out_dir.join(BEST_DIR),
+        )
+    }
+}
+
+impl<B: TrainingBackend, OG, OD> GanTrainee<'_, B, OG, OD> {
+    /// The generators that samples, validation and `best/` show: the average when there is one.
+    fn generator(&self) -> InpaintNet<B::InnerBackend> {
+        self.ema.clone().unwrap_or_else(|| self.net.valid())
     }
 }
 

@@ -256,41 +256,67 @@ fn tiny_training() -> TrainInpaintConfig {
     config
 }
 
-#[test]
-fn resumed_training_equals_an_uninterrupted_run() {
+/// The refine output of `inp` on `x` (random, drawn once by the caller) with a fixed hole.
+fn refine_of(x: &Tensor<B, 4>, inp: Inpainter<B>) -> Vec<f32> {
+    inp.net()
+        .forward(x.clone(), hole::<B>(1, 32))
+        .refine
+        .into_data()
+        .to_vec::<f32>()
+        .unwrap()
+}
+
+/// Trains `config` straight through into `straight`, and into `resumed` stopped after step 3
+/// and continued (from the checkpoint of step 2).
+struct StraightAndResumed {
+    tmp: tempfile::TempDir,
+    data: std::path::PathBuf,
+    straight: std::path::PathBuf,
+    resumed: std::path::PathBuf,
+}
+
+fn train_straight_and_resumed(config: &TrainInpaintConfig) -> StraightAndResumed {
     let tmp = tempfile::tempdir().unwrap();
     let data = dataset(tmp.path(), 10);
     let inputs = TrainInputs {
         data: &data,
         segmenter: None,
     };
-    let config = tiny_training();
     let straight = tmp.path().join("straight");
-    train(&config, &inputs, &straight, &TrainControl::default()).unwrap();
+    train(config, &inputs, &straight, &TrainControl::default()).unwrap();
     let resumed = tmp.path().join("resumed");
-    train(
-        &config,
-        &inputs,
-        &resumed,
-        &TrainControl {
-            stop_after: Some(3),
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    let outcome = train(&config, &inputs, &resumed, &TrainControl::default()).unwrap();
+    let stop = TrainControl {
+        stop_after: Some(3),
+        ..Default::default()
+    };
+    train(config, &inputs, &resumed, &stop).unwrap();
+    let outcome = train(config, &inputs, &resumed, &TrainControl::default()).unwrap();
     assert_eq!(outcome.run.resumed_from, Some(2));
+    StraightAndResumed {
+        tmp,
+        data,
+        straight,
+        resumed,
+    }
+}
+
+#[test]
+fn resumed_training_equals_an_uninterrupted_run() {
+    // `_tmp` keeps the folders until the end of the test.
+    let StraightAndResumed {
+        tmp: _tmp,
+        straight,
+        resumed,
+        ..
+    } = train_straight_and_resumed(&tiny_training());
     assert!(straight.join("samples/step-0000004.png").is_file());
 
-    let (x, h) = (images::<B>(1, 32), hole::<B>(1, 32));
+    let x = images::<B>(1, 32);
     let out = |dir: &Path| {
-        let inp = Inpainter::<B>::from_checkpoint(dir, &Default::default()).unwrap();
-        inp.net()
-            .forward(x.clone(), h.clone())
-            .refine
-            .into_data()
-            .to_vec::<f32>()
-            .unwrap()
+        refine_of(
+            &x,
+            Inpainter::<B>::from_checkpoint(dir, &Default::default()).unwrap(),
+        )
     };
     assert!(out(&straight) == out(&resumed), "resumed generator differs");
     let log =
@@ -303,6 +329,54 @@ fn resumed_training_equals_an_uninterrupted_run() {
         .join(CHECKPOINT_DIR)
         .join("discriminator_optimizer.mpk")
         .is_file());
+}
+
+#[test]
+fn the_weight_average_resumes_exactly_and_is_what_best_holds() {
+    let config = TrainInpaintConfig {
+        ema_images: Some(4.0),
+        ema_rampup: None,
+        lr_schedule: unmask_train::LrSchedule::Cosine,
+        ..tiny_training()
+    };
+    let StraightAndResumed {
+        tmp: _tmp,
+        data,
+        straight,
+        resumed,
+    } = train_straight_and_resumed(&config);
+    assert!(straight
+        .join(CHECKPOINT_DIR)
+        .join("generator_ema.mpk")
+        .is_file());
+
+    let x = images::<B>(1, 32);
+    let best = |dir: &Path| refine_of(&x, Inpainter::<B>::load(dir, &Default::default()).unwrap());
+    let last = |dir: &Path| {
+        refine_of(
+            &x,
+            Inpainter::<B>::from_checkpoint(dir, &Default::default()).unwrap(),
+        )
+    };
+    assert!(best(&straight) == best(&resumed), "resumed average differs");
+    assert!(
+        last(&straight) == last(&resumed),
+        "resumed generator differs"
+    );
+    // best/ holds the average, not the last step's weights.
+    assert!(best(&straight) != last(&straight));
+
+    // A cosine schedule is laid over the run's length: a longer run is another run.
+    let longer = TrainInpaintConfig {
+        max_steps: Some(6),
+        ..config
+    };
+    let inputs = TrainInputs {
+        data: &data,
+        segmenter: None,
+    };
+    let err = train(&longer, &inputs, &straight, &TrainControl::default()).unwrap_err();
+    assert!(format!("{err:#}").contains("max_steps"), "{err:#}");
 }
 
 #[test]

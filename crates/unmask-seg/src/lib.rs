@@ -27,4 +27,5 @@ pub use evaluation::{EvalSegParams, EvalSummary};
 pub use inference::{latest_model, Segmenter, SegmenterInfo};
 pub use model::{Norm, UNet, UNetConfig};
 pub use scores::ValScores;
-pub use training::{train, LrSchedule, TrainControl, TrainOutcome, TrainSegConfig};
+pub use training::{train, TrainControl, TrainOutcome, TrainSegConfig};
+pub use unmask_train::LrSchedule;

@@ -19,7 +19,7 @@ use unmask_kernels::TrainingBackend;
 use unmask_masks::MaskedPair;
 use unmask_train::checkpoint::{load_optimizer, module_file, optimizer_file};
 use unmask_train::trainer::{self, RunConfig, RunInputs, RunTotals, StepReport, Trainee};
-use unmask_train::{models, seed, DeviceKind, ScoreRow, TrainJob};
+use unmask_train::{models, seed, DeviceKind, LrSchedule, ScoreRow, TrainJob};
 
 pub use unmask_train::models::BEST_DIR;
 pub use unmask_train::trainer::{
@@ -112,8 +112,7 @@ impl RunConfig for TrainSegConfig {
     /// Everything except the schedule: more epochs, another checkpoint interval or device
     /// may continue a run.
     fn identity(&self) -> Self {
-        // A cosine schedule is laid over the whole run: another length is another run.
-        let fixed_length = self.lr_schedule == LrSchedule::Constant;
+        let fixed_length = !self.lr_schedule.depends_on_length();
         Self {
             epochs: if fixed_length { 0 } else { self.epochs },
             max_steps: if fixed_length { None } else { self.max_steps },
@@ -122,29 +121,6 @@ impl RunConfig for TrainSegConfig {
             eval_batch_size: 1,
             device: DeviceKind::Cpu,
             ..self.clone()
-        }
-    }
-}
-
-/// How the learning rate moves over a run.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LrSchedule {
-    #[default]
-    Constant,
-    Cosine,
-}
-
-impl LrSchedule {
-    /// The rate at optimizer step `step` (from 0) of `total`.
-    pub fn at(self, lr: f64, step: u64, total: u64) -> f64 {
-        match self {
-            Self::Constant => lr,
-            Self::Cosine => {
-                let t = step as f64 / total.max(1) as f64;
-                let floor = 0.01 * lr;
-                floor + (lr - floor) * 0.5 * (1.0 + (std::f64::consts::PI * t.min(1.0)).cos())
-            }
         }
     }
 }
@@ -339,20 +315,5 @@ impl<B: TrainingBackend, O: Optimizer<UNet<B>, B>> Trainee<B> for SegTrainee<'_,
             step,
         };
         models::save_model::<B, _, _>(&self.model, &info, &out_dir.join(BEST_DIR))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::LrSchedule;
-
-    #[test]
-    fn cosine_falls_from_the_rate_to_one_percent_of_it() {
-        let at = |step| LrSchedule::Cosine.at(0.002, step, 100);
-        assert_eq!(at(0), 0.002);
-        assert!((at(50) - 0.00101).abs() < 1e-12, "{}", at(50));
-        assert!((at(100) - 0.00002).abs() < 1e-12);
-        assert!((1..100).all(|s| at(s) < at(s - 1)));
-        assert_eq!(LrSchedule::Constant.at(0.002, 70, 100), 0.002);
     }
 }

@@ -5,7 +5,6 @@
 //! - [`model`]: the mapping and synthesis networks ([`Generator`]), W+ and the mean latent.
 //! - [`discriminator`]: the residual discriminator with the minibatch standard deviation.
 //! - [`loss`]: the non-saturating logistic loss and R1 (without double backward).
-//! - [`ema`]: the average generator.
 //! - [`data`]: the faces of the masks stage's splits; the seeded latents and noise.
 //! - [`inference`]: the saved generator, random faces and their grids.
 //! - [`scores`]: the per-epoch validation row (discriminator logits).
@@ -15,7 +14,6 @@
 
 pub mod data;
 pub mod discriminator;
-pub mod ema;
 pub mod inference;
 pub mod layers;
 pub mod loss;

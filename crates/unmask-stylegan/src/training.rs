@@ -7,7 +7,6 @@
 
 use crate::data::{self, FaceBatch, Latents};
 use crate::discriminator::{Discriminator, DiscriminatorConfig};
-use crate::ema;
 use crate::inference::{
     StyleGanInfo, CHECKPOINT_DISCRIMINATOR, CHECKPOINT_DISCRIMINATOR_OPTIMIZER,
     CHECKPOINT_GENERATOR, CHECKPOINT_GENERATOR_EMA, CHECKPOINT_GENERATOR_OPTIMIZER,
@@ -24,7 +23,7 @@ use std::path::{Path, PathBuf};
 use unmask_kernels::{KernelBackend, TrainingBackend};
 use unmask_train::checkpoint::{load_optimizer, module_file, optimizer_file};
 use unmask_train::trainer::{self, RunConfig, RunInputs, RunTotals, StepReport, Trainee};
-use unmask_train::{models, seed, DeviceKind, TrainJob};
+use unmask_train::{ema, models, seed, DeviceKind, TrainJob};
 
 pub use unmask_train::models::BEST_DIR;
 pub use unmask_train::trainer::{TrainControl, CHECKPOINT_DIR, STEP_LOG, SUMMARY_FILE, VAL_LOG};

@@ -1,5 +1,7 @@
-//! The exponential moving average of the generator's weights (StyleGAN's `G_ema`), which is
-//! what samples, evaluation and pSp use.
+//! The exponential moving average of a generator's weights (StyleGAN's `G_ema`): the
+//! average of the last steps' weights draws better than the last step's, which a GAN's
+//! adversarial updates leave noisy. StyleGAN2's samples, evaluation and pSp use it, and the
+//! inpainting GAN can (`ema_images`).
 
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::tensor::backend::Backend;
@@ -56,4 +58,53 @@ pub fn update<B: Backend, M: Module<B>>(average: M, current: &M, beta: f64) -> M
         beta,
     };
     average.map(&mut blend)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{decay, update};
+    use burn::module::{Module, Param};
+    use burn::tensor::{Tensor, TensorData};
+
+    type B = burn::backend::Flex;
+
+    #[derive(Module, Debug)]
+    struct Pair<B: burn::tensor::backend::Backend> {
+        a: Param<Tensor<B, 1>>,
+        b: Param<Tensor<B, 2>>,
+    }
+
+    fn pair(a: [f32; 2], b: [f32; 4]) -> Pair<B> {
+        let device = Default::default();
+        Pair {
+            a: Param::from_tensor(Tensor::from_data(TensorData::from(a), &device)),
+            b: Param::from_tensor(
+                Tensor::<B, 1>::from_data(TensorData::from(b), &device).reshape([2, 2]),
+            ),
+        }
+    }
+
+    #[test]
+    fn update_blends_every_parameter_by_beta() {
+        let average = pair([1.0, 2.0], [0.0, 0.0, 4.0, 8.0]);
+        let current = pair([3.0, 2.0], [4.0, 4.0, 0.0, 8.0]);
+        let blended = update(average, &current, 0.75);
+        let a = blended.a.val().into_data().to_vec::<f32>().unwrap();
+        let b = blended.b.val().into_data().to_vec::<f32>().unwrap();
+        assert_eq!(a, vec![1.5, 2.0]);
+        assert_eq!(b, vec![1.0, 1.0, 3.0, 8.0]);
+    }
+
+    #[test]
+    fn the_half_life_halves_the_old_weights_and_ramps_up() {
+        // 125 steps of 8 images over a half-life of 1,000 images leave half the old weights.
+        let beta = decay(8, 1_000_000, 1000.0, None);
+        assert!((beta.powi(125) - 0.5).abs() < 1e-12, "{beta}");
+        // Early on, a 0.1 ramp-up caps the half-life at a tenth of the images seen.
+        assert_eq!(
+            decay(8, 800, 1000.0, Some(0.1)),
+            decay(8, 1_000_000, 80.0, None)
+        );
+        assert!(decay(8, 80, 1000.0, Some(0.1)) < decay(8, 800, 1000.0, Some(0.1)));
+    }
 }
