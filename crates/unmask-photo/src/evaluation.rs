@@ -4,7 +4,9 @@
 //! LPIPS and SSIM over the crop. Telea's diffusion and the mean-colour fill, given the true
 //! holes (grown by the GAN's `hole_dilation`, as the GAN grows its own), are scored on the
 //! same crops; the bare photos go through the unmasker too, to count the faces it changes
-//! that wore no mask.
+//! that wore no mask. The GAN is also scored on the true holes of the same crops
+//! (`ours_true_holes`), so a loss to Telea can be told apart: the fill itself, or the holes the
+//! segmenter found.
 
 use crate::unmasker::{crop_mask, UnmaskSettings, Unmasker, CROP_SIZE};
 use crate::wear::{wear_masks, Drawn};
@@ -41,7 +43,8 @@ pub struct EvalUnmaskParams {
     /// Identity similarity: the cosine of face-api's face descriptors of the fill's crop and
     /// the bare photo's (fetched on first use).
     pub identity: bool,
-    /// Faces shown in `side_by_side.png` (input | ours | Telea | original).
+    /// Faces shown in `side_by_side.png` (input | ours | ours on the true hole | Telea |
+    /// original).
     pub examples: usize,
     pub resamples: usize,
     pub confidence: f64,
@@ -77,8 +80,11 @@ pub const PER_FACE_FILE: &str = "per_face.parquet";
 pub const SIDE_BY_SIDE_FILE: &str = "side_by_side.png";
 pub const SUMMARY_FILE: &str = "summary.json";
 
-/// The fills compared on each face, in column order.
-pub const METHODS: [&str; 3] = ["ours", "telea", "mean_fill"];
+/// The fills compared on each face, in column order: the whole photo path, the two classical
+/// fills on the true holes, and the GAN alone on the same true holes.
+pub const METHODS: [&str; 4] = ["ours", "telea", "mean_fill", "ours_true_holes"];
+/// Tiles per face in `side_by_side.png`.
+const SIDE_BY_SIDE_TILES: usize = 5;
 /// The scores of each fill, in column order.
 pub const SCORES: [&str; 4] = ["hole_l1", "lpips", "ssim", "id_sim"];
 
@@ -89,7 +95,7 @@ pub struct FaceScores {
     pub mask_type: String,
     /// Whether the unmasker filled at least half of the face's drawn mask.
     pub unmasked: bool,
-    pub scores: [[f64; 4]; 3],
+    pub scores: [[f64; 4]; 4],
 }
 
 /// What `eval-unmask` found, overall (written as `summary.json`; NaN scores, as when LPIPS is
@@ -106,6 +112,8 @@ pub struct UnmaskSummary {
     pub means: Vec<(String, String, f64)>,
     /// `ours - telea` per face, with its paired bootstrap interval, per score.
     pub ours_minus_telea: Vec<(String, Interval)>,
+    /// `ours_true_holes - telea` per face: the fills alone compared, on the same holes.
+    pub true_holes_minus_telea: Vec<(String, Interval)>,
     /// Faces where ours has the lower LPIPS than Telea (none when LPIPS was off).
     pub lpips_wins_over_telea: Option<usize>,
 }
@@ -123,8 +131,9 @@ impl UnmaskSummary {
         let mean = |m: &str, s: &str| self.mean(m, s);
         let lpips = match self.lpips_wins_over_telea {
             Some(wins) => format!(
-                "LPIPS ours {:.4} vs Telea {:.4} (ours lower on {wins} of {}), ",
+                "LPIPS ours {:.4} (on the true holes {:.4}) vs Telea {:.4} (ours lower on {wins} of {}), ",
                 mean("ours", "lpips"),
+                mean("ours_true_holes", "lpips"),
                 mean("telea", "lpips"),
                 self.faces_masked
             ),
@@ -158,19 +167,26 @@ impl UnmaskSummary {
             md.push_str(&format!("| {method} | {} |\n", cells.join(" | ")));
         }
         md.push_str("\nOurs minus Telea per face (paired bootstrap interval; negative is better for hole L1 and LPIPS, positive for SSIM and ID sim):\n\n");
-        for (s, i) in &self.ours_minus_telea {
-            md.push_str(&format!(
-                "- {s}: {:+.4} [{:+.4}, {:+.4}]\n",
-                i.mean, i.lo, i.hi
-            ));
-        }
+        let intervals = |md: &mut String, rows: &[(String, Interval)]| {
+            for (s, i) in rows {
+                md.push_str(&format!(
+                    "- {s}: {:+.4} [{:+.4}, {:+.4}]\n",
+                    i.mean, i.lo, i.hi
+                ));
+            }
+        };
+        intervals(&mut md, &self.ours_minus_telea);
+        md.push_str(
+            "\nOurs on the true holes minus Telea (the fills alone, on the same holes):\n\n",
+        );
+        intervals(&mut md, &self.true_holes_minus_telea);
         if let Some(wins) = self.lpips_wins_over_telea {
             md.push_str(&format!(
                 "\nOurs has the lower LPIPS on {wins} of {} faces.",
                 self.faces_masked
             ));
         }
-        md.push_str(" Telea and the mean fill are given the true holes; ours finds them with the segmenter.\n");
+        md.push_str(" Telea, the mean fill and `ours_true_holes` are given the true holes; `ours` finds them with the segmenter and goes through the whole photo path.\n");
         md
     }
 }
@@ -240,7 +256,7 @@ pub fn evaluate_photos(
         &unmask_train::checkpoint::to_json(&summary)?,
     )?;
     if !examples.is_empty() {
-        let grid = unmask_core::preview::grid(&examples, 4, 160);
+        let grid = unmask_core::preview::grid(&examples, SIDE_BY_SIDE_TILES, 160);
         unmask_core::atomic::save_png(&grid, &out_dir.join(SIDE_BY_SIDE_FILE))?;
     }
     Ok(summary)
@@ -272,24 +288,26 @@ fn summarise(rows: &[FaceScores], counts: Counts, params: &EvalUnmaskParams) -> 
             })
         })
         .collect();
-    let ours_minus_telea = SCORES
-        .iter()
-        .enumerate()
-        .map(|(s, score)| {
-            let diffs: Vec<f64> = rows
-                .iter()
-                .map(|r| r.scores[0][s] - r.scores[1][s])
-                .collect();
-            let interval = mean_interval(
-                &diffs,
-                params.resamples,
-                params.confidence,
-                params.seed,
-                &format!("eval-unmask:ours-telea:{score}"),
-            );
-            (score.to_string(), interval)
-        })
-        .collect();
+    let minus_telea = |method: usize, label: &str| -> Vec<(String, Interval)> {
+        SCORES
+            .iter()
+            .enumerate()
+            .map(|(s, score)| {
+                let diffs: Vec<f64> = rows
+                    .iter()
+                    .map(|r| r.scores[method][s] - r.scores[1][s])
+                    .collect();
+                let interval = mean_interval(
+                    &diffs,
+                    params.resamples,
+                    params.confidence,
+                    params.seed,
+                    &format!("eval-unmask:{label}-telea:{score}"),
+                );
+                (score.to_string(), interval)
+            })
+            .collect()
+    };
     UnmaskSummary {
         photos: counts.photos,
         faces_found: counts.faces_found,
@@ -297,7 +315,8 @@ fn summarise(rows: &[FaceScores], counts: Counts, params: &EvalUnmaskParams) -> 
         faces_unmasked: counts.faces_unmasked,
         bare_faces_changed: counts.bare_faces_changed,
         means,
-        ours_minus_telea,
+        ours_minus_telea: minus_telea(0, "ours"),
+        true_holes_minus_telea: minus_telea(3, "ours_true_holes"),
         lpips_wins_over_telea: params.lpips.then(|| {
             rows.iter()
                 .filter(|r| r.scores[0][1] < r.scores[1][1])
@@ -388,9 +407,21 @@ impl InferJob for EvalJob {
                     ours: align.crop(&out.image),
                     hole: crop_mask(&align, &drawn.mask),
                 };
-                let (scores, telea) = score_face::<B>(&crops, share, judges, &device)?;
-                if examples.len() < 4 * p.examples {
-                    examples.extend([crops.masked, crops.ours, telea, crops.target]);
+                let (ours_true_holes, _) =
+                    unmasker
+                        .inpainter
+                        .inpaint(&crops.masked, &crops.hole)
+                        .with_context(|| format!("inpainting face {k} of {}", path.display()))?;
+                let (scores, telea) =
+                    score_face::<B>(&crops, &ours_true_holes, share, judges, &device)?;
+                if examples.len() < SIDE_BY_SIDE_TILES * p.examples {
+                    examples.extend([
+                        crops.masked,
+                        crops.ours,
+                        ours_true_holes,
+                        telea,
+                        crops.target,
+                    ]);
                 }
                 rows.push(FaceScores {
                     id: format!("{stem}_{k}"),
@@ -414,13 +445,14 @@ struct FaceCrops {
     hole: GrayImage,
 }
 
-/// Scores of ours, Telea and the mean fill on one face, and Telea's fill.
+/// Scores of the [`METHODS`] on one face, and Telea's fill.
 fn score_face<B: KernelBackend>(
     crops: &FaceCrops,
+    ours_true_holes: &RgbImage,
     share: f32,
     judges: Judges<B>,
     device: &B::Device,
-) -> Result<([[f64; 4]; 3], RgbImage)> {
+) -> Result<([[f64; 4]; 4], RgbImage)> {
     let rgb = |img: &RgbImage| {
         images::batch_tensor::<B>(
             images::rgb_planes(img, false),
@@ -470,7 +502,12 @@ fn score_face<B: KernelBackend>(
         ])
     };
     Ok((
-        [score(rgb(&crops.ours))?, score(telea)?, score(mean_fill)?],
+        [
+            score(rgb(&crops.ours))?,
+            score(telea)?,
+            score(mean_fill)?,
+            score(rgb(ours_true_holes))?,
+        ],
         telea_image,
     ))
 }
@@ -519,6 +556,7 @@ mod tests {
                 [ours, f64::NAN, 0.8, f64::NAN],
                 [telea, f64::NAN, 0.9, f64::NAN],
                 [0.3, f64::NAN, 0.7, f64::NAN],
+                [ours + 0.05, f64::NAN, 0.8, f64::NAN],
             ],
         };
         let rows: Vec<FaceScores> = (0..20)
@@ -536,12 +574,20 @@ mod tests {
             (diff.mean + 0.02).abs() < 1e-12 && diff.hi < 0.0,
             "{diff:?}"
         );
+        // The true-hole fill is paired against Telea on its own: worse by 0.03 on every face.
+        let (_, true_holes) = &s.true_holes_minus_telea[0];
+        assert!(
+            (true_holes.mean - 0.03).abs() < 1e-12 && true_holes.lo > 0.0,
+            "{true_holes:?}"
+        );
         assert!((s.mean("telea", "ssim") - 0.9).abs() < 1e-12);
         assert!(s.mean("ours", "lpips").is_nan());
         assert_eq!(s.lpips_wins_over_telea, None);
         let md = s.markdown();
         assert!(
-            !md.contains("lower LPIPS") && md.contains("| ours |"),
+            !md.contains("lower LPIPS")
+                && md.contains("| ours |")
+                && md.contains("| ours_true_holes |"),
             "{md}"
         );
     }

@@ -288,10 +288,21 @@ fn flatten(prefix: &str, v: &serde_json::Value, out: &mut Vec<(String, String)>)
                 flatten(&key, v, out);
             }
         }
+        serde_json::Value::Number(n) => out.push((prefix.to_string(), short_number(n))),
         other => out.push((
             prefix.to_string(),
             other.to_string().trim_matches('"').to_string(),
         )),
+    }
+}
+
+/// A number as written in the pipeline file: parameters held as `f32` reach the stamps widened
+/// to `f64` (0.2 becomes 0.20000000298023224), so the shortest `f32` spelling is used when it
+/// stands for the same value.
+fn short_number(n: &serde_json::Number) -> String {
+    match n.as_f64() {
+        Some(v) if n.is_f64() && (v as f32) as f64 == v => (v as f32).to_string(),
+        _ => n.to_string(),
     }
 }
 
@@ -304,6 +315,12 @@ mod tests {
         let base = serde_json::json!({"generator": {"conv": "imputed", "width": 8}, "lr": 0.001});
         let gated = serde_json::json!({"generator": {"conv": "gated", "width": 8}, "lr": 0.001});
         assert_eq!(differences(&base, &base), "base");
+        let widened = serde_json::json!({"losses": {"adversarial": 0.2f32 as f64, "hole": 5.0}});
+        let wide = serde_json::json!({"losses": {"adversarial": 0.1, "hole": 5.0}});
+        assert_eq!(differences(&wide, &widened), "losses.adversarial=0.2");
+        // A value no f32 holds exactly keeps its f64 spelling.
+        let exact = serde_json::json!({"losses": {"adversarial": 0.1, "hole": 5.0}});
+        assert_eq!(differences(&widened, &exact), "losses.adversarial=0.1");
         assert_eq!(differences(&base, &gated), "generator.conv=gated");
     }
 }
