@@ -17,6 +17,7 @@ pub mod listing;
 pub mod lock;
 pub mod logging;
 pub mod manifest;
+mod parquet_guard;
 pub mod photo;
 pub mod preview;
 pub mod progress;

@@ -20,22 +20,28 @@ pub fn parquet_bytes(df: &mut DataFrame) -> Result<Vec<u8>> {
 }
 
 pub fn read_parquet(path: &Path) -> Result<DataFrame> {
-    let file = std::fs::File::open(path)
-        .with_context(|| format!("cannot open manifest {}", path.display()))?;
-    // polars' parquet reader panics on some corrupt files (indexing past its metadata)
-    // instead of returning an error; a damaged manifest must be an error naming the file.
+    let bytes =
+        std::fs::read(path).with_context(|| format!("cannot open manifest {}", path.display()))?;
+    let corrupt = |why: &str| {
+        anyhow!(
+            "cannot read parquet file {}: the file is corrupt ({why})",
+            path.display()
+        )
+    };
+    // polars' parquet layers panic on some corrupt files (indexing past their metadata,
+    // thrift fields of the wrong type) instead of returning an error; a damaged manifest
+    // must be an error naming the file. The counts polars would trust blindly are checked
+    // first (parquet_guard.rs says why).
     let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        ParquetReader::new(file).finish()
+        crate::parquet_guard::check_counts(&bytes)
+            .map(|()| ParquetReader::new(std::io::Cursor::new(bytes)).finish())
     }));
     match read {
-        Ok(frame) => frame.map_err(|e| anyhow!("cannot read parquet file {}: {e}", path.display())),
-        Err(panic) => {
-            let why = crate::panic_message(panic.as_ref());
-            Err(anyhow!(
-                "cannot read parquet file {}: the file is corrupt ({why})",
-                path.display()
-            ))
+        Ok(Ok(frame)) => {
+            frame.map_err(|e| anyhow!("cannot read parquet file {}: {e}", path.display()))
         }
+        Ok(Err(why)) => Err(corrupt(&why)),
+        Err(panic) => Err(corrupt(&crate::panic_message(panic.as_ref()))),
     }
 }
 
