@@ -312,24 +312,37 @@ fn upstream_change_reruns_downstream() {
     );
 }
 
+/// A YAML file of the project, parsed.
+fn project_yaml(path: &str) -> serde_yaml::Value {
+    let text = std::fs::read_to_string(project_root().join(path)).unwrap();
+    serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// The base params of a recipe search (`experiments/NAME.yaml`) are quickstart's `stage`
+/// params, and its variant `base` is empty.
+fn assert_search_base(experiment: &str, stage: &str, base: &str) -> serde_yaml::Value {
+    let quickstart = project_yaml("pipelines/quickstart.yaml");
+    let recipe = project_yaml(experiment);
+    assert_eq!(
+        quickstart["stages"][stage]["params"], recipe["params"],
+        "{experiment}'s params differ from quickstart's {stage}"
+    );
+    assert!(recipe["variants"][base]
+        .as_mapping()
+        .is_some_and(|m| m.is_empty()));
+    quickstart
+}
+
 /// `quickstart-recipe`'s base variant is the quickstart's GAN: the two files must not drift.
 #[test]
 fn the_recipe_search_base_is_the_quickstart_gan() {
-    let read = |path: &str| -> serde_yaml::Value {
-        let text = std::fs::read_to_string(project_root().join(path)).unwrap();
-        serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
-    };
-    let quickstart = read("pipelines/quickstart.yaml");
-    let recipe = read("experiments/quickstart-recipe.yaml");
-    assert_eq!(
-        quickstart["stages"]["train-inpaint"]["params"], recipe["params"],
-        "experiments/quickstart-recipe.yaml's params differ from quickstart's train-inpaint"
+    let quickstart = assert_search_base(
+        "experiments/quickstart-recipe.yaml",
+        "train-inpaint",
+        "perceptual-relu1",
     );
-    assert!(recipe["variants"]["perceptual-relu1"]
-        .as_mapping()
-        .is_some_and(|m| m.is_empty()));
     // Every stage but the GAN's is the quickstart's.
-    let search = read("pipelines/quickstart-recipe.yaml");
+    let search = project_yaml("pipelines/quickstart-recipe.yaml");
     let (q, s) = (
         quickstart["stages"].as_mapping().unwrap(),
         search["stages"].as_mapping().unwrap(),
@@ -339,5 +352,18 @@ fn the_recipe_search_base_is_the_quickstart_gan() {
         if name.as_str() != Some("train-inpaint") {
             assert_eq!(stage, &s[name], "stage {name:?} differs");
         }
+    }
+}
+
+/// `segmenter-recipe`'s base variant and data are the quickstart's: the files must not drift.
+#[test]
+fn the_segmenter_search_base_is_the_quickstart_segmenter() {
+    let quickstart = assert_search_base("experiments/segmenter-recipe.yaml", "train-seg", "base");
+    let search = project_yaml("pipelines/segmenter-recipe.yaml");
+    for name in ["faces", "masks"] {
+        assert_eq!(
+            quickstart["stages"][name], search["stages"][name],
+            "stage {name:?} differs"
+        );
     }
 }

@@ -153,6 +153,16 @@ fn a_segmenter_from_another_pipeline_is_scored_on_real_faces_and_rescored_when_r
         let values = unmask_core::manifest::f64_column(&per_face, column, &path).unwrap();
         assert!(values.iter().all(|v| v.is_finite()), "{column}: {values:?}");
     }
+    // The mask check's margin: the unmasker's own detections, matched back to each face.
+    for column in ["coverage_masked", "coverage_bare"] {
+        let values = unmask_core::manifest::f64_column(&per_face, column, &path).unwrap();
+        let found = values.iter().filter(|v| v.is_finite()).count();
+        assert!(found >= 20, "{column}: {values:?}");
+        assert!(
+            values.iter().all(|v| v.is_nan() || (0.0..=1.0).contains(v)),
+            "{column}: {values:?}"
+        );
+    }
     // Telea fills the hole from its surroundings: closer to the bare face than a flat colour.
     let mean = |c: &str| {
         let v = unmask_core::manifest::f64_column(&per_face, c, &path).unwrap();

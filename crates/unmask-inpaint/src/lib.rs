@@ -21,6 +21,7 @@ pub mod baseline;
 pub mod data;
 pub mod discriminator;
 pub mod evaluation;
+pub mod grain;
 pub mod hole;
 pub mod inference;
 pub mod layers;

@@ -8,7 +8,7 @@
 //! (`ours_true_holes`), so a loss to Telea can be told apart: the fill itself, or the holes the
 //! segmenter found.
 
-use crate::unmasker::{crop_mask, UnmaskSettings, Unmasker, CROP_SIZE};
+use crate::unmasker::{crop_mask, FaceOutcome, UnmaskSettings, Unmasker, CROP_SIZE};
 use crate::wear::{wear_masks, Drawn};
 use anyhow::{Context, Result};
 use burn::tensor::Tensor;
@@ -17,8 +17,9 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use unmask_core::bootstrap::{mean_interval, Interval};
 use unmask_detect::recognition::{cosine_similarity, FaceRecognitionNet};
-use unmask_detect::{Alignment, Detector, DetectorKind};
+use unmask_detect::{Alignment, Detector, DetectorKind, FaceBox};
 use unmask_inpaint::evaluation::Judges;
+use unmask_inpaint::grain::match_grain;
 use unmask_inpaint::BaselineMethod;
 use unmask_kernels::KernelBackend;
 use unmask_masks::MaskConfig;
@@ -95,6 +96,11 @@ pub struct FaceScores {
     pub mask_type: String,
     /// Whether the unmasker filled at least half of the face's drawn mask.
     pub unmasked: bool,
+    /// The mask check's mouth-and-chin coverage with the mask drawn, and on the same face of
+    /// the bare photo (NaN where the unmasker found no face there): the margin either side of
+    /// `min_coverage`.
+    pub coverage_masked: f64,
+    pub coverage_bare: f64,
     pub scores: [[f64; 4]; 4],
 }
 
@@ -217,7 +223,9 @@ pub fn evaluate_photos(
     };
     let (rows, counts, examples) = unmask_train::backend::infer_on(params.device, job)?;
     let summary = summarise(&rows, counts, params);
-    let names: Vec<String> = std::iter::once("unmasked".to_string())
+    let names: Vec<String> = ["unmasked", "coverage_masked", "coverage_bare"]
+        .into_iter()
+        .map(String::from)
         .chain(
             METHODS
                 .iter()
@@ -228,7 +236,8 @@ pub fn evaluate_photos(
     let table: Vec<Vec<f64>> = rows
         .iter()
         .map(|r| {
-            std::iter::once(r.unmasked as u8 as f64)
+            [r.unmasked as u8 as f64, r.coverage_masked, r.coverage_bare]
+                .into_iter()
                 .chain(r.scores.iter().flatten().copied())
                 .collect()
         })
@@ -386,10 +395,10 @@ impl InferJob for EvalJob {
             let out = unmasker
                 .unmask(&worn.image)
                 .with_context(|| format!("unmasking {} with masks drawn", path.display()))?;
-            counts.bare_faces_changed += unmasker
+            let bare_out = unmasker
                 .unmask(&bare)
-                .with_context(|| format!("unmasking the bare {}", path.display()))?
-                .faces_unmasked();
+                .with_context(|| format!("unmasking the bare {}", path.display()))?;
+            counts.bare_faces_changed += bare_out.faces_unmasked();
             let stem = path
                 .file_stem()
                 .map_or("photo".into(), |s| s.to_string_lossy().into_owned());
@@ -407,11 +416,18 @@ impl InferJob for EvalJob {
                     ours: align.crop(&out.image),
                     hole: crop_mask(&align, &drawn.mask),
                 };
-                let (ours_true_holes, _) =
-                    unmasker
-                        .inpainter
-                        .inpaint(&crops.masked, &crops.hole)
-                        .with_context(|| format!("inpainting face {k} of {}", path.display()))?;
+                let (mut ours_true_holes, filled) = unmasker
+                    .inpainter
+                    .inpaint(&crops.masked, &crops.hole)
+                    .with_context(|| format!("inpainting face {k} of {}", path.display()))?;
+                if p.unmask.grain {
+                    match_grain(
+                        &mut ours_true_holes,
+                        &crops.masked,
+                        &filled.filled_hole,
+                        k as u64,
+                    );
+                }
                 let (scores, telea) =
                     score_face::<B>(&crops, &ours_true_holes, share, judges, &device)?;
                 if examples.len() < SIDE_BY_SIDE_TILES * p.examples {
@@ -427,6 +443,8 @@ impl InferJob for EvalJob {
                     id: format!("{stem}_{k}"),
                     mask_type: drawn.mask_type.as_str().to_string(),
                     unmasked,
+                    coverage_masked: coverage_at(&out.faces, &boxes[k]),
+                    coverage_bare: coverage_at(&bare_out.faces, &boxes[k]),
                     scores,
                 });
             }
@@ -512,7 +530,17 @@ fn score_face<B: KernelBackend>(
     ))
 }
 
-/// `mask` (photo-sized, 255 inside) cut out like the face's crop.
+/// The mouth-and-chin coverage of the unmasker's face that overlaps `face` most (NaN when none
+/// overlaps it by a third): the unmasker detects faces again, in its own order.
+fn coverage_at(faces: &[FaceOutcome], face: &FaceBox) -> f64 {
+    faces
+        .iter()
+        .map(|f| (f.face.iou(face), f.mouth_chin_coverage))
+        .filter(|(iou, _)| *iou >= 1.0 / 3.0)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map_or(f64::NAN, |(_, coverage)| coverage)
+}
+
 /// The share of the face's drawn mask whose pixels the unmasker changed.
 fn filled_share(drawn: &Drawn, masked: &RgbImage, out: &RgbImage) -> f64 {
     let (mut inside, mut changed) = (0usize, 0usize);
@@ -552,6 +580,8 @@ mod tests {
             id: "f".into(),
             mask_type: "gas".into(),
             unmasked: true,
+            coverage_masked: 0.9,
+            coverage_bare: 0.0,
             scores: [
                 [ours, f64::NAN, 0.8, f64::NAN],
                 [telea, f64::NAN, 0.9, f64::NAN],

@@ -12,6 +12,7 @@ use std::time::Instant;
 use unmask_detect::{
     feathered, mouth_and_chin, Alignment, Detector, FaceBox, FaceFinder, Landmarks68,
 };
+use unmask_inpaint::grain::match_grain;
 use unmask_inpaint::Inpainter;
 use unmask_kernels::KernelBackend;
 use unmask_seg::{inference::binarize, Segmenter};
@@ -34,6 +35,13 @@ pub struct UnmaskSettings {
     /// The mask probability above which a pixel counts towards `min_coverage` (the hole that
     /// is filled keeps the segmenter's own threshold).
     pub sure_probability: f32,
+    /// Segment each crop and its mirror image and average the two probability maps
+    /// ([`Segmenter::probabilities_mirrored`]), for twice the segmenter's time.
+    pub mirror: bool,
+    /// Give each fill the fine grain of the skin around its hole
+    /// ([`unmask_inpaint::grain::match_grain`]): the GAN's fill is scaled up from its own
+    /// size and is smoother than the photo.
+    pub grain: bool,
 }
 
 impl Default for UnmaskSettings {
@@ -42,6 +50,8 @@ impl Default for UnmaskSettings {
             min_face_score: 0.3,
             min_coverage: 0.75,
             sure_probability: 0.85,
+            mirror: false,
+            grain: true,
         }
     }
 }
@@ -354,10 +364,13 @@ impl<B: KernelBackend> Unmasker<B> {
             let mask = crop_mask(align, user);
             return (mask.clone(), mask, MaskSource::User);
         }
-        let prob = self
-            .segmenter
-            .probabilities_at_size(std::slice::from_ref(crop))
-            .remove(0);
+        let crops = std::slice::from_ref(crop);
+        let prob = if job.settings.mirror {
+            self.segmenter.probabilities_mirrored(crops)
+        } else {
+            self.segmenter.probabilities_at_size(crops)
+        }
+        .remove(0);
         let mask = binarize(&prob, self.segmenter.cut(None));
         // Whether the face wears a mask is judged on the confident part alone: skin the
         // segmenter is unsure about must not turn a bare face into a masked one.
@@ -411,7 +424,10 @@ impl<B: KernelBackend> Unmasker<B> {
             Ok(why) => outcome.reason = why,
         }
         let t = Instant::now();
-        let (fill, report) = self.inpainter.inpaint(&crop, &outcome.mask)?;
+        let (mut fill, report) = self.inpainter.inpaint(&crop, &outcome.mask)?;
+        if job.settings.grain {
+            match_grain(&mut fill, &crop, &report.filled_hole, job.index as u64);
+        }
         timings.inpaint += ms(t);
         let t = Instant::now();
         let weight = feathered(&report.filled_hole, 4, 2.0);
