@@ -19,7 +19,6 @@ use unmask_core::bootstrap::{mean_interval, Interval};
 use unmask_detect::recognition::{cosine_similarity, FaceRecognitionNet};
 use unmask_detect::{Alignment, Detector, DetectorKind, FaceBox};
 use unmask_inpaint::evaluation::Judges;
-use unmask_inpaint::grain::match_grain;
 use unmask_inpaint::BaselineMethod;
 use unmask_kernels::KernelBackend;
 use unmask_masks::MaskConfig;
@@ -416,18 +415,9 @@ impl InferJob for EvalJob {
                     ours: align.crop(&out.image),
                     hole: crop_mask(&align, &drawn.mask),
                 };
-                let (mut ours_true_holes, filled) = unmasker
-                    .inpainter
-                    .inpaint(&crops.masked, &crops.hole)
+                let (ours_true_holes, _) = unmasker
+                    .fill(&crops.masked, &crops.hole, &p.unmask, k as u64)
                     .with_context(|| format!("inpainting face {k} of {}", path.display()))?;
-                if p.unmask.grain {
-                    match_grain(
-                        &mut ours_true_holes,
-                        &crops.masked,
-                        &filled.filled_hole,
-                        k as u64,
-                    );
-                }
                 let (scores, telea) =
                     score_face::<B>(&crops, &ours_true_holes, share, judges, &device)?;
                 if examples.len() < SIDE_BY_SIDE_TILES * p.examples {

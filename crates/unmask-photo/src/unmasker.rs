@@ -13,6 +13,7 @@ use unmask_detect::{
     feathered, mouth_and_chin, Alignment, Detector, FaceBox, FaceFinder, Landmarks68,
 };
 use unmask_inpaint::grain::match_grain;
+use unmask_inpaint::inference::InpaintReport;
 use unmask_inpaint::Inpainter;
 use unmask_kernels::KernelBackend;
 use unmask_seg::{inference::binarize, Segmenter};
@@ -381,6 +382,22 @@ impl<B: KernelBackend> Unmasker<B> {
         (mask, sure, MaskSource::Segmenter)
     }
 
+    /// The GAN's fill of `mask` in `crop` as the photo path pastes it: with the grain of the
+    /// ring around the hole when `settings.grain` (`seed` draws the grain).
+    pub fn fill(
+        &self,
+        crop: &RgbImage,
+        mask: &GrayImage,
+        settings: &UnmaskSettings,
+        seed: u64,
+    ) -> Result<(RgbImage, InpaintReport)> {
+        let (mut fill, report) = self.inpainter.inpaint(crop, mask)?;
+        if settings.grain {
+            match_grain(&mut fill, crop, &report.filled_hole, seed);
+        }
+        Ok((fill, report))
+    }
+
     fn unmask_face(
         &self,
         photo: &RgbImage,
@@ -424,10 +441,7 @@ impl<B: KernelBackend> Unmasker<B> {
             Ok(why) => outcome.reason = why,
         }
         let t = Instant::now();
-        let (mut fill, report) = self.inpainter.inpaint(&crop, &outcome.mask)?;
-        if job.settings.grain {
-            match_grain(&mut fill, &crop, &report.filled_hole, job.index as u64);
-        }
+        let (fill, report) = self.fill(&crop, &outcome.mask, job.settings, job.index as u64)?;
         timings.inpaint += ms(t);
         let t = Instant::now();
         let weight = feathered(&report.filled_hole, 4, 2.0);
