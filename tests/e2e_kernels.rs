@@ -64,7 +64,7 @@ fn gan_losses(seed: u64, conv: &str) -> Vec<f32> {
     );
     let mut losses = Vec::new();
     for _ in 0..STEPS {
-        let out = net.forward(target.clone(), hole.clone());
+        let out = net.forward(target.clone(), hole.clone(), None);
         let d = hinge_discriminator(
             disc.forward(target.clone(), hole.clone()),
             disc.forward(out.fin.clone().detach(), hole.clone()),

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
+use unmask_detect::{Detector, DetectorKind, FaceFinder};
 use unmask_inpaint::Inpainter;
 use unmask_kernels::KernelBackend;
 use unmask_seg::Segmenter;
@@ -62,6 +63,25 @@ pub fn run(args: &InpaintArgs) -> Result<()> {
     )
 }
 
+/// The 68 landmarks of the best-scoring face in `image` (SSD and face-api's landmark net),
+/// for a GAN that draws along them.
+fn face_landmarks<B: KernelBackend>(
+    image: &image::RgbImage,
+    path: &std::path::Path,
+    device: &B::Device,
+) -> Result<Vec<[f32; 2]>> {
+    let store = unmask_weights::WeightStore::from_env().context("opening the weights cache")?;
+    let finder = FaceFinder::<B>::load(&store, Detector::Ssd, device)?;
+    let (_, points) = finder.find(image, DetectorKind::Ssd.face_api_min_score())?;
+    let best = points.first().with_context(|| {
+        format!(
+            "{}: this GAN draws along the face's landmarks (generator.landmark_guide) and no face was found to place them; `unmask` on the whole photo finds faces in context",
+            path.display()
+        )
+    })?;
+    Ok(best.iter().map(|p| [p[0] as f32, p[1] as f32]).collect())
+}
+
 struct Job<'a> {
     args: &'a InpaintArgs,
     model: PathBuf,
@@ -85,8 +105,13 @@ impl InferJob for Job<'_> {
             }
             (None, None) => unreachable!("a mask or a segmenter is always chosen"),
         };
+        let landmarks = if inpainter.needs_landmarks() {
+            Some(face_landmarks::<B>(&self.image, &self.args.image, &device)?)
+        } else {
+            None
+        };
         let t = Instant::now();
-        let (out, report) = inpainter.inpaint(&self.image, &mask)?;
+        let (out, report) = inpainter.inpaint(&self.image, &mask, landmarks.as_deref())?;
         let inpaint_ms = t.elapsed().as_secs_f64() * 1e3;
         unmask_core::atomic::save_png(&out, &self.args.output)?;
         if let Some(w) = &report.warning {

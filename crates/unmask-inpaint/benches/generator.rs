@@ -53,7 +53,7 @@ impl GanStep {
 
     fn run(&mut self) {
         let (target, h) = (&self.target, &self.hole);
-        let out = self.net.forward(target.clone(), h.clone());
+        let out = self.net.forward(target.clone(), h.clone(), None);
         let d = hinge_discriminator(
             self.disc.forward(target.clone(), h.clone()),
             self.disc.forward(out.fin.clone().detach(), h.clone()),
@@ -123,11 +123,15 @@ fn inference(c: &mut Criterion) {
             net.num_params()
         );
         group.bench_function(BenchmarkId::new("width", width), |b| {
-            b.iter(|| net.forward(image.clone(), h.clone()).fin.into_data())
+            b.iter(|| net.forward(image.clone(), h.clone(), None).fin.into_data())
         });
         group.bench_function(
             BenchmarkId::new("width", format!("{width}_burn_ops")),
-            |b| with_burn_ops(|| b.iter(|| net.forward(image.clone(), h.clone()).fin.into_data())),
+            |b| {
+                with_burn_ops(|| {
+                    b.iter(|| net.forward(image.clone(), h.clone(), None).fin.into_data())
+                })
+            },
         );
     }
     group.finish();

@@ -9,6 +9,8 @@ use unmask_masks::MaskedPair;
 use unmask_seg::augment::{AugmentConfig, View};
 use unmask_train::images;
 
+use crate::guide::{guide_planes, GUIDE_CHANNELS};
+
 pub use unmask_core::evaluation::MaskSource;
 
 /// A batch as flat planes, built on a worker thread and turned into tensors by the trainer.
@@ -16,6 +18,8 @@ pub struct InpaintBatch {
     pub masked: Vec<f32>,
     pub holes: Vec<f32>,
     pub targets: Vec<f32>,
+    /// The landmark guides ([`crate::guide`]) when every pair has landmarks.
+    pub guides: Option<Vec<f32>>,
     pub len: usize,
     pub size: usize,
 }
@@ -25,6 +29,8 @@ pub struct BatchTensors<B: Backend> {
     pub masked: Tensor<B, 4>,
     pub hole: Tensor<B, 4>,
     pub target: Tensor<B, 4>,
+    /// `[N, GUIDE_CHANNELS, S, S]` when the pairs have landmarks.
+    pub guide: Option<Tensor<B, 4>>,
 }
 
 impl InpaintBatch {
@@ -33,6 +39,9 @@ impl InpaintBatch {
             masked: images::batch_tensor(self.masked, self.len, 3, self.size, device),
             hole: images::batch_tensor(self.holes, self.len, 1, self.size, device),
             target: images::batch_tensor(self.targets, self.len, 3, self.size, device),
+            guide: self
+                .guides
+                .map(|g| images::batch_tensor(g, self.len, GUIDE_CHANNELS, self.size, device)),
         }
     }
 }
@@ -46,36 +55,52 @@ pub fn make_batch(pairs: &[MaskedPair], views: &[View], size: u32) -> Result<Inp
         pairs.len(),
         views.len()
     );
-    let planes: Vec<(Vec<f32>, Vec<f32>, Vec<f32>)> = pairs
+    let with_guides = pairs.iter().all(|p| p.landmarks.is_some());
+    let planes: Vec<[Vec<f32>; 4]> = pairs
         .par_iter()
         .zip(views)
         .map(|(p, view)| {
+            let masked = images::read_rgb(&p.masked)?;
+            let (w, h) = masked.dimensions();
+            let guide = match (&p.landmarks, with_guides) {
+                (Some(lm), true) => {
+                    let moved: Vec<[f32; 2]> =
+                        lm.0.iter().map(|&q| view.map_point(w, h, q)).collect();
+                    guide_planes(&moved, (w as f32, h as f32), size as usize, view.flip)
+                }
+                _ => Vec::new(),
+            };
             let (masked, target, hole) = view.apply_pair(
-                images::read_rgb(&p.masked)?,
+                masked,
                 images::read_rgb(&p.target)?,
                 images::read_mask(&p.mask)?,
             );
             let masked = images::resized_rgb(masked, size);
             let hole = images::resized_mask(hole, size);
             let target = images::resized_rgb(target, size);
-            Ok((
+            Ok([
                 images::rgb_planes(&masked, view.flip),
                 images::mask_plane(&hole, view.flip),
                 images::rgb_planes(&target, view.flip),
-            ))
+                guide,
+            ])
         })
         .collect::<Result<_>>()?;
     let mut batch = InpaintBatch {
         masked: Vec::new(),
         holes: Vec::new(),
         targets: Vec::new(),
+        guides: with_guides.then(Vec::new),
         len: planes.len(),
         size: size as usize,
     };
-    for (m, h, t) in planes {
+    for [m, h, t, g] in planes {
         batch.masked.extend(m);
         batch.holes.extend(h);
         batch.targets.extend(t);
+        if let Some(guides) = &mut batch.guides {
+            guides.extend(g);
+        }
     }
     Ok(batch)
 }

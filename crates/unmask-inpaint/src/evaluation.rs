@@ -351,8 +351,9 @@ pub fn example_images<B: KernelBackend>(
         masked,
         hole,
         target,
+        guide,
     } = data::eval_tensors::<B>(pairs, size, device)?;
-    let fin = filler.fill(masked.clone(), crate::scores::grown(filler, hole));
+    let fin = filler.fill(masked.clone(), crate::scores::grown(filler, hole), guide);
     let each = |t: &Tensor<B, 4>| -> Vec<image::DynamicImage> {
         (0..pairs.len())
             .map(|i| images::tensor_to_rgb(t, i).into())

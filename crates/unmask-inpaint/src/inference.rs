@@ -3,6 +3,7 @@
 //! the network runs at its own size, and its output is resized back and composited into the
 //! original at full resolution, so pixels outside the grown hole are returned unchanged.
 
+use crate::guide::{guide_planes, GUIDE_CHANNELS};
 use crate::model::{GeneratorConfig, InpaintNet};
 use anyhow::{bail, Result};
 use burn::tensor::backend::Backend;
@@ -123,9 +124,30 @@ impl<B: KernelBackend> Inpainter<B> {
         &self.net
     }
 
+    /// Whether [`Self::inpaint`] needs the face's landmarks (`generator.landmark_guide`).
+    pub fn needs_landmarks(&self) -> bool {
+        self.net.needs_guide()
+    }
+
     /// Fills the hole (`mask` > 127, grown by the generator's `hole_dilation`) of `image`;
-    /// both at any size, the same size.
-    pub fn inpaint(&self, image: &RgbImage, mask: &GrayImage) -> Result<(RgbImage, InpaintReport)> {
+    /// both at any size, the same size. `landmarks` are the face's 68 points in `image`'s
+    /// pixels; a GAN trained with the landmark guide needs them, the others ignore them.
+    pub fn inpaint(
+        &self,
+        image: &RgbImage,
+        mask: &GrayImage,
+        landmarks: Option<&[[f32; 2]]>,
+    ) -> Result<(RgbImage, InpaintReport)> {
+        if let Some(points) = landmarks {
+            anyhow::ensure!(
+                points.len() == 68,
+                "the landmark guide needs 68 landmarks, got {}",
+                points.len()
+            );
+        }
+        if self.needs_landmarks() && landmarks.is_none() {
+            bail!("this GAN draws along the face's 68 landmarks (generator.landmark_guide): give them with the image");
+        }
         if image.dimensions() != mask.dimensions() {
             bail!(
                 "the mask is {}x{} but the image is {}x{}",
@@ -172,9 +194,14 @@ impl<B: KernelBackend> Inpainter<B> {
             size as usize,
             &self.device,
         );
+        let guide = landmarks.filter(|_| self.needs_landmarks()).map(|points| {
+            let (w, h) = image.dimensions();
+            let planes = guide_planes(points, (w as f32, h as f32), size as usize, false);
+            images::batch_tensor::<B>(planes, 1, GUIDE_CHANNELS, size as usize, &self.device)
+        });
         // The fill at the network's size (colour-matched there), resized back; only its hole
         // is pasted, at full resolution.
-        let generated = images::tensor_to_rgb(&self.net.fill(x, h), 0);
+        let generated = images::tensor_to_rgb(&self.net.fill(x, h, guide), 0);
         let generated = if generated.dimensions() == image.dimensions() {
             generated
         } else {

@@ -140,6 +140,9 @@ pub struct ConvSpec {
     pub norm: NormKind,
     /// `None` for the output layer (raw values).
     pub activation: Option<Activation>,
+    /// Channels of the landmark guide taken besides the features (0: none). They are known
+    /// everywhere, so the imputation leaves them alone.
+    pub guide: usize,
 }
 
 /// One convolution of a generator with its normalisation and activation.
@@ -158,6 +161,7 @@ pub struct FeatureConv<B: Backend> {
     kernel: usize,
     dilation: usize,
     impute_kernel: usize,
+    guide: usize,
 }
 
 impl<B: KernelBackend> FeatureConv<B> {
@@ -171,8 +175,9 @@ impl<B: KernelBackend> FeatureConv<B> {
         };
         let k = spec.impute_kernel;
         Self {
-            conv: conv(spec.inputs, spec.outputs),
-            gate: (spec.kind == ConvKind::Gated).then(|| conv(spec.inputs, spec.outputs)),
+            conv: conv(spec.inputs + spec.guide, spec.outputs),
+            gate: (spec.kind == ConvKind::Gated)
+                .then(|| conv(spec.inputs + spec.guide, spec.outputs)),
             impute: (spec.kind == ConvKind::Imputed).then(|| {
                 Conv2dConfig::new([spec.inputs, spec.inputs], [k, k])
                     .with_groups(spec.inputs)
@@ -185,12 +190,23 @@ impl<B: KernelBackend> FeatureConv<B> {
             kernel: spec.kernel,
             dilation: spec.dilation,
             impute_kernel: k,
+            guide: spec.guide,
         }
     }
 
-    /// Features `x` `[N, C, H, W]` with known-pixel mask `m` `[N, 1, H, W]` to the output features
-    /// and the updated mask.
-    pub fn forward(&self, x: Tensor<B, 4>, m: Tensor<B, 4>) -> (Tensor<B, 4>, Tensor<B, 4>) {
+    /// Features `x` `[N, C, H, W]` with known-pixel mask `m` `[N, 1, H, W]` (and, when the conv
+    /// takes it, the guide `[N, G, H, W]`) to the output features and the updated mask.
+    pub fn forward(
+        &self,
+        x: Tensor<B, 4>,
+        m: Tensor<B, 4>,
+        guide: Option<Tensor<B, 4>>,
+    ) -> (Tensor<B, 4>, Tensor<B, 4>) {
+        let with_guide = |x: Tensor<B, 4>| match (&guide, self.guide) {
+            (_, 0) => x,
+            (Some(g), _) => Tensor::cat(vec![x, g.clone()], 1),
+            (None, _) => panic!("this convolution takes the landmark guide"),
+        };
         match self.kind {
             ConvKind::Imputed => {
                 let filled = impute(
@@ -199,7 +215,7 @@ impl<B: KernelBackend> FeatureConv<B> {
                     m.clone(),
                     self.impute_kernel,
                 );
-                let y = self.finish(conv2d(&self.conv, filled));
+                let y = self.finish(conv2d(&self.conv, with_guide(filled)));
                 let m = if self.kernel == 1 {
                     m
                 } else {
@@ -208,10 +224,11 @@ impl<B: KernelBackend> FeatureConv<B> {
                 (y, m)
             }
             ConvKind::Gated => {
+                let x = with_guide(x);
                 let gate = sigmoid(conv2d(self.gate.as_ref().expect("gated conv"), x.clone()));
                 (self.finish(conv2d(&self.conv, x)) * gate, m)
             }
-            ConvKind::Plain => (self.finish(conv2d(&self.conv, x)), m),
+            ConvKind::Plain => (self.finish(conv2d(&self.conv, with_guide(x))), m),
         }
     }
 

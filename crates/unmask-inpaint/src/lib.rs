@@ -22,6 +22,7 @@ pub mod data;
 pub mod discriminator;
 pub mod evaluation;
 pub mod grain;
+pub mod guide;
 pub mod hole;
 pub mod inference;
 pub mod layers;

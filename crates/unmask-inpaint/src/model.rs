@@ -4,12 +4,13 @@
 //! Images outside are `[N, 3, S, S]` in `[0, 1]`; `hole` is `[N, 1, S, S]` with 1 inside the
 //! mask. Inside, the networks work in `[-1, 1]` and on the known-pixel mask `1 - hole`.
 
+use crate::guide::GUIDE_CHANNELS;
 use crate::layers::{downsample, upsample, Activation, ConvKind, ConvSpec, FeatureConv, NormKind};
 use burn::module::Module;
 use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
-use unmask_kernels::KernelBackend;
+use unmask_kernels::{avg_pool2d, KernelBackend};
 
 /// The generators' architecture; both networks use it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -37,6 +38,10 @@ pub struct GeneratorConfig {
     /// the fill's low frequencies to agree with the ring of known pixels around the hole
     /// (see [`crate::paste`]).
     pub colour_match: bool,
+    /// Give every layer of both generators the landmark guide ([`crate::guide`]): the lips,
+    /// nose and jaw drawn from the face's 68 landmarks, which the data then has to carry
+    /// (the masks manifest in training and evaluation, the detector's points on photos).
+    pub landmark_guide: bool,
 }
 
 impl Default for GeneratorConfig {
@@ -52,6 +57,7 @@ impl Default for GeneratorConfig {
             refine_hole_confidence: 0.5,
             hole_dilation: 0.03,
             colour_match: true,
+            landmark_guide: false,
         }
     }
 }
@@ -92,6 +98,11 @@ impl GeneratorConfig {
     fn plan(&self) -> Vec<Step> {
         let w = self.width;
         let s = self.image_size;
+        let guide = if self.landmark_guide {
+            GUIDE_CHANNELS
+        } else {
+            0
+        };
         let mut steps = Vec::new();
         let conv =
             |steps: &mut Vec<Step>, inputs, outputs, kernel, dilation, side, decoder: bool| {
@@ -109,6 +120,7 @@ impl GeneratorConfig {
                     impute_kernel: self.impute_kernel_at(side),
                     norm,
                     activation: Some(self.activation),
+                    guide,
                 }))
             };
         conv(&mut steps, 4, w, 5, 1, s, false);
@@ -138,6 +150,7 @@ impl GeneratorConfig {
             impute_kernel: self.impute_kernel_at(s),
             norm: NormKind::None,
             activation: None,
+            guide,
         }));
         steps
     }
@@ -163,6 +176,7 @@ impl GeneratorConfig {
             convs,
             layout,
             kind: self.conv,
+            guided: self.landmark_guide,
         }
     }
 
@@ -173,6 +187,7 @@ impl GeneratorConfig {
             refine_hole_confidence: self.refine_hole_confidence as f64,
             hole_dilation: self.hole_dilation as f64,
             colour_match: self.colour_match,
+            landmark_guide: self.landmark_guide,
         }
     }
 }
@@ -191,19 +206,43 @@ pub struct Generator<B: Backend> {
     layout: Vec<usize>,
     #[module(skip)]
     kind: ConvKind,
+    /// Every conv takes the landmark guide at its resolution besides its features.
+    guided: bool,
 }
 
 impl<B: KernelBackend> Generator<B> {
     /// `x` `[N, 4, S, S]` (image in `[-1, 1]` with the hole zeroed, and the hole channel) with
-    /// the known mask `m` to an image in `[-1, 1]`.
-    pub fn forward(&self, x: Tensor<B, 4>, m: Tensor<B, 4>) -> Tensor<B, 4> {
+    /// the known mask `m` to an image in `[-1, 1]`. A guided generator takes `guides`: the
+    /// landmark guide at `S`, `S/2` and `S/4` (`[N, GUIDE_CHANNELS, ., .]`).
+    pub fn forward(
+        &self,
+        x: Tensor<B, 4>,
+        m: Tensor<B, 4>,
+        guides: Option<&[Tensor<B, 4>; 3]>,
+    ) -> Tensor<B, 4> {
+        let guides = if self.guided {
+            Some(guides.expect("a guided generator is given the landmark guide"))
+        } else {
+            None
+        };
         let (mut x, mut m) = (x, m);
+        let mut level = 0;
         let mut convs = self.convs.iter();
         for step in &self.layout {
             (x, m) = match step {
-                0 => convs.next().expect("one conv per step").forward(x, m),
-                1 => downsample(self.kind, x, m),
-                _ => upsample(x, m),
+                0 => convs.next().expect("one conv per step").forward(
+                    x,
+                    m,
+                    guides.map(|g| g[level].clone()),
+                ),
+                1 => {
+                    level += 1;
+                    downsample(self.kind, x, m)
+                }
+                _ => {
+                    level -= 1;
+                    upsample(x, m)
+                }
             };
         }
         x.tanh()
@@ -226,9 +265,15 @@ pub struct InpaintNet<B: Backend> {
     refine_hole_confidence: f64,
     hole_dilation: f64,
     colour_match: bool,
+    landmark_guide: bool,
 }
 
 impl<B: KernelBackend> InpaintNet<B> {
+    /// Whether [`Self::forward`] needs the landmark guide of each face.
+    pub fn needs_guide(&self) -> bool {
+        self.landmark_guide
+    }
+
     /// `hole` `[N, 1, S, S]` grown by the generator's `hole_dilation`: the hole to fill.
     pub fn grow_hole(&self, hole: Tensor<B, 4>) -> Tensor<B, 4> {
         crate::hole::grow_by_share(hole, self.hole_dilation as f32)
@@ -236,8 +281,13 @@ impl<B: KernelBackend> InpaintNet<B> {
 
     /// The composite a user gets: the refine output in `hole` (grown already), colour-matched
     /// when the generator asks for it, and `image` elsewhere. `[N, 3, S, S]` in `[0, 1]`.
-    pub fn fill(&self, image: Tensor<B, 4>, hole: Tensor<B, 4>) -> Tensor<B, 4> {
-        let out = self.forward(image.clone(), hole.clone());
+    pub fn fill(
+        &self,
+        image: Tensor<B, 4>,
+        hole: Tensor<B, 4>,
+        guide: Option<Tensor<B, 4>>,
+    ) -> Tensor<B, 4> {
+        let out = self.forward(image.clone(), hole.clone(), guide);
         self.paste_back(&out, image, hole)
     }
 
@@ -260,8 +310,22 @@ impl<B: KernelBackend> InpaintNet<B> {
         self.hole_dilation as f32
     }
 
-    /// `image` `[N, 3, S, S]` in `[0, 1]` (hole content ignored), `hole` `[N, 1, S, S]`.
-    pub fn forward(&self, image: Tensor<B, 4>, hole: Tensor<B, 4>) -> Inpainted<B> {
+    /// `image` `[N, 3, S, S]` in `[0, 1]` (hole content ignored), `hole` `[N, 1, S, S]`,
+    /// `guide` `[N, GUIDE_CHANNELS, S, S]` (required when [`Self::needs_guide`], ignored
+    /// otherwise).
+    pub fn forward(
+        &self,
+        image: Tensor<B, 4>,
+        hole: Tensor<B, 4>,
+        guide: Option<Tensor<B, 4>>,
+    ) -> Inpainted<B> {
+        let guides = self.landmark_guide.then(|| {
+            let g = guide.expect("this GAN draws along the landmarks: it needs their guide");
+            let pool = |t: Tensor<B, 4>| avg_pool2d(t, [2, 2], [2, 2], [0, 0], true);
+            let half = pool(g.clone());
+            let quarter = pool(half.clone());
+            [g, half, quarter]
+        });
         let known = hole.clone().neg().add_scalar(1.0);
         let signed = unmask_train::ops::mul_mask(
             image.clone().mul_scalar(2.0).sub_scalar(1.0),
@@ -270,12 +334,15 @@ impl<B: KernelBackend> InpaintNet<B> {
         let coarse = self.coarse.forward(
             Tensor::cat(vec![signed.clone(), hole.clone()], 1),
             known.clone(),
+            guides.as_ref(),
         );
         let filled = composite(coarse.clone(), signed, hole.clone());
         let trust = known.clone() + hole.clone().mul_scalar(self.refine_hole_confidence);
-        let refine = self
-            .refine
-            .forward(Tensor::cat(vec![filled, hole.clone()], 1), trust);
+        let refine = self.refine.forward(
+            Tensor::cat(vec![filled, hole.clone()], 1),
+            trust,
+            guides.as_ref(),
+        );
         let to_unit = |t: Tensor<B, 4>| t.add_scalar(1.0).mul_scalar(0.5);
         let refine = to_unit(refine);
         Inpainted {

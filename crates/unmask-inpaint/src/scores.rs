@@ -170,8 +170,19 @@ pub trait HoleFiller<B: Backend> {
     fn hole_dilation(&self) -> f32;
 
     /// `masked` (`[N, 3, S, S]`, in 0..1) with `hole` (`[N, 1, S, S]`, already grown) filled:
-    /// the images scored, `[N, 3, S, S]` in 0..1.
-    fn fill(&self, masked: Tensor<B, 4>, hole: Tensor<B, 4>) -> Tensor<B, 4>;
+    /// the images scored, `[N, 3, S, S]` in 0..1. `guide` is the faces' landmark guide
+    /// ([`crate::guide`]) where the data has landmarks; fillers that do not use it ignore it.
+    fn fill(
+        &self,
+        masked: Tensor<B, 4>,
+        hole: Tensor<B, 4>,
+        guide: Option<Tensor<B, 4>>,
+    ) -> Tensor<B, 4>;
+
+    /// Whether [`Self::fill`] needs the guide.
+    fn needs_guide(&self) -> bool {
+        false
+    }
 }
 
 impl<B: KernelBackend> HoleFiller<B> for InpaintNet<B> {
@@ -179,8 +190,17 @@ impl<B: KernelBackend> HoleFiller<B> for InpaintNet<B> {
         InpaintNet::hole_dilation(self)
     }
 
-    fn fill(&self, masked: Tensor<B, 4>, hole: Tensor<B, 4>) -> Tensor<B, 4> {
-        InpaintNet::fill(self, masked, hole)
+    fn fill(
+        &self,
+        masked: Tensor<B, 4>,
+        hole: Tensor<B, 4>,
+        guide: Option<Tensor<B, 4>>,
+    ) -> Tensor<B, 4> {
+        InpaintNet::fill(self, masked, hole, guide)
+    }
+
+    fn needs_guide(&self) -> bool {
+        InpaintNet::needs_guide(self)
     }
 }
 
@@ -196,7 +216,12 @@ impl<B: Backend> HoleFiller<B> for ClassicalFill {
         self.hole_dilation
     }
 
-    fn fill(&self, masked: Tensor<B, 4>, hole: Tensor<B, 4>) -> Tensor<B, 4> {
+    fn fill(
+        &self,
+        masked: Tensor<B, 4>,
+        hole: Tensor<B, 4>,
+        _guide: Option<Tensor<B, 4>>,
+    ) -> Tensor<B, 4> {
         self.method.fill(masked, hole)
     }
 }
@@ -229,7 +254,13 @@ pub fn score_pairs_with<B: KernelBackend>(
             masked,
             hole,
             target,
+            guide,
         } = data::eval_tensors::<B>(chunk, size, device)?;
+        anyhow::ensure!(
+            guide.is_some() || !filler.needs_guide(),
+            "this GAN draws along the faces' landmarks (generator.landmark_guide) but the masks manifest of {} has no landmark columns",
+            chunk[0].masked.display()
+        );
         let to_fill = grown(
             filler,
             match segmenter {
@@ -237,7 +268,7 @@ pub fn score_pairs_with<B: KernelBackend>(
                 None => hole.clone(),
             },
         );
-        let fin = filler.fill(masked.clone(), to_fill.clone());
+        let fin = filler.fill(masked.clone(), to_fill.clone(), guide);
         let base = mean_colour_fill(masked, to_fill);
         // Columns in `InpaintScores::NAMES` order.
         rows.extend(InpaintScores::from_columns(&[

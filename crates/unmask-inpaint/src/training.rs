@@ -391,6 +391,7 @@ where
             masked,
             hole,
             target,
+            guide,
         } = batch.tensors::<B>(device);
         let hole = match &self.segmenter {
             Some(s) => Tensor::from_inner(
@@ -402,7 +403,7 @@ where
             None => hole,
         };
         let hole = self.net.grow_hole(hole);
-        let out = self.net.forward(masked, hole.clone());
+        let out = self.net.forward(masked, hole.clone(), guide);
         let lr = self.config.lr_schedule.at(self.config.lr, step, total);
         let w = &self.config.losses;
 
@@ -524,9 +525,10 @@ pub fn write_samples<B: KernelBackend>(
         masked,
         hole,
         target,
+        guide,
     } = data::eval_tensors::<B>(pairs, size, device)?;
     let hole = net.grow_hole(hole);
-    let out = net.forward(masked.clone(), hole.clone());
+    let out = net.forward(masked.clone(), hole.clone(), guide);
     let fin = net.paste_back(&out, masked.clone(), hole.clone());
     let mut tiles = Vec::new();
     for i in 0..pairs.len() {

@@ -90,7 +90,7 @@ fn known_pixels_pass_through_bit_identical() {
         let net: InpaintNet<B> = tiny(kind).init(&Default::default());
         let (x, h) = (images::<B>(2, 32), hole::<B>(2, 32));
         let fin = net
-            .forward(x.clone(), h.clone())
+            .forward(x.clone(), h.clone(), None)
             .fin
             .into_data()
             .to_vec::<f32>()
@@ -156,7 +156,7 @@ fn gradients_reach_every_layer() {
         }
         .init::<A>(&Default::default());
         let (x, h) = (images::<A>(2, 32), hole::<A>(2, 32));
-        let out = net.forward(x.clone(), h.clone());
+        let out = net.forward(x.clone(), h.clone(), None);
         let loss = weighted_l1(out.coarse, x.clone(), h.clone(), 5.0)
             + weighted_l1(out.refine, x.clone(), h.clone(), 5.0)
             + disc.forward(out.fin, h).mean();
@@ -210,7 +210,7 @@ fn a_tiny_generator_overfits_one_batch() {
     let x = Tensor::<A, 4>::from_data(TensorData::new(ramp, [2, 3, 32, 32]), &device);
     let h = hole::<A>(2, 32);
     let hole_l1 = |net: &InpaintNet<A>| {
-        let fin = net.forward(x.clone(), h.clone()).fin;
+        let fin = net.forward(x.clone(), h.clone(), None).fin;
         unmask_metrics::to_vec(unmask_metrics::hole_l1(
             fin.inner(),
             x.clone().inner(),
@@ -222,7 +222,7 @@ fn a_tiny_generator_overfits_one_batch() {
     };
     let before = hole_l1(&net);
     for _ in 0..60 {
-        let out = net.forward(x.clone(), h.clone());
+        let out = net.forward(x.clone(), h.clone(), None);
         let loss = weighted_l1(out.coarse, x.clone(), h.clone(), 5.0)
             + weighted_l1(out.refine, x.clone(), h.clone(), 5.0);
         let grads = GradientsParams::from_grads(loss.backward(), &net);
@@ -259,7 +259,7 @@ fn tiny_training() -> TrainInpaintConfig {
 /// The refine output of `inp` on `x` (random, drawn once by the caller) with a fixed hole.
 fn refine_of(x: &Tensor<B, 4>, inp: Inpainter<B>) -> Vec<f32> {
     inp.net()
-        .forward(x.clone(), hole::<B>(1, 32))
+        .forward(x.clone(), hole::<B>(1, 32), None)
         .refine
         .into_data()
         .to_vec::<f32>()
@@ -407,7 +407,7 @@ fn inference_keeps_known_pixels_and_handles_edge_masks() {
             0
         }])
     });
-    let (res, report) = inp.inpaint(&img, &mask).unwrap();
+    let (res, report) = inp.inpaint(&img, &mask, None).unwrap();
     assert_eq!(res.dimensions(), (50, 40));
     // The filled hole is the mask grown by hole_dilation of the longer side.
     let pixels = unmask_inpaint::hole::dilation_pixels(inp.info().generator.hole_dilation, 50);
@@ -422,11 +422,11 @@ fn inference_keeps_known_pixels_and_handles_edge_masks() {
     assert!(report.hole_fraction > 0.1 && report.warning.is_none());
 
     let empty = image::GrayImage::new(50, 40);
-    let (same, report) = inp.inpaint(&img, &empty).unwrap();
+    let (same, report) = inp.inpaint(&img, &empty, None).unwrap();
     assert_eq!(same, img);
     assert!(report.warning.is_some());
     let full = image::GrayImage::from_pixel(50, 40, image::Luma([255]));
-    let (_, report) = inp.inpaint(&img, &full).unwrap();
+    let (_, report) = inp.inpaint(&img, &full, None).unwrap();
     assert!(report.warning.unwrap().contains("whole image"));
 
     let other = GeneratorConfig {
@@ -437,4 +437,63 @@ fn inference_keeps_known_pixels_and_handles_edge_masks() {
         .err()
         .unwrap();
     assert!(format!("{err:#}").contains("`width`"), "{err:#}");
+}
+
+#[test]
+fn a_guided_gan_draws_along_the_guide_and_needs_the_landmarks() {
+    let guided = GeneratorConfig {
+        landmark_guide: true,
+        ..tiny(ConvKind::Imputed)
+    };
+    let net: InpaintNet<B> = guided.init(&Default::default());
+    assert!(net.needs_guide());
+    let (x, h) = (images::<B>(1, 32), hole::<B>(1, 32));
+    let guide = |v: f32| Tensor::<B, 4>::full([1, 2, 32, 32], v, &Default::default());
+    let fin = |g| net.forward(x.clone(), h.clone(), Some(g)).fin;
+    let (a, b) = (fin(guide(0.0)), fin(guide(1.0)));
+    // Known pixels stay the input's; the hole changes with the guide.
+    let known = h.clone().neg().add_scalar(1.0);
+    let outside: f32 = ((a.clone() - b.clone()).abs() * known)
+        .sum()
+        .into_scalar()
+        .elem();
+    let inside: f32 = ((a - b).abs() * h.clone()).sum().into_scalar().elem();
+    assert_eq!(outside, 0.0);
+    assert!(inside > 1e-3, "{inside}");
+
+    // Trained on pairs with landmarks, loaded, it refuses to fill without them.
+    let tmp = tempfile::tempdir().unwrap();
+    let data = dataset(tmp.path(), 8);
+    let pairs = unmask_masks::read_pairs(&data).unwrap();
+    assert!(pairs.iter().all(|p| p.landmarks.is_some()));
+    let batch =
+        unmask_inpaint::data::eval_tensors::<B>(&pairs[..2], 32, &Default::default()).unwrap();
+    let g = batch.guide.expect("pairs with landmarks have a guide");
+    assert_eq!(g.dims(), [2, 2, 32, 32]);
+    let lit: f32 = g.sum().into_scalar().elem();
+    assert!(lit > 10.0, "{lit}");
+    let out = tmp.path().join("gan");
+    train(
+        &TrainInpaintConfig {
+            generator: guided,
+            max_steps: Some(1),
+            ..tiny_training()
+        },
+        &TrainInputs {
+            data: &data,
+            segmenter: None,
+        },
+        &out,
+        &TrainControl::default(),
+    )
+    .unwrap();
+    let inp = Inpainter::<B>::load(&out, &Default::default()).unwrap();
+    let img = image::RgbImage::from_fn(32, 32, |x, y| image::Rgb([x as u8 * 5, y as u8 * 6, 90]));
+    let mask =
+        image::GrayImage::from_fn(32, 32, |_, y| image::Luma([if y > 18 { 255 } else { 0 }]));
+    let err = inp.inpaint(&img, &mask, None).unwrap_err().to_string();
+    assert!(err.contains("landmarks"), "{err}");
+    let points = pairs[0].landmarks.unwrap().0;
+    let (res, _) = inp.inpaint(&img, &mask, Some(&points)).unwrap();
+    assert_eq!(res.dimensions(), (32, 32));
 }

@@ -3,7 +3,7 @@
 
 use anyhow::{bail, Result};
 use std::path::{Path, PathBuf};
-use unmask_core::manifest;
+use unmask_core::{manifest, Landmarks};
 
 /// One masked face of a dataset; paths are resolved against the manifest's folder.
 #[derive(Clone, Debug)]
@@ -14,6 +14,9 @@ pub struct MaskedPair {
     pub masked: PathBuf,
     pub mask: PathBuf,
     pub target: PathBuf,
+    /// The face's 68 landmarks in the masked image's pixels (manifests without the landmark
+    /// columns give `None`).
+    pub landmarks: Option<Landmarks>,
 }
 
 /// Reads `DIR/manifest.parquet` written by the masks stage.
@@ -23,6 +26,14 @@ pub fn read_pairs(dir: &Path) -> Result<Vec<MaskedPair>> {
     let column = |name: &str| manifest::str_column(&df, name, &file);
     let (ids, splits, types) = (column("id")?, column("split")?, column("mask_type")?);
     let (masked, masks, targets) = (column("masked")?, column("mask")?, column("target")?);
+    let landmarks = if df.schema().contains("lm00_x") {
+        manifest::landmark_columns(&df, &file)?
+            .into_iter()
+            .map(Some)
+            .collect()
+    } else {
+        vec![None; ids.len()]
+    };
     Ok((0..ids.len())
         .map(|i| MaskedPair {
             id: ids[i].clone(),
@@ -31,6 +42,7 @@ pub fn read_pairs(dir: &Path) -> Result<Vec<MaskedPair>> {
             masked: dir.join(&masked[i]),
             mask: dir.join(&masks[i]),
             target: dir.join(&targets[i]),
+            landmarks: landmarks[i],
         })
         .collect())
 }

@@ -416,7 +416,13 @@ impl InferJob for EvalJob {
                     hole: crop_mask(&align, &drawn.mask),
                 };
                 let (ours_true_holes, _) = unmasker
-                    .fill(&crops.masked, &crops.hole, &p.unmask, k as u64)
+                    .fill(
+                        &crops.masked,
+                        &crops.hole,
+                        (&align, lm),
+                        &p.unmask,
+                        k as u64,
+                    )
                     .with_context(|| format!("inpainting face {k} of {}", path.display()))?;
                 let (scores, telea) =
                     score_face::<B>(&crops, &ours_true_holes, share, judges, &device)?;

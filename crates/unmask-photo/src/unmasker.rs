@@ -383,15 +383,19 @@ impl<B: KernelBackend> Unmasker<B> {
     }
 
     /// The GAN's fill of `mask` in `crop` as the photo path pastes it: with the grain of the
-    /// ring around the hole when `settings.grain` (`seed` draws the grain).
+    /// ring around the hole when `settings.grain` (`seed` draws the grain). `landmarks` are
+    /// the face's in the photo, `align` its crop (a GAN with the landmark guide draws along
+    /// them).
     pub fn fill(
         &self,
         crop: &RgbImage,
         mask: &GrayImage,
+        (align, landmarks): (&Alignment, &Landmarks68),
         settings: &UnmaskSettings,
         seed: u64,
     ) -> Result<(RgbImage, InpaintReport)> {
-        let (mut fill, report) = self.inpainter.inpaint(crop, mask)?;
+        let points = crop_points(align, landmarks);
+        let (mut fill, report) = self.inpainter.inpaint(crop, mask, Some(&points))?;
         if settings.grain {
             match_grain(&mut fill, crop, &report.filled_hole, seed);
         }
@@ -441,7 +445,13 @@ impl<B: KernelBackend> Unmasker<B> {
             Ok(why) => outcome.reason = why,
         }
         let t = Instant::now();
-        let (fill, report) = self.fill(&crop, &outcome.mask, job.settings, job.index as u64)?;
+        let (fill, report) = self.fill(
+            &crop,
+            &outcome.mask,
+            (&align, &job.landmarks),
+            job.settings,
+            job.index as u64,
+        )?;
         timings.inpaint += ms(t);
         let t = Instant::now();
         let weight = feathered(&report.filled_hole, 4, 2.0);
@@ -490,6 +500,17 @@ fn decide(
         )),
         _ => Ok(covers),
     }
+}
+
+/// A face's landmarks in the pixels of its aligned crop.
+pub fn crop_points(align: &Alignment, landmarks: &Landmarks68) -> Vec<[f32; 2]> {
+    landmarks
+        .iter()
+        .map(|p| {
+            let [u, v] = align.to_crop(p[0], p[1]);
+            [u as f32, v as f32]
+        })
+        .collect()
 }
 
 /// A mask at the photo's size cut to a face's aligned crop, binary.

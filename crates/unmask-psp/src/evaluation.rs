@@ -92,7 +92,12 @@ impl<B: KernelBackend> HoleFiller<B> for PspFiller<B> {
         self.hole_dilation
     }
 
-    fn fill(&self, masked: Tensor<B, 4>, hole: Tensor<B, 4>) -> Tensor<B, 4> {
+    fn fill(
+        &self,
+        masked: Tensor<B, 4>,
+        hole: Tensor<B, 4>,
+        _guide: Option<Tensor<B, 4>>,
+    ) -> Tensor<B, 4> {
         let out = self.model.unmask(masked, hole);
         match self.output {
             PspOutput::Raw => out.raw,

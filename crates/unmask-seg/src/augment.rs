@@ -129,6 +129,15 @@ impl View {
         }
     }
 
+    /// Where the framing change moves point `p` of a `w` x `h` image (not the flip, which
+    /// happens when batching): the forward map of what [`Self::apply`] warps by.
+    pub fn map_point(&self, w: u32, h: u32, p: [f32; 2]) -> [f32; 2] {
+        match &self.geometric {
+            Some(g) => g.target(w, h, p),
+            None => p,
+        }
+    }
+
     /// Applies the colour and framing changes (not the flip, which happens when batching).
     pub fn apply(&self, image: RgbImage, mask: GrayImage) -> (RgbImage, GrayImage) {
         let (mut image, mut mask) = (image, mask);
@@ -219,6 +228,17 @@ impl Geometric {
         let (s, c) = (-self.degrees.to_radians()).sin_cos();
         let k = 1.0 / self.scale;
         [cx + k * (c * dx - s * dy), cy + k * (s * dx + c * dy)]
+    }
+
+    /// The inverse of [`Self::source`]: where input point `p` lands in the output.
+    fn target(&self, w: u32, h: u32, p: [f32; 2]) -> [f32; 2] {
+        let (cx, cy) = (w as f32 / 2.0, h as f32 / 2.0);
+        let (dx, dy) = (p[0] - cx, p[1] - cy);
+        let (s, c) = self.degrees.to_radians().sin_cos();
+        [
+            cx + self.shift[0] * w as f32 + self.scale * (c * dx - s * dy),
+            cy + self.shift[1] * h as f32 + self.scale * (s * dx + c * dy),
+        ]
     }
 
     fn warp_rgb(&self, img: &RgbImage) -> RgbImage {
@@ -367,6 +387,26 @@ mod tests {
             moved_mask.pixels().filter(|p| p.0[0] > 0).count(),
             mask.pixels().filter(|p| p.0[0] > 0).count()
         );
+    }
+
+    #[test]
+    fn a_point_moves_where_the_warp_takes_its_pixel() {
+        let g = Geometric {
+            scale: 1.1,
+            degrees: 8.0,
+            shift: [0.05, -0.03],
+        };
+        let view = View {
+            geometric: Some(g.clone()),
+            ..View::default()
+        };
+        for p in [[3.0, 5.0], [16.0, 16.0], [30.5, 2.25]] {
+            let [x, y] = view.map_point(32, 48, p);
+            let back = g.source(32, 48, x, y);
+            assert!((back[0] - p[0]).abs() < 1e-4 && (back[1] - p[1]).abs() < 1e-4);
+            assert_ne!([x, y], p);
+        }
+        assert_eq!(View::default().map_point(32, 48, [3.0, 5.0]), [3.0, 5.0]);
     }
 
     #[test]
