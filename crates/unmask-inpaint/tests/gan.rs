@@ -379,25 +379,27 @@ fn the_weight_average_resumes_exactly_and_is_what_best_holds() {
     assert!(format!("{err:#}").contains("max_steps"), "{err:#}");
 }
 
+/// A GAN with `generator` trained one step on `data` into `out`, loaded for inference.
+fn trained_one_step(generator: GeneratorConfig, data: &Path, out: &Path) -> Inpainter<B> {
+    let config = TrainInpaintConfig {
+        generator,
+        max_steps: Some(1),
+        ..tiny_training()
+    };
+    let inputs = TrainInputs {
+        data,
+        segmenter: None,
+    };
+    train(&config, &inputs, out, &TrainControl::default()).unwrap();
+    Inpainter::<B>::load(out, &Default::default()).unwrap()
+}
+
 #[test]
 fn inference_keeps_known_pixels_and_handles_edge_masks() {
     let tmp = tempfile::tempdir().unwrap();
     let data = dataset(tmp.path(), 8);
     let out = tmp.path().join("gan");
-    train(
-        &TrainInpaintConfig {
-            max_steps: Some(1),
-            ..tiny_training()
-        },
-        &TrainInputs {
-            data: &data,
-            segmenter: None,
-        },
-        &out,
-        &TrainControl::default(),
-    )
-    .unwrap();
-    let inp = Inpainter::<B>::load(&out, &Default::default()).unwrap();
+    let inp = trained_one_step(tiny(ConvKind::Imputed), &data, &out);
 
     let img = image::RgbImage::from_fn(50, 40, |x, y| image::Rgb([x as u8 * 5, y as u8 * 6, 90]));
     let mask = image::GrayImage::from_fn(50, 40, |x, y| {
@@ -472,22 +474,7 @@ fn a_guided_gan_draws_along_the_guide_and_needs_the_landmarks() {
     assert_eq!(g.dims(), [2, 2, 32, 32]);
     let lit: f32 = g.sum().into_scalar().elem();
     assert!(lit > 10.0, "{lit}");
-    let out = tmp.path().join("gan");
-    train(
-        &TrainInpaintConfig {
-            generator: guided,
-            max_steps: Some(1),
-            ..tiny_training()
-        },
-        &TrainInputs {
-            data: &data,
-            segmenter: None,
-        },
-        &out,
-        &TrainControl::default(),
-    )
-    .unwrap();
-    let inp = Inpainter::<B>::load(&out, &Default::default()).unwrap();
+    let inp = trained_one_step(guided, &data, &tmp.path().join("gan"));
     let img = image::RgbImage::from_fn(32, 32, |x, y| image::Rgb([x as u8 * 5, y as u8 * 6, 90]));
     let mask =
         image::GrayImage::from_fn(32, 32, |_, y| image::Luma([if y > 18 { 255 } else { 0 }]));
