@@ -7,6 +7,9 @@
 //! - [`discriminator`]: SN-PatchGAN with spectral normalisation by power iteration.
 //! - [`loss`]: hinge, hole-weighted L1, VGG16 perceptual.
 //! - [`hole`]: growing the hole over the mask's rim before it is filled.
+//! - [`guide`]: the landmark guide (lips, jaw and nose drawn from the 68 points) a guided
+//!   generator reads beside the image.
+//! - [`grain`]: the photo path's grain matched to the ring around the hole.
 //! - [`paste`]: the fill's colour matched to the ring around the hole at paste-back.
 //! - [`data`]: masks-stage pairs to batches (and which holes: true or the segmenter's).
 //! - [`inference`]: [`Inpainter`], a face of any size filled; the saved files' names.
