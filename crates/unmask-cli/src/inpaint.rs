@@ -72,14 +72,15 @@ fn face_landmarks<B: KernelBackend>(
 ) -> Result<Vec<[f32; 2]>> {
     let store = unmask_weights::WeightStore::from_env().context("opening the weights cache")?;
     let finder = FaceFinder::<B>::load(&store, Detector::Ssd, device)?;
-    let (_, points) = finder.find(image, DetectorKind::Ssd.face_api_min_score())?;
-    let best = points.first().with_context(|| {
-        format!(
-            "{}: this GAN draws along the face's landmarks (generator.landmark_guide) and no face was found to place them; `unmask` on the whole photo finds faces in context",
+    let (points, found) =
+        finder.face_crop_landmarks(image, DetectorKind::Ssd.face_api_min_score())?;
+    if !found {
+        eprintln!(
+            "note: {}: no face detected; the guide's landmarks are placed on the image taken as an aligned face crop",
             path.display()
-        )
-    })?;
-    Ok(best.iter().map(|p| [p[0] as f32, p[1] as f32]).collect())
+        );
+    }
+    Ok(points.iter().map(|p| [p[0] as f32, p[1] as f32]).collect())
 }
 
 struct Job<'a> {

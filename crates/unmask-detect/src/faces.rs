@@ -135,4 +135,39 @@ impl<B: KernelBackend> FaceFinder<B> {
         let points = self.landmarks.landmarks(img, &boxes)?;
         Ok((boxes, points))
     }
+
+    /// The landmarks of `img` taken to be one face's crop: those of the best face found above
+    /// `min_score`, or, where the detector finds none (it misses many masked and drawn
+    /// faces), those the landmark net places in [`FACE_CROP_BOX`]. The flag says whether the
+    /// detector found the face.
+    pub fn face_crop_landmarks(
+        &self,
+        img: &RgbImage,
+        min_score: f64,
+    ) -> Result<(Landmarks68, bool)> {
+        let found = self.detect(img, min_score)?.into_iter().next();
+        let face = found.clone().unwrap_or_else(|| face_crop_box(img));
+        let points = self.landmarks.landmarks(img, &[face])?;
+        Ok((points[0], found.is_some()))
+    }
+}
+
+/// Where a face lies in its own crop when no detector says, as shares of the width and height
+/// `(x, y, width, height)`: the central 80%, a twentieth lower than centred, as aligned crops
+/// have more hair above the face than neck below it. On the synthetic faces with masks it
+/// places the 68 points 6.6 px from the true ones at 128 px (the whole image: 12.2; SSD's box,
+/// where it finds the face: 10.0) on the validation split it was chosen on, and 7.1 on the
+/// test split.
+pub const FACE_CROP_BOX: [f64; 4] = [0.1, 0.15, 0.8, 0.8];
+
+fn face_crop_box(img: &RgbImage) -> FaceBox {
+    let (w, h) = (img.width() as f64, img.height() as f64);
+    let [x, y, bw, bh] = FACE_CROP_BOX;
+    FaceBox {
+        x: x * w,
+        y: y * h,
+        width: bw * w,
+        height: bh * h,
+        score: 0.0,
+    }
 }

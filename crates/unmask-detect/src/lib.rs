@@ -20,7 +20,7 @@ pub mod ssd;
 
 pub use align::{feathered, mouth_and_chin, Alignment};
 pub use detector::{FaceBox, TinyFaceDetector, DEFAULT_INPUT_SIZE, DEFAULT_SCORE_THRESHOLD};
-pub use faces::{Detector, DetectorKind, FaceFinder};
+pub use faces::{Detector, DetectorKind, FaceFinder, FACE_CROP_BOX};
 pub use landmarks::{LandmarkNet, Landmarks68};
 pub use recognition::{Descriptor, FaceRecognitionNet, DESCRIPTOR_LEN, RECOGNITION_INPUT};
 // Photos are read where every crate can (unmask-core), with the same checks.
