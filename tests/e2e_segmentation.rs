@@ -6,6 +6,7 @@ use unmask_pipeline::{Runner, StageStatus};
 mod common;
 use common::{opts, project_root, TINY_FACES};
 #[path = "support/tiny_gan.rs"]
+#[allow(dead_code)] // the guided GAN is for the CLI's tests
 mod support;
 use support::tiny_gan;
 

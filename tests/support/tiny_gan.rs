@@ -6,10 +6,20 @@ use std::path::Path;
 /// A width-4 GAN trained for `steps` steps on the pairs of `data`, into `out` (laid out as a
 /// pipeline's `train-inpaint` folder).
 pub fn tiny_gan(data: &Path, out: &Path, steps: u64) {
+    train_tiny(data, out, steps, false);
+}
+
+/// [`tiny_gan`] with the landmark guide (`generator.landmark_guide`).
+pub fn tiny_guided_gan(data: &Path, out: &Path, steps: u64) {
+    train_tiny(data, out, steps, true);
+}
+
+fn train_tiny(data: &Path, out: &Path, steps: u64, landmark_guide: bool) {
     let mut gan = unmask_inpaint::TrainInpaintConfig {
         generator: unmask_inpaint::GeneratorConfig {
             width: 4,
             image_size: 32,
+            landmark_guide,
             ..Default::default()
         },
         max_steps: Some(steps),

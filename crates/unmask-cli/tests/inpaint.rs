@@ -1,7 +1,7 @@
 //! `unmask inpaint` as a user runs it, with a given mask and with the segmenter's.
 
 mod common;
-use common::{tiny_gan, tiny_pairs, tiny_segmenter, unmask};
+use common::{tiny_gan, tiny_guided_gan, tiny_pairs, tiny_segmenter, unmask};
 
 #[test]
 fn inpaint_fills_only_the_hole() {
@@ -66,4 +66,35 @@ fn inpaint_fills_only_the_hole() {
     );
     let json: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
     assert!(json["segmenter"].is_string());
+}
+
+#[test]
+fn a_guided_gan_places_the_landmarks_on_a_face_the_detector_misses() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tiny_pairs(tmp.path(), 32);
+    let runs = tmp.path().join("runs");
+    tiny_guided_gan(&data, &runs.join("p/train-inpaint"));
+    let pair = &unmask_masks::read_pairs(&data).unwrap()[0];
+    let out = tmp.path().join("out.png");
+    // At 32 px no detector finds the face, so the landmarks come from the crop box.
+    let run = unmask(
+        &[
+            "inpaint",
+            pair.masked.to_str().unwrap(),
+            "--mask",
+            pair.mask.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ],
+        &runs,
+    );
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    assert!(stderr.contains("no face detected"), "{stderr}");
+    let (before, after) = (
+        image::open(&pair.masked).unwrap().into_rgb8(),
+        image::open(&out).unwrap().into_rgb8(),
+    );
+    assert_eq!(before.dimensions(), after.dimensions());
+    assert_ne!(before, after, "the hole was filled");
 }

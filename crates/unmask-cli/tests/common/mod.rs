@@ -24,3 +24,8 @@ mod gan;
 pub fn tiny_gan(data: &Path, out: &Path) {
     gan::tiny_gan(data, out, 1);
 }
+
+/// [`tiny_gan`] with the landmark guide.
+pub fn tiny_guided_gan(data: &Path, out: &Path) {
+    gan::tiny_guided_gan(data, out, 1);
+}
