@@ -5,7 +5,8 @@
 //! holes (grown by the GAN's `hole_dilation`, as the GAN grows its own), are scored on the
 //! same crops; the bare photos go through the unmasker too, to count the faces it changes
 //! that wore no mask. The GAN is also scored on the true holes of the same crops
-//! (`ours_true_holes`), so a loss to Telea can be told apart: the fill itself, or the holes the
+//! (`ours_true_holes`; a guided GAN along the landmarks found on the masked photo, as in the
+//! photo path), so a loss to Telea can be told apart: the fill itself, or the holes the
 //! segmenter found.
 
 use crate::unmasker::{crop_mask, FaceOutcome, UnmaskSettings, Unmasker, CROP_SIZE};
@@ -415,11 +416,14 @@ impl InferJob for EvalJob {
                     ours: align.crop(&out.image),
                     hole: crop_mask(&align, &drawn.mask),
                 };
+                // A guided GAN draws along the landmarks the photo path placed on the masked
+                // face, as a user's fill would; the bare photo's only where it found none.
+                let masked_points = matching(&out.faces, &boxes[k]).map_or(lm, |f| &f.landmarks);
                 let (ours_true_holes, _) = unmasker
                     .fill(
                         &crops.masked,
                         &crops.hole,
-                        (&align, lm),
+                        (&align, masked_points),
                         &p.unmask,
                         k as u64,
                     )
@@ -529,12 +533,17 @@ fn score_face<B: KernelBackend>(
 /// The mouth-and-chin coverage of the unmasker's face that overlaps `face` most (NaN when none
 /// overlaps it by a third): the unmasker detects faces again, in its own order.
 fn coverage_at(faces: &[FaceOutcome], face: &FaceBox) -> f64 {
+    matching(faces, face).map_or(f64::NAN, |f| f.mouth_chin_coverage)
+}
+
+/// The unmasker's face that overlaps `face` most, if one overlaps it by a third.
+fn matching<'a>(faces: &'a [FaceOutcome], face: &FaceBox) -> Option<&'a FaceOutcome> {
     faces
         .iter()
-        .map(|f| (f.face.iou(face), f.mouth_chin_coverage))
+        .map(|f| (f.face.iou(face), f))
         .filter(|(iou, _)| *iou >= 1.0 / 3.0)
         .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map_or(f64::NAN, |(_, coverage)| coverage)
+        .map(|(_, f)| f)
 }
 
 /// The share of the face's drawn mask whose pixels the unmasker changed.
