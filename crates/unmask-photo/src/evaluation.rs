@@ -418,7 +418,8 @@ impl InferJob for EvalJob {
                 };
                 // A guided GAN draws along the landmarks the photo path placed on the masked
                 // face, as a user's fill would; the bare photo's only where it found none.
-                let masked_points = matching(&out.faces, &boxes[k]).map_or(lm, |f| &f.landmarks);
+                let masked_match = matching(&out.faces, &boxes[k]);
+                let masked_points = masked_match.map_or(lm, |f| &f.landmarks);
                 let (ours_true_holes, _) = unmasker
                     .fill(
                         &crops.masked,
@@ -443,7 +444,7 @@ impl InferJob for EvalJob {
                     id: format!("{stem}_{k}"),
                     mask_type: drawn.mask_type.as_str().to_string(),
                     unmasked,
-                    coverage_masked: coverage_at(&out.faces, &boxes[k]),
+                    coverage_masked: coverage_of_match(masked_match),
                     coverage_bare: coverage_at(&bare_out.faces, &boxes[k]),
                     scores,
                 });
@@ -533,7 +534,11 @@ fn score_face<B: KernelBackend>(
 /// The mouth-and-chin coverage of the unmasker's face that overlaps `face` most (NaN when none
 /// overlaps it by a third): the unmasker detects faces again, in its own order.
 fn coverage_at(faces: &[FaceOutcome], face: &FaceBox) -> f64 {
-    matching(faces, face).map_or(f64::NAN, |f| f.mouth_chin_coverage)
+    coverage_of_match(matching(faces, face))
+}
+
+fn coverage_of_match(face: Option<&FaceOutcome>) -> f64 {
+    face.map_or(f64::NAN, |f| f.mouth_chin_coverage)
 }
 
 /// The unmasker's face that overlaps `face` most, if one overlaps it by a third.
