@@ -88,6 +88,10 @@ pub struct UnmaskerArgs {
     /// Paste the GAN's fill as it is, without the grain of the skin around the hole.
     #[arg(long)]
     pub no_grain: bool,
+    /// Also look for faces in an N x N grid of overlapping tiles (1 + N*N detector passes):
+    /// finds the small faces of a large group photo; 1 looks at the whole photo only.
+    #[arg(long, default_value_t = UnmaskSettings::default().detect_tiles)]
+    pub detect_tiles: u32,
     #[command(flatten)]
     pub detection: DetectorOptions,
 }
@@ -111,6 +115,7 @@ impl UnmaskerArgs {
             sure_probability: self.sure_probability,
             mirror: self.mirror,
             grain: !self.no_grain,
+            detect_tiles: self.detect_tiles,
         };
         settings
             .validate()
@@ -140,6 +145,7 @@ pub fn flag_names(message: &str) -> String {
         .replace("unmask.min_coverage", "--min-coverage")
         .replace("unmask.sure_probability", "--sure-probability")
         .replace("unmask.min_face_score", "--min-face-score")
+        .replace("unmask.detect_tiles", "--detect-tiles")
 }
 
 impl UnmaskerModels {

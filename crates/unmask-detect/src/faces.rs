@@ -128,6 +128,31 @@ impl<B: KernelBackend> FaceFinder<B> {
         Ok(boxes)
     }
 
+    /// [`Self::detect`] on the whole photo and, for `tiles` n > 1, also on each tile of an
+    /// n x n grid of overlapping tiles ([`tile_rects`]), merged best first. A detector sees
+    /// every input at one size (SSD 512 px), so in a large photo a face is a few dozen pixels
+    /// there; in a tile it is n/1.5 times larger. A box cut by a tile's inner edge is dropped
+    /// (the face lies whole in a neighbouring tile or in the photo), and a box mostly inside
+    /// a better one is the same face.
+    pub fn detect_tiled(&self, img: &RgbImage, min_score: f64, tiles: u32) -> Result<Vec<FaceBox>> {
+        let mut found = self.detect(img, min_score)?;
+        for rect in tile_rects(img.width(), img.height(), tiles) {
+            let [x, y, w, h] = rect;
+            let tile = image::imageops::crop_imm(img, x, y, w, h).to_image();
+            for b in self.detect(&tile, min_score)? {
+                let shifted = FaceBox {
+                    x: b.x + x as f64,
+                    y: b.y + y as f64,
+                    ..b
+                };
+                if !cut_by_inner_edge(&shifted, rect, img.width(), img.height()) {
+                    found.push(shifted);
+                }
+            }
+        }
+        Ok(merge_detections(found))
+    }
+
     /// The faces scoring above `min_score`, best first, and their landmarks in photo
     /// coordinates.
     pub fn find(&self, img: &RgbImage, min_score: f64) -> Result<(Vec<FaceBox>, Vec<Landmarks68>)> {
@@ -152,6 +177,61 @@ impl<B: KernelBackend> FaceFinder<B> {
     }
 }
 
+/// The `[x, y, width, height]` tiles of an n x n grid over a `width` x `height` photo: each
+/// 1.5/n of the photo's side (so neighbours overlap by half a tile and a face up to half a
+/// tile's side lies whole in one), the first at the top left, the last at the bottom right.
+/// None for n <= 1.
+pub fn tile_rects(width: u32, height: u32, tiles: u32) -> Vec<[u32; 4]> {
+    if tiles <= 1 {
+        return Vec::new();
+    }
+    let n = tiles as f64;
+    let side = |full: u32| ((full as f64 * 1.5 / n).round() as u32).clamp(1, full);
+    let (tw, th) = (side(width), side(height));
+    let start = |full: u32, tile: u32, i: u32| {
+        ((full - tile) as f64 * i as f64 / (n - 1.0)).round() as u32
+    };
+    let mut rects = Vec::new();
+    for row in 0..tiles {
+        for col in 0..tiles {
+            rects.push([start(width, tw, col), start(height, th, row), tw, th]);
+        }
+    }
+    rects
+}
+
+/// Whether `face` (photo pixels) reaches within a pixel of an edge of `tile` that is not an
+/// edge of the photo: the detector saw only part of that face.
+fn cut_by_inner_edge(face: &FaceBox, tile: [u32; 4], width: u32, height: u32) -> bool {
+    let [x, y, w, h] = tile.map(f64::from);
+    let (right, bottom) = (x + w, y + h);
+    (x > 0.0 && face.x <= x + 1.0)
+        || (y > 0.0 && face.y <= y + 1.0)
+        || (right < width as f64 && face.x + face.width >= right - 1.0)
+        || (bottom < height as f64 && face.y + face.height >= bottom - 1.0)
+}
+
+/// Detections from several passes as one list, best first (ties in the order given): a box
+/// overlapping a kept one by IoU above 0.5 (face-api's suppression), or one of the two lying
+/// mostly (over 70% of its area) inside the other, is the same face.
+fn merge_detections(mut boxes: Vec<FaceBox>) -> Vec<FaceBox> {
+    boxes.sort_by(|a, b| b.score.total_cmp(&a.score));
+    let mut kept: Vec<FaceBox> = Vec::new();
+    for b in boxes {
+        let same = kept.iter().any(|k| {
+            let ix = (b.x + b.width).min(k.x + k.width) - b.x.max(k.x);
+            let iy = (b.y + b.height).min(k.y + k.height) - b.y.max(k.y);
+            let smaller = (b.width * b.height).min(k.width * k.height);
+            let inside = ix.max(0.0) * iy.max(0.0) / smaller.max(f64::MIN_POSITIVE);
+            b.iou(k) > 0.5 || inside > 0.7
+        });
+        if !same {
+            kept.push(b);
+        }
+    }
+    kept
+}
+
 /// Where a face lies in its own crop when no detector says, as shares of the width and height
 /// `(x, y, width, height)`: the central 80%, a twentieth lower than centred, as aligned crops
 /// have more hair above the face than neck below it. On the synthetic faces with masks it
@@ -169,5 +249,60 @@ fn face_crop_box(img: &RgbImage) -> FaceBox {
         width: bw * w,
         height: bh * h,
         score: 0.0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn face(x: f64, y: f64, side: f64, score: f64) -> FaceBox {
+        FaceBox {
+            x,
+            y,
+            width: side,
+            height: side,
+            score,
+        }
+    }
+
+    #[test]
+    fn tiles_cover_the_photo_and_overlap_by_half_a_tile() {
+        assert!(tile_rects(1920, 1280, 1).is_empty());
+        let rects = tile_rects(1920, 1280, 2);
+        assert_eq!(rects.len(), 4);
+        assert_eq!(rects[0], [0, 0, 1440, 960]);
+        assert_eq!(rects[3], [480, 320, 1440, 960]);
+        let rects = tile_rects(1001, 7, 3);
+        for r in &rects {
+            assert!(r[0] + r[2] <= 1001 && r[1] + r[3] <= 7, "{r:?} leaves the photo");
+        }
+        assert_eq!(rects[8][0] + rects[8][2], 1001);
+        assert_eq!(rects[8][1] + rects[8][3], 7);
+    }
+
+    #[test]
+    fn a_box_at_an_inner_tile_edge_is_cut_and_one_at_the_photo_edge_is_not() {
+        let tile = [480, 0, 1440, 960];
+        // Touches the tile's left edge, which lies inside the photo.
+        assert!(cut_by_inner_edge(&face(480.0, 100.0, 50.0, 0.9), tile, 1920, 1280));
+        // Touches the photo's top and right edges only.
+        assert!(!cut_by_inner_edge(&face(1870.0, 0.0, 50.0, 0.9), tile, 1920, 1280));
+        // Reaches the tile's bottom edge, inside the photo.
+        assert!(cut_by_inner_edge(&face(900.0, 900.0, 60.0, 0.9), tile, 1920, 1280));
+        assert!(!cut_by_inner_edge(&face(900.0, 500.0, 60.0, 0.9), tile, 1920, 1280));
+    }
+
+    #[test]
+    fn merging_keeps_the_best_of_each_face_and_drops_boxes_inside_or_around_it() {
+        let merged = merge_detections(vec![
+            face(0.0, 0.0, 100.0, 0.6),
+            face(5.0, 5.0, 100.0, 0.8),
+            face(500.0, 0.0, 100.0, 0.4),
+            // Mostly inside the face at 500, though their IoU is small.
+            face(510.0, 10.0, 40.0, 0.3),
+        ]);
+        let scores: Vec<f64> = merged.iter().map(|b| b.score).collect();
+        assert_eq!(scores, vec![0.8, 0.4]);
     }
 }

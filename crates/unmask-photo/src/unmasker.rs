@@ -30,6 +30,11 @@ pub struct UnmaskSettings {
     /// photos with synthetic masks SSD finds 15 of 22 above 0.5, 20 above 0.3), and a bare face
     /// found by mistake is left alone by the mask check.
     pub min_face_score: f64,
+    /// Also look for faces in an n x n grid of overlapping tiles of the photo
+    /// ([`FaceFinder::detect_tiled`]), for 1 + n * n detector passes: a detector sees a
+    /// whole photo at 512 px, where a face of a large group photo is small; 1 looks at the
+    /// whole photo only.
+    pub detect_tiles: u32,
     /// A face is left alone unless the confidently segmented mask covers at least this share
     /// of its mouth and chin (a face mask covers all of it; stray marks on a bare face do not).
     pub min_coverage: f64,
@@ -49,6 +54,7 @@ impl Default for UnmaskSettings {
     fn default() -> Self {
         Self {
             min_face_score: 0.3,
+            detect_tiles: 1,
             min_coverage: 0.75,
             sure_probability: 0.85,
             mirror: false,
@@ -78,9 +84,18 @@ impl UnmaskSettings {
             "unmask.min_face_score must be between 0 and 1 (exclusive), got {}",
             self.min_face_score
         );
+        anyhow::ensure!(
+            (1..=MAX_DETECT_TILES).contains(&self.detect_tiles),
+            "unmask.detect_tiles must be 1 to {MAX_DETECT_TILES}, got {}",
+            self.detect_tiles
+        );
         Ok(())
     }
 }
+
+/// The finest tile grid: 4 x 4 tiles (17 detector passes) already see a face at 2.7 times
+/// its size in the whole photo.
+pub const MAX_DETECT_TILES: u32 = 4;
 
 /// What the user decided for one face, in place of the automatic mask check.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -308,7 +323,9 @@ impl<B: KernelBackend> Unmasker<B> {
             |done: usize, total: usize, step: String| progress(Progress { done, total, step });
         report(0, 2, "finding faces".into());
         let t = Instant::now();
-        let boxes = self.faces.detect(photo, settings.min_face_score)?;
+        let boxes = self
+            .faces
+            .detect_tiled(photo, settings.min_face_score, settings.detect_tiles)?;
         timings.detect = ms(t);
         overrides.check(photo, Some(boxes.len()))?;
         let total = 2 + boxes.len();
@@ -575,6 +592,14 @@ mod tests {
             },
             UnmaskSettings {
                 min_face_score: 0.0,
+                ..Default::default()
+            },
+            UnmaskSettings {
+                detect_tiles: 0,
+                ..Default::default()
+            },
+            UnmaskSettings {
+                detect_tiles: MAX_DETECT_TILES + 1,
                 ..Default::default()
             },
         ] {

@@ -13,7 +13,7 @@ use crate::jobs::{Request, Slot};
 
 /// The form's fields, for error messages.
 pub const FIELDS: &str =
-    "image, mask, mask_faces, on, off, min_face_score, min_coverage, sure_probability, job";
+    "image, mask, mask_faces, on, off, min_face_score, detect_tiles, min_coverage, sure_probability, job";
 
 /// A parsed form: the request, the client's job id, and the request's place in the server.
 pub struct Form {
@@ -169,6 +169,7 @@ fn options(
             }
             "mask_faces" => overrides.mask_faces = Some(face_list(name, value)?),
             "min_face_score" => settings.min_face_score = number(name, value)?,
+            "detect_tiles" => settings.detect_tiles = number(name, value)?,
             "min_coverage" => settings.min_coverage = number(name, value)?,
             "sure_probability" => settings.sure_probability = number::<f32>(name, value)?,
             "job" => job = Some(job_id(value)?),
