@@ -131,11 +131,14 @@ impl<B: KernelBackend> FaceFinder<B> {
     /// [`Self::detect`] on the whole photo and, for `tiles` n > 1, also on each tile of an
     /// n x n grid of overlapping tiles ([`tile_rects`]), merged best first. A detector sees
     /// every input at one size (SSD 512 px), so in a large photo a face is a few dozen pixels
-    /// there; in a tile it is n/1.5 times larger. A box cut by a tile's inner edge is dropped
-    /// (the face lies whole in a neighbouring tile or in the photo), and a box mostly inside
-    /// a better one is the same face.
+    /// there; in a tile it is n/1.5 times larger. The whole photo's faces come first, as
+    /// [`Self::detect`] gives them (the landmark net places its points from the box, and
+    /// a tile's box of the same face differs); then the faces only the tiles find, best
+    /// first. A box cut by a tile's inner edge is dropped (the face lies whole in a
+    /// neighbouring tile or in the photo).
     pub fn detect_tiled(&self, img: &RgbImage, min_score: f64, tiles: u32) -> Result<Vec<FaceBox>> {
-        let mut found = self.detect(img, min_score)?;
+        let whole = self.detect(img, min_score)?;
+        let mut found = Vec::new();
         for rect in tile_rects(img.width(), img.height(), tiles) {
             let [x, y, w, h] = rect;
             let tile = image::imageops::crop_imm(img, x, y, w, h).to_image();
@@ -150,7 +153,7 @@ impl<B: KernelBackend> FaceFinder<B> {
                 }
             }
         }
-        Ok(merge_detections(found))
+        Ok(merge_detections(whole, found))
     }
 
     /// The faces scoring above `min_score`, best first, and their landmarks in photo
@@ -211,13 +214,13 @@ fn cut_by_inner_edge(face: &FaceBox, tile: [u32; 4], width: u32, height: u32) ->
         || (bottom < height as f64 && face.y + face.height >= bottom - 1.0)
 }
 
-/// Detections from several passes as one list, best first (ties in the order given): a box
-/// overlapping a kept one by IoU above 0.5 (face-api's suppression), or one of the two lying
-/// mostly (over 70% of its area) inside the other, is the same face.
-fn merge_detections(mut boxes: Vec<FaceBox>) -> Vec<FaceBox> {
-    boxes.sort_by(|a, b| b.score.total_cmp(&a.score));
-    let mut kept: Vec<FaceBox> = Vec::new();
-    for b in boxes {
+/// `first` followed by the faces of `more` that none of them already is, best first (ties in
+/// the order given): a box overlapping a kept one by IoU above 0.5 (face-api's suppression),
+/// or one of the two lying mostly (over 70% of its area) inside the other, is the same face.
+fn merge_detections(first: Vec<FaceBox>, mut more: Vec<FaceBox>) -> Vec<FaceBox> {
+    more.sort_by(|a, b| b.score.total_cmp(&a.score));
+    let mut kept = first;
+    for b in more {
         let same = kept.iter().any(|k| {
             let ix = (b.x + b.width).min(k.x + k.width) - b.x.max(k.x);
             let iy = (b.y + b.height).min(k.y + k.height) - b.y.max(k.y);
@@ -294,15 +297,20 @@ mod tests {
     }
 
     #[test]
-    fn merging_keeps_the_best_of_each_face_and_drops_boxes_inside_or_around_it() {
-        let merged = merge_detections(vec![
-            face(0.0, 0.0, 100.0, 0.6),
-            face(5.0, 5.0, 100.0, 0.8),
-            face(500.0, 0.0, 100.0, 0.4),
-            // Mostly inside the face at 500, though their IoU is small.
-            face(510.0, 10.0, 40.0, 0.3),
-        ]);
+    fn merging_keeps_the_first_pass_and_adds_only_new_faces_best_first() {
+        let whole = vec![face(0.0, 0.0, 100.0, 0.6)];
+        let merged = merge_detections(
+            whole,
+            vec![
+                // The whole photo's face again, scored higher in a tile: the first box stays.
+                face(5.0, 5.0, 100.0, 0.8),
+                face(500.0, 0.0, 100.0, 0.4),
+                // Mostly inside the face at 500, though their IoU is small.
+                face(510.0, 10.0, 40.0, 0.3),
+                face(900.0, 0.0, 100.0, 0.7),
+            ],
+        );
         let scores: Vec<f64> = merged.iter().map(|b| b.score).collect();
-        assert_eq!(scores, vec![0.8, 0.4]);
+        assert_eq!(scores, vec![0.6, 0.7, 0.4]);
     }
 }

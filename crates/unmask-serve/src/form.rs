@@ -244,6 +244,7 @@ mod tests {
                 ("off", "0, 3"),
                 ("mask_faces", "2"),
                 ("min_coverage", "0.5"),
+                ("detect_tiles", "2"),
                 ("job", "photo-1_a"),
             ]),
             &defaults,
@@ -254,6 +255,7 @@ mod tests {
         assert_eq!(overrides.choices.get(&3), Some(&FaceChoice::Off));
         assert_eq!(overrides.mask_faces, Some(vec![2]));
         assert_eq!(settings.min_coverage, 0.5);
+        assert_eq!(settings.detect_tiles, 2);
         assert_eq!(settings.sure_probability, defaults.sure_probability);
         assert_eq!(job.as_deref(), Some("photo-1_a"));
     }
@@ -269,6 +271,8 @@ mod tests {
                 vec![("min_coverage", "2")],
                 "min_coverage must be in [0, 1]",
             ),
+            (vec![("detect_tiles", "-1")], "field `detect_tiles`"),
+            (vec![("detect_tiles", "9")], "detect_tiles must be 1 to 4"),
             (vec![("job", "../etc")], "field `job`"),
             (vec![("colour", "red")], "unknown field `colour`"),
         ] {
