@@ -191,9 +191,8 @@ pub fn tile_rects(width: u32, height: u32, tiles: u32) -> Vec<[u32; 4]> {
     let n = tiles as f64;
     let side = |full: u32| ((full as f64 * 1.5 / n).round() as u32).clamp(1, full);
     let (tw, th) = (side(width), side(height));
-    let start = |full: u32, tile: u32, i: u32| {
-        ((full - tile) as f64 * i as f64 / (n - 1.0)).round() as u32
-    };
+    let start =
+        |full: u32, tile: u32, i: u32| ((full - tile) as f64 * i as f64 / (n - 1.0)).round() as u32;
     let mut rects = Vec::new();
     for row in 0..tiles {
         for col in 0..tiles {
@@ -278,7 +277,10 @@ mod tests {
         assert_eq!(rects[3], [480, 320, 1440, 960]);
         let rects = tile_rects(1001, 7, 3);
         for r in &rects {
-            assert!(r[0] + r[2] <= 1001 && r[1] + r[3] <= 7, "{r:?} leaves the photo");
+            assert!(
+                r[0] + r[2] <= 1001 && r[1] + r[3] <= 7,
+                "{r:?} leaves the photo"
+            );
         }
         assert_eq!(rects[8][0] + rects[8][2], 1001);
         assert_eq!(rects[8][1] + rects[8][3], 7);
@@ -288,12 +290,32 @@ mod tests {
     fn a_box_at_an_inner_tile_edge_is_cut_and_one_at_the_photo_edge_is_not() {
         let tile = [480, 0, 1440, 960];
         // Touches the tile's left edge, which lies inside the photo.
-        assert!(cut_by_inner_edge(&face(480.0, 100.0, 50.0, 0.9), tile, 1920, 1280));
+        assert!(cut_by_inner_edge(
+            &face(480.0, 100.0, 50.0, 0.9),
+            tile,
+            1920,
+            1280
+        ));
         // Touches the photo's top and right edges only.
-        assert!(!cut_by_inner_edge(&face(1870.0, 0.0, 50.0, 0.9), tile, 1920, 1280));
+        assert!(!cut_by_inner_edge(
+            &face(1870.0, 0.0, 50.0, 0.9),
+            tile,
+            1920,
+            1280
+        ));
         // Reaches the tile's bottom edge, inside the photo.
-        assert!(cut_by_inner_edge(&face(900.0, 900.0, 60.0, 0.9), tile, 1920, 1280));
-        assert!(!cut_by_inner_edge(&face(900.0, 500.0, 60.0, 0.9), tile, 1920, 1280));
+        assert!(cut_by_inner_edge(
+            &face(900.0, 900.0, 60.0, 0.9),
+            tile,
+            1920,
+            1280
+        ));
+        assert!(!cut_by_inner_edge(
+            &face(900.0, 500.0, 60.0, 0.9),
+            tile,
+            1920,
+            1280
+        ));
     }
 
     #[test]

@@ -30,7 +30,11 @@ fn tiles_find_small_faces_and_keep_the_whole_photos_faces_first() {
     let whole = finder.detect(&canvas, score).unwrap();
     assert_eq!(finder.detect_tiled(&canvas, score, 1).unwrap(), whole);
     let tiled = finder.detect_tiled(&canvas, score, 3).unwrap();
-    assert_eq!(&tiled[..whole.len()], &whole[..], "the whole photo's faces come first");
+    assert_eq!(
+        &tiled[..whole.len()],
+        &whole[..],
+        "the whole photo's faces come first"
+    );
     let in_photo = finder.detect(&photo, score).unwrap().len();
     assert!(
         tiled.len() > whole.len(),

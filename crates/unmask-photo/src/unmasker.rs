@@ -323,9 +323,9 @@ impl<B: KernelBackend> Unmasker<B> {
             |done: usize, total: usize, step: String| progress(Progress { done, total, step });
         report(0, 2, "finding faces".into());
         let t = Instant::now();
-        let boxes = self
-            .faces
-            .detect_tiled(photo, settings.min_face_score, settings.detect_tiles)?;
+        let boxes =
+            self.faces
+                .detect_tiled(photo, settings.min_face_score, settings.detect_tiles)?;
         timings.detect = ms(t);
         overrides.check(photo, Some(boxes.len()))?;
         let total = 2 + boxes.len();
