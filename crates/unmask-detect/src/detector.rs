@@ -46,10 +46,19 @@ pub struct FaceBox {
 
 impl FaceBox {
     pub fn iou(&self, other: &FaceBox) -> f64 {
+        let inter = self.intersection(other);
+        inter / (self.area() + other.area() - inter)
+    }
+
+    /// The area both boxes cover.
+    pub fn intersection(&self, other: &FaceBox) -> f64 {
         let ix = (self.x + self.width).min(other.x + other.width) - self.x.max(other.x);
         let iy = (self.y + self.height).min(other.y + other.height) - self.y.max(other.y);
-        let inter = ix.max(0.0) * iy.max(0.0);
-        inter / (self.width * self.height + other.width * other.height - inter)
+        ix.max(0.0) * iy.max(0.0)
+    }
+
+    pub fn area(&self) -> f64 {
+        self.width * self.height
     }
 }
 

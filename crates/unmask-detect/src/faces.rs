@@ -129,7 +129,7 @@ impl<B: KernelBackend> FaceFinder<B> {
     }
 
     /// [`Self::detect`] on the whole photo and, for `tiles` n > 1, also on each tile of an
-    /// n x n grid of overlapping tiles ([`tile_rects`]), merged best first. A detector sees
+    /// n x n grid of overlapping tiles ([`tile_rects`]), merged. A detector sees
     /// every input at one size (SSD 512 px), so in a large photo a face is a few dozen pixels
     /// there; in a tile it is n/1.5 times larger. The whole photo's faces come first, as
     /// [`Self::detect`] gives them (the landmark net places its points from the box, and
@@ -221,10 +221,8 @@ fn merge_detections(first: Vec<FaceBox>, mut more: Vec<FaceBox>) -> Vec<FaceBox>
     let mut kept = first;
     for b in more {
         let same = kept.iter().any(|k| {
-            let ix = (b.x + b.width).min(k.x + k.width) - b.x.max(k.x);
-            let iy = (b.y + b.height).min(k.y + k.height) - b.y.max(k.y);
-            let smaller = (b.width * b.height).min(k.width * k.height);
-            let inside = ix.max(0.0) * iy.max(0.0) / smaller.max(f64::MIN_POSITIVE);
+            let smaller = b.area().min(k.area());
+            let inside = b.intersection(k) / smaller.max(f64::MIN_POSITIVE);
             b.iou(k) > 0.5 || inside > 0.7
         });
         if !same {
