@@ -81,6 +81,11 @@ pub struct UnmaskerArgs {
     /// that is filled keeps the model's own threshold).
     #[arg(long, default_value_t = UnmaskSettings::default().sure_probability)]
     pub sure_probability: f32,
+    /// Cut the segmented mask to the lower face (the jaw line closed at the nose bridge)
+    /// grown by this share of the crop's side: what lies beyond is background, hair or a
+    /// hand; 1 keeps the whole crop.
+    #[arg(long, default_value_t = UnmaskSettings::default().face_margin)]
+    pub face_margin: f64,
     /// Segment each face's crop and its mirror image and average the two (twice the
     /// segmenter's time; on the demo photos it changed nothing that was measurable).
     #[arg(long)]
@@ -113,6 +118,7 @@ impl UnmaskerArgs {
                 .min_score(UnmaskSettings::default().min_face_score),
             min_coverage: self.min_coverage,
             sure_probability: self.sure_probability,
+            face_margin: self.face_margin,
             mirror: self.mirror,
             grain: !self.no_grain,
             detect_tiles: self.detect_tiles,
@@ -146,6 +152,7 @@ pub fn flag_names(message: &str) -> String {
         .replace("unmask.sure_probability", "--sure-probability")
         .replace("unmask.min_face_score", "--min-face-score")
         .replace("unmask.detect_tiles", "--detect-tiles")
+        .replace("unmask.face_margin", "--face-margin")
 }
 
 impl UnmaskerModels {

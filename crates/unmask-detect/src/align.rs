@@ -175,7 +175,26 @@ impl Alignment {
 /// ears (points 2 to 14) closed along the bottom of the nose (35 to 31). Every face mask
 /// covers it; a segmentation that covers little of it is not a mask.
 pub fn mouth_and_chin(align: &Alignment, points: &Landmarks68) -> GrayImage {
-    let order = (2..=14).chain([35, 34, 33, 32, 31]);
+    landmark_polygon(align, points, (2..=14).chain([35, 34, 33, 32, 31]))
+}
+
+/// Where a face mask can lie in a face's aligned crop: the whole jaw line (points 0 to 16)
+/// closed at the top of the nose bridge (27), grown by `margin` pixels. A mask sits on the
+/// face; what a segmenter marks beyond it is background, hair or a hand.
+pub fn lower_face(align: &Alignment, points: &Landmarks68, margin: u8) -> GrayImage {
+    let jaw = landmark_polygon(align, points, (0..=16).chain([27]));
+    if margin == 0 {
+        return jaw;
+    }
+    imageproc::morphology::dilate(&jaw, imageproc::distance_transform::Norm::L2, margin)
+}
+
+/// The filled polygon through the landmarks `order` (255 inside) at the crop's size.
+fn landmark_polygon(
+    align: &Alignment,
+    points: &Landmarks68,
+    order: impl Iterator<Item = usize>,
+) -> GrayImage {
     let mut polygon: Vec<imageproc::point::Point<i32>> = Vec::new();
     for i in order {
         let [u, v] = align.to_crop(points[i][0], points[i][1]);
@@ -268,6 +287,51 @@ mod tests {
         // 0.83 of it by hand).
         let half_disc = std::f64::consts::PI * 60.0 * 60.0 / 2.0;
         assert!(area > 0.78 * half_disc && area < 0.88 * half_disc, "{area}");
+    }
+
+    #[test]
+    fn lower_face_holds_the_jaw_and_grows_by_the_margin() {
+        // Jaw on the lower half of a circle of radius 60 around (128, 110); nose bridge top
+        // on the centre line at the circle's height.
+        let mut p = face_at(128.0, 80.0, 25.0, 0.0);
+        for (i, q) in p.iter_mut().take(17).enumerate() {
+            let t = std::f64::consts::PI * (1.0 - i as f64 / 16.0);
+            *q = [128.0 + 60.0 * t.cos(), 110.0 + 60.0 * t.sin()];
+        }
+        p[27] = [128.0, 110.0];
+        let align = Alignment {
+            origin: [0.0, 0.0],
+            ex: [1.0, 0.0],
+            ey: [0.0, 1.0],
+            size: 256,
+        };
+        let tight = lower_face(&align, &p, 0);
+        let grown = lower_face(&align, &p, 10);
+        let inside = |r: &GrayImage, x: u32, y: u32| r.get_pixel(x, y).0[0] == 255;
+        assert!(inside(&tight, 128, 160) && inside(&tight, 75, 115), "jaw");
+        assert!(
+            !inside(&tight, 128, 100) && !inside(&tight, 128, 175),
+            "above and below"
+        );
+        assert!(
+            inside(&grown, 128, 175) && !inside(&grown, 128, 185),
+            "10 px below the chin"
+        );
+        assert!(!inside(&grown, 128, 80), "eyes");
+        let area = |r: &GrayImage| r.pixels().filter(|q| q.0[0] == 255).count() as f64;
+        let half_disc = std::f64::consts::PI * 60.0 * 60.0 / 2.0;
+        assert!(
+            (area(&tight) / half_disc - 1.0).abs() < 0.05,
+            "{}",
+            area(&tight)
+        );
+        // The half disc grown by 10: a half disc of radius 70 plus a 10 px band above it.
+        let expected = std::f64::consts::PI * 70.0 * 70.0 / 2.0 + 140.0 * 10.0;
+        assert!(
+            (area(&grown) / expected - 1.0).abs() < 0.05,
+            "{}",
+            area(&grown)
+        );
     }
 
     #[test]

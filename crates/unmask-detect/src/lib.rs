@@ -18,7 +18,7 @@ pub mod landmarks;
 pub mod recognition;
 pub mod ssd;
 
-pub use align::{feathered, mouth_and_chin, Alignment};
+pub use align::{feathered, lower_face, mouth_and_chin, Alignment};
 pub use detector::{FaceBox, TinyFaceDetector, DEFAULT_INPUT_SIZE, DEFAULT_SCORE_THRESHOLD};
 pub use faces::{Detector, DetectorKind, FaceFinder, FACE_CROP_BOX};
 pub use landmarks::{LandmarkNet, Landmarks68};

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
 use unmask_detect::{
-    feathered, mouth_and_chin, Alignment, Detector, FaceBox, FaceFinder, Landmarks68,
+    feathered, lower_face, mouth_and_chin, Alignment, Detector, FaceBox, FaceFinder, Landmarks68,
 };
 use unmask_inpaint::grain::match_grain;
 use unmask_inpaint::inference::InpaintReport;
@@ -41,6 +41,11 @@ pub struct UnmaskSettings {
     /// The mask probability above which a pixel counts towards `min_coverage` (the hole that
     /// is filled keeps the segmenter's own threshold).
     pub sure_probability: f32,
+    /// The segmented hole is cut to the lower face ([`lower_face`]: the jaw line closed at the
+    /// nose bridge) grown by this share of the crop's side; 1 keeps the whole crop. The
+    /// segmenter marks bright backgrounds, hair and hands beside a face; on face-api's demo
+    /// photos 0.08 raised its precision from 0.80 to 0.86 for 0.01 of recall.
+    pub face_margin: f64,
     /// Segment each crop and its mirror image and average the two probability maps
     /// ([`Segmenter::probabilities_mirrored`]), for twice the segmenter's time.
     pub mirror: bool,
@@ -57,6 +62,7 @@ impl Default for UnmaskSettings {
             detect_tiles: 1,
             min_coverage: 0.75,
             sure_probability: 0.85,
+            face_margin: 0.08,
             mirror: false,
             grain: true,
         }
@@ -77,6 +83,11 @@ impl UnmaskSettings {
             (0.0..=0.99).contains(&self.sure_probability),
             "unmask.sure_probability must be in [0, 0.99], got {}",
             self.sure_probability
+        );
+        anyhow::ensure!(
+            (0.0..=1.0).contains(&self.face_margin),
+            "unmask.face_margin must be in [0, 1], got {}",
+            self.face_margin
         );
         // 0 would keep every one of SSD's 5,118 anchors, 1 none.
         anyhow::ensure!(
@@ -389,13 +400,21 @@ impl<B: KernelBackend> Unmasker<B> {
             self.segmenter.probabilities_at_size(crops)
         }
         .remove(0);
-        let mask = binarize(&prob, self.segmenter.cut(None));
+        let mut mask = binarize(&prob, self.segmenter.cut(None));
         // Whether the face wears a mask is judged on the confident part alone: skin the
         // segmenter is unsure about must not turn a bare face into a masked one.
-        let sure = binarize(
+        let mut sure = binarize(
             &prob,
             self.segmenter.cut(Some(job.settings.sure_probability)),
         );
+        if job.settings.face_margin < 1.0 {
+            let margin = (job.settings.face_margin * CROP_SIZE as f64)
+                .round()
+                .min(255.0) as u8;
+            let face = lower_face(align, &job.landmarks, margin);
+            keep_inside(&mut mask, &face);
+            keep_inside(&mut sure, &face);
+        }
         (mask, sure, MaskSource::Segmenter)
     }
 
@@ -545,6 +564,15 @@ fn ms(t: Instant) -> f64 {
     t.elapsed().as_secs_f64() * 1e3
 }
 
+/// Clears the pixels of `mask` outside `region` (both binary, the same size).
+pub fn keep_inside(mask: &mut GrayImage, region: &GrayImage) {
+    for (m, r) in mask.pixels_mut().zip(region.pixels()) {
+        if r.0[0] <= 127 {
+            m.0[0] = 0;
+        }
+    }
+}
+
 /// The share of `region` that `mask` covers (0 for an empty region).
 pub fn coverage_of(mask: &GrayImage, region: &GrayImage) -> f64 {
     let (mut inside, mut covered) = (0usize, 0usize);
@@ -579,6 +607,16 @@ mod tests {
     }
 
     #[test]
+    fn keep_inside_clears_the_mask_outside_the_region() {
+        let region = GrayImage::from_fn(8, 8, |x, _| Luma([if x < 4 { 255 } else { 0 }]));
+        let mut mask = GrayImage::from_fn(8, 8, |_, y| Luma([if y < 2 { 0 } else { 255 }]));
+        keep_inside(&mut mask, &region);
+        for (x, y, p) in mask.enumerate_pixels() {
+            assert_eq!(p.0[0] == 255, x < 4 && y >= 2, "({x}, {y})");
+        }
+    }
+
+    #[test]
     fn settings_out_of_range_are_refused() {
         assert!(UnmaskSettings::default().validate().is_ok());
         for bad in [
@@ -592,6 +630,14 @@ mod tests {
             },
             UnmaskSettings {
                 min_face_score: 0.0,
+                ..Default::default()
+            },
+            UnmaskSettings {
+                face_margin: -0.1,
+                ..Default::default()
+            },
+            UnmaskSettings {
+                face_margin: 1.5,
                 ..Default::default()
             },
             UnmaskSettings {

@@ -13,7 +13,7 @@ use crate::jobs::{Request, Slot};
 
 /// The form's fields, for error messages.
 pub const FIELDS: &str =
-    "image, mask, mask_faces, on, off, min_face_score, detect_tiles, min_coverage, sure_probability, job";
+    "image, mask, mask_faces, on, off, min_face_score, detect_tiles, min_coverage, sure_probability, face_margin, job";
 
 /// A parsed form: the request, the client's job id, and the request's place in the server.
 pub struct Form {
@@ -172,6 +172,7 @@ fn options(
             "detect_tiles" => settings.detect_tiles = number(name, value)?,
             "min_coverage" => settings.min_coverage = number(name, value)?,
             "sure_probability" => settings.sure_probability = number::<f32>(name, value)?,
+            "face_margin" => settings.face_margin = number(name, value)?,
             "job" => job = Some(job_id(value)?),
             other => {
                 return Err(ApiError::bad_request(format!(
@@ -245,6 +246,7 @@ mod tests {
                 ("mask_faces", "2"),
                 ("min_coverage", "0.5"),
                 ("detect_tiles", "2"),
+                ("face_margin", "0.2"),
                 ("job", "photo-1_a"),
             ]),
             &defaults,
@@ -256,6 +258,7 @@ mod tests {
         assert_eq!(overrides.mask_faces, Some(vec![2]));
         assert_eq!(settings.min_coverage, 0.5);
         assert_eq!(settings.detect_tiles, 2);
+        assert_eq!(settings.face_margin, 0.2);
         assert_eq!(settings.sure_probability, defaults.sure_probability);
         assert_eq!(job.as_deref(), Some("photo-1_a"));
     }
