@@ -426,7 +426,6 @@ impl InferJob for EvalJob {
                         &crops.hole,
                         (&align, masked_points),
                         &p.unmask,
-                        k as u64,
                     )
                     .with_context(|| format!("inpainting face {k} of {}", path.display()))?;
                 let (scores, telea) =

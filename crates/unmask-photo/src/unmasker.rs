@@ -419,21 +419,19 @@ impl<B: KernelBackend> Unmasker<B> {
     }
 
     /// The GAN's fill of `mask` in `crop` as the photo path pastes it: with the grain of the
-    /// ring around the hole when `settings.grain` (`seed` draws the grain). `landmarks` are
-    /// the face's in the photo, `align` its crop (a GAN with the landmark guide draws along
-    /// them).
+    /// ring around the hole when `settings.grain`. `landmarks` are the face's in the photo,
+    /// `align` its crop (a GAN with the landmark guide draws along them).
     pub fn fill(
         &self,
         crop: &RgbImage,
         mask: &GrayImage,
         (align, landmarks): (&Alignment, &Landmarks68),
         settings: &UnmaskSettings,
-        seed: u64,
     ) -> Result<(RgbImage, InpaintReport)> {
         let points = crop_points(align, landmarks);
         let (mut fill, report) = self.inpainter.inpaint(crop, mask, Some(&points))?;
         if settings.grain {
-            match_grain(&mut fill, crop, &report.filled_hole, seed);
+            match_grain(&mut fill, crop, &report.filled_hole, grain_seed(crop));
         }
         Ok((fill, report))
     }
@@ -481,13 +479,8 @@ impl<B: KernelBackend> Unmasker<B> {
             Ok(why) => outcome.reason = why,
         }
         let t = Instant::now();
-        let (fill, report) = self.fill(
-            &crop,
-            &outcome.mask,
-            (&align, &job.landmarks),
-            job.settings,
-            job.index as u64,
-        )?;
+        let (fill, report) =
+            self.fill(&crop, &outcome.mask, (&align, &job.landmarks), job.settings)?;
         timings.inpaint += ms(t);
         let t = Instant::now();
         let weight = feathered(&report.filled_hole, 4, 2.0);
@@ -560,6 +553,16 @@ struct Pasted {
     filled: RgbImage,
 }
 
+/// The seed of a face's grain, from its crop's pixels (FNV-1a): the same face gets the same
+/// grain whichever other faces the detector finds, and in whatever order.
+fn grain_seed(crop: &RgbImage) -> u64 {
+    crop.as_raw()
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325, |hash, &byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+        })
+}
+
 fn ms(t: Instant) -> f64 {
     t.elapsed().as_secs_f64() * 1e3
 }
@@ -593,6 +596,15 @@ pub fn coverage_of(mask: &GrayImage, region: &GrayImage) -> f64 {
 mod tests {
     use super::*;
     use image::Luma;
+
+    #[test]
+    fn the_grain_seed_follows_the_crop_alone() {
+        let crop = RgbImage::from_fn(8, 8, |x, y| image::Rgb([x as u8, y as u8, 7]));
+        let mut other = crop.clone();
+        other.put_pixel(3, 5, image::Rgb([0, 0, 0]));
+        assert_eq!(grain_seed(&crop), grain_seed(&crop.clone()));
+        assert_ne!(grain_seed(&crop), grain_seed(&other));
+    }
 
     #[test]
     fn coverage_counts_the_region_only() {
