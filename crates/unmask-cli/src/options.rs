@@ -31,7 +31,7 @@ pub struct DetectorOptions {
     /// faces and takes longer. The SSD detector always sees 512x512.
     #[arg(long)]
     pub detector_size: Option<usize>,
-    /// Keep faces the detector scores above this, in (0, 1). Default: 0.3 for `unmask` (the
+    /// Keep faces the detector scores above this, in (0, 1). Default: 0.2 for `unmask` (the
     /// detectors were trained on bare faces and score masked ones lower; a face found by
     /// mistake is left alone by the mask check), face-api's 0.5 for `wear-mask`.
     #[arg(long)]
