@@ -24,6 +24,10 @@ pub struct AugmentConfig {
     /// Framing changes, the same for image and mask: 0 none, 1 full (scale ±12%, rotation
     /// ±10°, shift ±6% of the side).
     pub geometric: f32,
+    /// Share of samples that get 1 to 3 distractors: rectangles of stripes or flat colour
+    /// painted outside the mask (the label is unchanged). Real photos have blinds, sky, walls
+    /// and clothes beside a face, which the smooth synthetic backgrounds never show.
+    pub distractors: f32,
 }
 
 impl AugmentConfig {
@@ -32,6 +36,7 @@ impl AugmentConfig {
             ("augment.negatives", self.negatives),
             ("augment.photometric", self.photometric),
             ("augment.geometric", self.geometric),
+            ("augment.distractors", self.distractors),
         ] {
             anyhow::ensure!(
                 (0.0..=1.0).contains(&v),
@@ -57,6 +62,19 @@ pub struct View {
     pub geometric: Option<Geometric>,
     /// Seeds the per-pixel noise.
     pub noise_seed: u64,
+    pub distractors: Vec<Distractor>,
+}
+
+/// A rectangle (fractions of the side) painted with stripes of two colours, or one colour
+/// when `period` is 0, outside the mask.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Distractor {
+    pub centre: [f32; 2],
+    pub half_size: [f32; 2],
+    /// Stripe period as a fraction of the side; 0 paints flat.
+    pub period: f32,
+    pub degrees: f32,
+    pub colours: [[u8; 3]; 2],
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -120,12 +138,22 @@ impl View {
                 shift: [sym(&mut rng, 0.06 * s), sym(&mut rng, 0.06 * s)],
             }
         });
+        let noise_seed = rng.random();
+        // Drawn last, so that views without distractors are the ones drawn before they existed.
+        let distractors = if cfg.distractors > 0.0 && rng.random::<f32>() < cfg.distractors {
+            (0..rng.random_range(1..=3))
+                .map(|_| Distractor::draw(&mut rng))
+                .collect()
+        } else {
+            Vec::new()
+        };
         Self {
             flip,
             negative,
             photometric,
             geometric,
-            noise_seed: rng.random(),
+            noise_seed,
+            distractors,
         }
     }
 
@@ -144,6 +172,9 @@ impl View {
         if let Some(g) = &self.geometric {
             image = g.warp_rgb(&image);
             mask = g.warp_mask(&mask);
+        }
+        for d in &self.distractors {
+            d.paint(&mut image, &mask);
         }
         if let Some(p) = &self.photometric {
             let (blurred, mean) = p.blurred(&image);
@@ -166,6 +197,10 @@ impl View {
             masked = g.warp_rgb(&masked);
             target = g.warp_rgb(&target);
             hole = g.warp_mask(&hole);
+        }
+        for d in &self.distractors {
+            d.paint(&mut masked, &hole);
+            d.paint(&mut target, &hole);
         }
         if let Some(p) = &self.photometric {
             let (blurred_target, mean) = p.blurred(&target);
@@ -214,6 +249,61 @@ impl Photometric {
             *p = Rgb(v);
         }
         out
+    }
+}
+
+impl Distractor {
+    fn draw(rng: &mut SampleRng) -> Self {
+        // Mostly light or dark greys with a tint, as blinds, walls, sky and clothes are.
+        let colour = |rng: &mut SampleRng| {
+            let level = if rng.random::<f32>() < 0.5 {
+                0.75 + 0.25 * rng.random::<f32>()
+            } else {
+                rng.random::<f32>()
+            };
+            [0; 3].map(|_| {
+                ((level * (0.85 + 0.3 * rng.random::<f32>())).clamp(0.0, 1.0) * 255.0) as u8
+            })
+        };
+        let colours = [colour(rng), colour(rng)];
+        Self {
+            centre: [rng.random(), rng.random()],
+            half_size: [
+                0.05 + 0.25 * rng.random::<f32>(),
+                0.05 + 0.25 * rng.random::<f32>(),
+            ],
+            period: if rng.random::<f32>() < 0.7 {
+                0.02 + 0.08 * rng.random::<f32>()
+            } else {
+                0.0
+            },
+            degrees: rng.random::<f32>() * 180.0,
+            colours,
+        }
+    }
+
+    /// Paints the rectangle into `image` where `mask` is 0.
+    fn paint(&self, image: &mut RgbImage, mask: &GrayImage) {
+        let (w, h) = image.dimensions();
+        let side = w.max(h) as f32;
+        let (s, c) = self.degrees.to_radians().sin_cos();
+        for y in 0..h {
+            for x in 0..w {
+                let (u, v) = ((x as f32 + 0.5) / w as f32, (y as f32 + 0.5) / h as f32);
+                let inside = (u - self.centre[0]).abs() <= self.half_size[0]
+                    && (v - self.centre[1]).abs() <= self.half_size[1];
+                if !inside || mask.get_pixel(x, y).0[0] != 0 {
+                    continue;
+                }
+                let stripe = if self.period > 0.0 {
+                    let along = (c * x as f32 + s * y as f32) / side;
+                    (along / self.period).rem_euclid(1.0) >= 0.5
+                } else {
+                    false
+                };
+                image.put_pixel(x, y, Rgb(self.colours[stripe as usize]));
+            }
+        }
     }
 }
 
@@ -313,6 +403,7 @@ mod tests {
             negatives: 0.3,
             photometric: 1.0,
             geometric: 1.0,
+            ..AugmentConfig::default()
         };
         assert_eq!(
             View::draw(&cfg, true, 5, 9, 2),
@@ -331,6 +422,33 @@ mod tests {
         assert_eq!(view.apply(img.clone(), mask.clone()), view.apply(img, mask));
     }
 
+    #[test]
+    fn distractors_paint_outside_the_mask_alone() {
+        let cfg = AugmentConfig {
+            distractors: 1.0,
+            ..AugmentConfig::default()
+        };
+        let (img, mask) = face();
+        let mut changed = 0;
+        for step in 0..20 {
+            let view = View::draw(&cfg, false, 5, step, 0);
+            assert!((1..=3).contains(&view.distractors.len()));
+            let (out, out_mask) = view.apply(img.clone(), mask.clone());
+            assert_eq!(out_mask, mask);
+            for ((a, b), m) in out.pixels().zip(img.pixels()).zip(mask.pixels()) {
+                if m.0[0] != 0 {
+                    assert_eq!(a, b, "a mask pixel was painted");
+                } else {
+                    changed += (a != b) as usize;
+                }
+            }
+        }
+        assert!(changed > 0);
+        // Without distractors the views are the ones drawn before the option existed.
+        let plain = View::draw(&AugmentConfig::default(), false, 5, 3, 0);
+        assert!(plain.distractors.is_empty());
+    }
+
     /// An inpainting pair changes alike: away from the hole the masked face and its target
     /// stay equal, and the colour change is the one a lone image would get.
     #[test]
@@ -339,6 +457,7 @@ mod tests {
             negatives: 0.0,
             photometric: 1.0,
             geometric: 1.0,
+            ..AugmentConfig::default()
         };
         let (target, hole) = face();
         let mut masked = target.clone();

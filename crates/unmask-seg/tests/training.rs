@@ -64,6 +64,7 @@ fn resume_after_interruption_equals_uninterrupted_run() {
             negatives: 0.3,
             photometric: 1.0,
             geometric: 1.0,
+            distractors: 0.5,
         },
         ..tiny(6)
     };
