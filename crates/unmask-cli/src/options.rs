@@ -93,6 +93,10 @@ pub struct UnmaskerArgs {
     /// Paste the GAN's fill as it is, without the grain of the skin around the hole.
     #[arg(long)]
     pub no_grain: bool,
+    /// Guide the GAN with the landmark net's jaw and mouth as they are, instead of the mean
+    /// face's fitted to the eyes and brows (the net misplaces the lower face under a mask).
+    #[arg(long)]
+    pub net_guide: bool,
     /// Also look for faces in an N x N grid of overlapping tiles (1 + N*N detector passes):
     /// finds the small faces of a large group photo; 1 looks at the whole photo only.
     #[arg(long, default_value_t = UnmaskSettings::default().detect_tiles)]
@@ -121,6 +125,7 @@ impl UnmaskerArgs {
             face_margin: self.face_margin,
             mirror: self.mirror,
             grain: !self.no_grain,
+            guide_from_upper_face: !self.net_guide,
             detect_tiles: self.detect_tiles,
         };
         settings

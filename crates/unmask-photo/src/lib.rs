@@ -1,6 +1,8 @@
 //! The photo path as a library: what `unmask PHOTO -o OUT` and the `eval-unmask` stage run.
 //!
 //! - [`unmasker`]: [`Unmasker`] finds the faces, segments, checks, inpaints and pastes back.
+//! - [`upper_face`]: the lower face's landmarks fitted to the eyes and brows, which a mask
+//!   leaves visible.
 //! - [`report`]: what was done to a photo, serialisable (`unmask --json`, `unmask serve`).
 //! - [`wear`]: synthetic masks drawn on the faces of real photos, with their exact masks.
 //! - [`evaluation`]: masks drawn on real photos, unmasked end to end, and scored against the
@@ -9,6 +11,7 @@
 pub mod evaluation;
 pub mod report;
 pub mod unmasker;
+pub mod upper_face;
 pub mod wear;
 
 pub use evaluation::{evaluate_photos, EvalUnmaskParams, UnmaskSummary};
