@@ -75,6 +75,10 @@ pub struct Distractor {
     pub period: f32,
     pub degrees: f32,
     pub colours: [[u8; 3]; 2],
+    /// Kept off the face ([`FACE_CENTRE`], [`FACE_RADII`]); half of them are. Flat greys
+    /// painted on the face teach that a dark cloth mask is no mask, and with every distractor
+    /// beside it a bare face under coloured light was taken for one.
+    pub beside_face: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -169,12 +173,13 @@ impl View {
     /// Applies the colour and framing changes (not the flip, which happens when batching).
     pub fn apply(&self, image: RgbImage, mask: GrayImage) -> (RgbImage, GrayImage) {
         let (mut image, mut mask) = (image, mask);
+        // Before the warp, so that the face ellipse is where the aligned crop has the face.
+        for d in &self.distractors {
+            d.paint(&mut image, &mask);
+        }
         if let Some(g) = &self.geometric {
             image = g.warp_rgb(&image);
             mask = g.warp_mask(&mask);
-        }
-        for d in &self.distractors {
-            d.paint(&mut image, &mask);
         }
         if let Some(p) = &self.photometric {
             let (blurred, mean) = p.blurred(&image);
@@ -193,14 +198,14 @@ impl View {
         hole: GrayImage,
     ) -> (RgbImage, RgbImage, GrayImage) {
         let (mut masked, mut target, mut hole) = (masked, target, hole);
+        for d in &self.distractors {
+            d.paint(&mut masked, &hole);
+            d.paint(&mut target, &hole);
+        }
         if let Some(g) = &self.geometric {
             masked = g.warp_rgb(&masked);
             target = g.warp_rgb(&target);
             hole = g.warp_mask(&hole);
-        }
-        for d in &self.distractors {
-            d.paint(&mut masked, &hole);
-            d.paint(&mut target, &hole);
         }
         if let Some(p) = &self.photometric {
             let (blurred_target, mean) = p.blurred(&target);
@@ -252,6 +257,11 @@ impl Photometric {
     }
 }
 
+/// The face of an FFHQ-aligned crop, as fractions of the side: an ellipse around the mean
+/// face's jaw (x 0.21 to 0.80, y down to 0.95) and its forehead.
+const FACE_CENTRE: [f32; 2] = [0.5, 0.6];
+const FACE_RADII: [f32; 2] = [0.34, 0.42];
+
 impl Distractor {
     fn draw(rng: &mut SampleRng) -> Self {
         // Mostly light or dark greys with a tint, as blinds, walls, sky and clothes are.
@@ -279,6 +289,7 @@ impl Distractor {
             },
             degrees: rng.random::<f32>() * 180.0,
             colours,
+            beside_face: rng.random::<f32>() < 0.5,
         }
     }
 
@@ -292,7 +303,10 @@ impl Distractor {
                 let (u, v) = ((x as f32 + 0.5) / w as f32, (y as f32 + 0.5) / h as f32);
                 let inside = (u - self.centre[0]).abs() <= self.half_size[0]
                     && (v - self.centre[1]).abs() <= self.half_size[1];
-                if !inside || mask.get_pixel(x, y).0[0] != 0 {
+                let on_face = ((u - FACE_CENTRE[0]) / FACE_RADII[0]).powi(2)
+                    + ((v - FACE_CENTRE[1]) / FACE_RADII[1]).powi(2)
+                    <= 1.0;
+                if !inside || (on_face && self.beside_face) || mask.get_pixel(x, y).0[0] != 0 {
                     continue;
                 }
                 let stripe = if self.period > 0.0 {
@@ -444,9 +458,35 @@ mod tests {
             }
         }
         assert!(changed > 0);
+        let beside = view_with_beside_face(&cfg);
+        let (out, _) = beside.apply(img.clone(), GrayImage::new(32, 32));
+        for (x, y, p) in out.enumerate_pixels() {
+            let (u, v) = ((x as f32 + 0.5) / 32.0, (y as f32 + 0.5) / 32.0);
+            let on_face = ((u - FACE_CENTRE[0]) / FACE_RADII[0]).powi(2)
+                + ((v - FACE_CENTRE[1]) / FACE_RADII[1]).powi(2)
+                <= 1.0;
+            if on_face {
+                assert_eq!(p, img.get_pixel(x, y), "a face pixel was painted at {x},{y}");
+            }
+        }
+        assert_ne!(out, img, "the distractor beside the face painted nothing");
         // Without distractors the views are the ones drawn before the option existed.
         let plain = View::draw(&AugmentConfig::default(), false, 5, 3, 0);
         assert!(plain.distractors.is_empty());
+    }
+
+    /// A view of distractors alone whose first covers the whole crop and keeps off the face.
+    fn view_with_beside_face(cfg: &AugmentConfig) -> View {
+        let mut view = View::draw(cfg, false, 5, 0, 0);
+        view.photometric = None;
+        view.geometric = None;
+        view.distractors = vec![Distractor {
+            centre: [0.5, 0.5],
+            half_size: [0.5, 0.5],
+            beside_face: true,
+            ..view.distractors[0].clone()
+        }];
+        view
     }
 
     /// An inpainting pair changes alike: away from the hole the masked face and its target
