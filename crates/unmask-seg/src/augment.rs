@@ -466,7 +466,11 @@ mod tests {
                 + ((v - FACE_CENTRE[1]) / FACE_RADII[1]).powi(2)
                 <= 1.0;
             if on_face {
-                assert_eq!(p, img.get_pixel(x, y), "a face pixel was painted at {x},{y}");
+                assert_eq!(
+                    p,
+                    img.get_pixel(x, y),
+                    "a face pixel was painted at {x},{y}"
+                );
             }
         }
         assert_ne!(out, img, "the distractor beside the face painted nothing");
