@@ -66,7 +66,7 @@ pub struct View {
 }
 
 /// A rectangle (fractions of the side) painted with stripes of two colours, or one colour
-/// when `period` is 0, outside the mask.
+/// when `period` is 0, outside the mask (and the face, with `beside_face`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Distractor {
     pub centre: [f32; 2],
@@ -75,9 +75,9 @@ pub struct Distractor {
     pub period: f32,
     pub degrees: f32,
     pub colours: [[u8; 3]; 2],
-    /// Kept off the face ([`FACE_CENTRE`], [`FACE_RADII`]); half of them are. Flat greys
-    /// painted on the face teach that a dark cloth mask is no mask, and with every distractor
-    /// beside it a bare face under coloured light was taken for one.
+    /// Kept off the face ([`on_face`]); half of them are. Flat greys painted on the face
+    /// teach that a dark cloth mask is no mask, and with every distractor beside it a bare
+    /// face under coloured light was taken for one.
     pub beside_face: bool,
 }
 
@@ -257,10 +257,13 @@ impl Photometric {
     }
 }
 
-/// The face of an FFHQ-aligned crop, as fractions of the side: an ellipse around the mean
-/// face's jaw (x 0.21 to 0.80, y down to 0.95) and its forehead.
-const FACE_CENTRE: [f32; 2] = [0.5, 0.6];
-const FACE_RADII: [f32; 2] = [0.34, 0.42];
+/// Whether `(u, v)` (fractions of the side) lies on the face of an FFHQ-aligned crop: an
+/// ellipse around the mean face's jaw (x 0.21 to 0.80, y down to 0.95) and its forehead.
+fn on_face(u: f32, v: f32) -> bool {
+    const CENTRE: [f32; 2] = [0.5, 0.6];
+    const RADII: [f32; 2] = [0.34, 0.42];
+    ((u - CENTRE[0]) / RADII[0]).powi(2) + ((v - CENTRE[1]) / RADII[1]).powi(2) <= 1.0
+}
 
 impl Distractor {
     fn draw(rng: &mut SampleRng) -> Self {
@@ -303,10 +306,8 @@ impl Distractor {
                 let (u, v) = ((x as f32 + 0.5) / w as f32, (y as f32 + 0.5) / h as f32);
                 let inside = (u - self.centre[0]).abs() <= self.half_size[0]
                     && (v - self.centre[1]).abs() <= self.half_size[1];
-                let on_face = ((u - FACE_CENTRE[0]) / FACE_RADII[0]).powi(2)
-                    + ((v - FACE_CENTRE[1]) / FACE_RADII[1]).powi(2)
-                    <= 1.0;
-                if !inside || (on_face && self.beside_face) || mask.get_pixel(x, y).0[0] != 0 {
+                if !inside || (self.beside_face && on_face(u, v)) || mask.get_pixel(x, y).0[0] != 0
+                {
                     continue;
                 }
                 let stripe = if self.period > 0.0 {
@@ -461,11 +462,7 @@ mod tests {
         let beside = view_with_beside_face(&cfg);
         let (out, _) = beside.apply(img.clone(), GrayImage::new(32, 32));
         for (x, y, p) in out.enumerate_pixels() {
-            let (u, v) = ((x as f32 + 0.5) / 32.0, (y as f32 + 0.5) / 32.0);
-            let on_face = ((u - FACE_CENTRE[0]) / FACE_RADII[0]).powi(2)
-                + ((v - FACE_CENTRE[1]) / FACE_RADII[1]).powi(2)
-                <= 1.0;
-            if on_face {
+            if on_face((x as f32 + 0.5) / 32.0, (y as f32 + 0.5) / 32.0) {
                 assert_eq!(
                     p,
                     img.get_pixel(x, y),
