@@ -200,7 +200,9 @@ impl<B: KernelBackend> Inpainter<B> {
             images::batch_tensor::<B>(planes, 1, GUIDE_CHANNELS, size as usize, &self.device)
         });
         // The fill at the network's size (colour-matched there), resized back; only its hole
-        // is pasted, at full resolution.
+        // is pasted, at full resolution. Lanczos keeps more of the fill's detail than the
+        // bilinear filter: on face-api's demo faces LPIPS -0.0024 [-0.0032, -0.0016], lower on
+        // 21 of 22, for hole L1 +0.0004 and SSIM -0.0017.
         let generated = images::tensor_to_rgb(&self.net.fill(x, h, guide), 0);
         let generated = if generated.dimensions() == image.dimensions() {
             generated
@@ -209,7 +211,7 @@ impl<B: KernelBackend> Inpainter<B> {
                 &generated,
                 image.width(),
                 image.height(),
-                FilterType::Triangle,
+                FilterType::Lanczos3,
             )
         };
         let mut out = image.clone();
