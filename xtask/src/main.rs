@@ -70,6 +70,7 @@ fn project_root() -> PathBuf {
 }
 
 fn main() -> ExitCode {
+    unmask_core::malloc::keep_freed_buffers();
     unmask_core::logging::init();
     match real_main() {
         Ok(code) => code,

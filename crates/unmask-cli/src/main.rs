@@ -74,6 +74,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    unmask_core::malloc::keep_freed_buffers();
     unmask_core::logging::init();
     let cli = Cli::parse();
     let result = match cli.command {

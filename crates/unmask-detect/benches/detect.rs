@@ -12,6 +12,8 @@ use unmask_weights::{Asset, WeightStore, FACE_API, FACE_API_DEMO_PHOTOS};
 type B = burn::backend::Flex;
 
 fn detect(c: &mut Criterion) {
+    // The allocator as the binaries set it up, so figures match what a run sees.
+    unmask_core::malloc::keep_freed_buffers();
     let store = WeightStore::from_env().expect("weights store");
     let device = Default::default();
     let detector =

@@ -69,6 +69,8 @@ impl GanStep {
 }
 
 fn train_steps(c: &mut Criterion) {
+    // The allocator as the binaries set it up, so figures match what a run sees.
+    unmask_core::malloc::keep_freed_buffers();
     let mut group = c.benchmark_group("gan_train_step");
     group.sample_size(10);
     let quickstart = DiscriminatorConfig {
@@ -106,6 +108,8 @@ fn train_steps(c: &mut Criterion) {
 }
 
 fn inference(c: &mut Criterion) {
+    // The allocator as the binaries set it up, so figures match what a run sees.
+    unmask_core::malloc::keep_freed_buffers();
     let device = Default::default();
     let mut group = c.benchmark_group("gan_inference_256");
     group.sample_size(10);

@@ -14,6 +14,8 @@ const BATCH: usize = 8;
 const SIZE: usize = 256;
 
 fn bench(c: &mut Criterion) {
+    // The allocator as the binaries set it up, so figures match what a run sees.
+    unmask_core::malloc::keep_freed_buffers();
     let store = WeightStore::from_env().expect("weight store (set UNMASK_CACHE)");
     let path = store
         .path(Asset::AlexNetLpips)

@@ -24,6 +24,8 @@ fn config(size: usize, depth: usize, base: usize) -> UNetConfig {
 }
 
 fn train_steps(c: &mut Criterion) {
+    // The allocator as the binaries set it up, so figures match what a run sees.
+    unmask_core::malloc::keep_freed_buffers();
     let device = Default::default();
     let mut group = c.benchmark_group("unet_train_step");
     group.sample_size(10);
@@ -65,6 +67,8 @@ fn train_steps(c: &mut Criterion) {
 }
 
 fn inference(c: &mut Criterion) {
+    // The allocator as the binaries set it up, so figures match what a run sees.
+    unmask_core::malloc::keep_freed_buffers();
     let device = Default::default();
     let cfg = config(256, 4, 32);
     let model: UNet<Flex> = cfg.init(&device);
