@@ -223,7 +223,8 @@ fn check_unary(
 
 #[test]
 fn pools_and_upsampling_match_burn() {
-    for x in [[1, 3, 9, 7], [3, 2, 8, 12]] {
+    // One plane too: the imputation's mask at batch 1.
+    for x in [[1, 3, 9, 7], [3, 2, 8, 12], [1, 1, 6, 11]] {
         for (k, s, p, include) in [
             (3, 1, 1, true),
             (2, 2, 0, true),

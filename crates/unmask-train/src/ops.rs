@@ -61,9 +61,14 @@ pub fn batch_norm<B: Backend>(bn: &BatchNorm<B>, x: Tensor<B, 4>) -> Tensor<B, 4
 }
 
 /// `x * m` for `x` `[N, C, H, W]` and a one-channel `m` `[N, 1, H, W]` (a mask applied to every
-/// channel), with `m` materialised per channel so both operands are contiguous.
+/// channel). One sample is a `[1, C, H*W]` by `[1, 1, H*W]` product, which burn-flex runs as a
+/// shared-row broadcast in place; for more, `m` is materialised per channel so both operands
+/// are contiguous (a batch dimension takes the broadcast off that path).
 pub fn mul_mask<B: Backend>(x: Tensor<B, 4>, m: Tensor<B, 4>) -> Tensor<B, 4> {
-    let c = x.dims()[1];
+    let [n, c, h, w] = x.dims();
+    if n == 1 {
+        return (x.reshape([1, c, h * w]) * m.reshape([1, 1, h * w])).reshape([n, c, h, w]);
+    }
     x * m.repeat_dim(1, c)
 }
 
@@ -110,5 +115,33 @@ mod tests {
         let b = burn::module::AutodiffModule::valid(&theirs).forward(xi);
         a.into_data()
             .assert_approx_eq::<f32>(&b.into_data(), Tolerance::absolute(1e-4));
+    }
+
+    #[test]
+    fn mul_mask_matches_a_plain_broadcast_with_gradients() {
+        type A = Autodiff<Flex>;
+        let device = Default::default();
+        for n in [1, 3] {
+            let x =
+                Tensor::<A, 4>::random([n, 4, 5, 6], Distribution::Default, &device).require_grad();
+            let m =
+                Tensor::<A, 4>::random([n, 1, 5, 6], Distribution::Default, &device).require_grad();
+            let weights = Tensor::<A, 4>::random([n, 4, 5, 6], Distribution::Default, &device);
+            let ours = mul_mask(x.clone(), m.clone());
+            let theirs = x.clone() * m.clone();
+            ours.to_data()
+                .assert_approx_eq::<f32>(&theirs.to_data(), Tolerance::absolute(1e-6));
+            let g_ours = (ours * weights.clone()).sum().backward();
+            let g_theirs = (theirs * weights).sum().backward();
+            for t in [&x, &m] {
+                t.grad(&g_ours)
+                    .unwrap()
+                    .into_data()
+                    .assert_approx_eq::<f32>(
+                        &t.grad(&g_theirs).unwrap().into_data(),
+                        Tolerance::absolute(1e-5),
+                    );
+            }
+        }
     }
 }

@@ -45,23 +45,36 @@ impl Window {
     }
 }
 
+/// Separable: window sums along each input row, then down the columns of those sums. One task
+/// per row in both passes, so a single-plane pool (the imputation's mask, at batch 1) uses
+/// every core; each output's sum is taken in the same order on any thread count.
 pub fn avg_forward(win: &Window, planes: usize, x: &[f32], include_pad: bool) -> Vec<f32> {
     let (oh, ow) = win.out();
-    let mut y = vec![0f32; planes * oh * ow];
-    y.par_chunks_mut((oh * ow).max(1))
+    let mut row_sums = vec![0f32; planes * win.h * ow];
+    row_sums
+        .par_chunks_mut(ow.max(1))
         .enumerate()
-        .for_each(|(i, out)| {
-            let src = &x[i * win.h * win.w..][..win.h * win.w];
-            for oy in 0..oh {
-                let (y0, y1) = win.span(oy, 0, win.h);
-                for ox in 0..ow {
-                    let (x0, x1) = win.span(ox, 1, win.w);
-                    let mut sum = 0f32;
-                    for iy in y0..y1 {
-                        sum += src[iy * win.w + x0..iy * win.w + x1].iter().sum::<f32>();
-                    }
-                    out[oy * ow + ox] = sum / win.count(oy, ox, include_pad);
+        .for_each(|(row, out)| {
+            let src = &x[row * win.w..][..win.w];
+            for (ox, sum) in out.iter_mut().enumerate() {
+                let (x0, x1) = win.span(ox, 1, win.w);
+                *sum = src[x0..x1].iter().sum();
+            }
+        });
+    let mut y = vec![0f32; planes * oh * ow];
+    y.par_chunks_mut(ow.max(1))
+        .enumerate()
+        .for_each(|(row, out)| {
+            let (plane, oy) = (row / oh, row % oh);
+            let sums = &row_sums[plane * win.h * ow..][..win.h * ow];
+            let (y0, y1) = win.span(oy, 0, win.h);
+            for iy in y0..y1 {
+                for (o, s) in out.iter_mut().zip(&sums[iy * ow..][..ow]) {
+                    *o += s;
                 }
+            }
+            for (ox, o) in out.iter_mut().enumerate() {
+                *o /= win.count(oy, ox, include_pad);
             }
         });
     y
