@@ -5,7 +5,7 @@
 //! freed memory at the top of its heap back, so each pass touches fresh pages: in the 256 px
 //! generator bench a sixth of the samples were page faults and the zeroing of new pages.
 //! Keeping buffers up to 32 MiB in the heap *and* not trimming it lets them be reused
-//! (`gan_inference_256/width/8` about 1.5x faster). Either setting alone is slower than
+//! (`gan_inference_256/width/8` about 1.35x faster). Either setting alone is slower than
 //! neither: setting one turns off glibc's dynamic adjustment of both.
 
 /// Largest buffer kept in the heap (glibc's own ceiling on 64-bit targets).
