@@ -3,9 +3,8 @@
 //! Only what two or more crates need lives here: the 68-point landmark layout, atomic file
 //! writes, parquet manifests, progress reporting, folder listings, deterministic per-sample
 //! random streams, seeded bootstrap intervals, the allocator set-up for tensor work, the
-//! anti-aliased rasteriser that both the face
-//! generator and the mask renderer draw with, and the files evaluation stages write for the
-//! reports (`evaluation`, `examples`).
+//! anti-aliased rasteriser that both the face generator and the mask renderer draw with, and
+//! the files evaluation stages write for the reports (`evaluation`, `examples`).
 
 pub mod atomic;
 pub mod bootstrap;
