@@ -5,13 +5,18 @@
 
 use rayon::prelude::*;
 
-use super::gemm::{gemm, gemm_into, Threads, View};
+use super::gemm::{gemm_into, Threads, View};
 use super::SendPtr;
 
 /// Floats in one block's patch matrix (256 KB, so it stays in the core's cache for the GEMM).
 const PATCH_FLOATS: usize = 1 << 16;
 /// The weight gradient's GEMM sums over a block's pixels: longer blocks pay (1 MB).
 const WEIGHT_PATCH_FLOATS: usize = 1 << 18;
+/// Blocks hold a multiple of this many pixels. The `gemm` crate reads a column-major patch
+/// matrix in place only when its row count is a multiple of its SIMD width (8 floats with
+/// AVX2, 16 with AVX-512); any other block it first copies whole (`pack_lhs`), which took a
+/// fifth of a UNet training step at 8 channels, where a patch row is short.
+const BLOCK_ALIGN: usize = 16;
 /// Weight-gradient partial sums: a count fixed by the shapes, whatever the thread count, so
 /// the final sum adds the same partials in the same order on one thread or many. Large
 /// weights get fewer partials (each is a full copy of the weight gradient).
@@ -87,10 +92,10 @@ impl ConvGeometry {
         self.oh * self.ow
     }
 
-    /// Output pixels per block of at most `floats` patch values.
+    /// Output pixels per block of at most `floats` patch values, a multiple of
+    /// [`BLOCK_ALIGN`].
     fn block(&self, floats: usize) -> usize {
-        (floats / self.patch().max(1))
-            .max(64)
+        ((floats / self.patch().max(1)).max(64) / BLOCK_ALIGN * BLOCK_ALIGN)
             .min(self.pixels().max(1))
     }
 
@@ -363,6 +368,12 @@ fn input_grad_col2im(g: &ConvGeometry, weight: &[f32], dy: &[f32]) -> Vec<f32> {
 
 /// The weight gradient `[cout, cin, kh, kw]`: the sum over samples and blocks of
 /// `dy block [cout x n] x cols^T [n x patch]`.
+///
+/// Each product is written transposed, `[patch x cout]`, and turned round once at the end.
+/// Asked for row-major `[cout x patch]`, `gemm` swaps the operands to get a column-major
+/// destination and then copies the whole patch matrix into its packed layout first (`pack_lhs`,
+/// a fifth of a UNet training step at 8 channels); this way it packs only `dy`'s block, which is
+/// `patch / cout` times smaller, and reads the patches in place.
 pub fn weight_grad(g: &ConvGeometry, x: &[f32], dy: &[f32]) -> Vec<f32> {
     let k = g.patch();
     let jobs = g.jobs(WEIGHT_PATCH_FLOATS);
@@ -371,19 +382,40 @@ pub fn weight_grad(g: &ConvGeometry, x: &[f32], dy: &[f32]) -> Vec<f32> {
     let partials: Vec<Vec<f32>> = jobs
         .par_chunks(per_partial)
         .map(|group| {
-            let mut acc = vec![0f32; g.cout * k];
+            let mut acc = vec![0f32; k * g.cout];
             let mut cols = Vec::new();
             for (i, &(b, start, end)) in group.iter().enumerate() {
                 let n = end - start;
                 cols.resize(k * n, 0.0);
                 im2col(g, g.sample(x, b), start, end, &mut cols);
                 let (lhs, rhs) = (g.dy_block(dy, b, start, n), View::transposed(&cols, n));
-                gemm(&mut acc, k, lhs, rhs, g.cout, n, k, i > 0, threads);
+                // SAFETY: `acc` holds cout * k elements, element (co, j) at j * cout + co, and
+                // is borrowed mutably alone.
+                unsafe {
+                    gemm_into(
+                        acc.as_mut_ptr(),
+                        [1, g.cout],
+                        lhs,
+                        rhs,
+                        g.cout,
+                        n,
+                        k,
+                        i > 0,
+                        threads,
+                    );
+                }
             }
             acc
         })
         .collect();
-    sum_in_order(partials)
+    let transposed = sum_in_order(partials);
+    let mut grad = vec![0f32; g.cout * k];
+    for (j, row) in transposed.chunks_exact(g.cout).enumerate() {
+        for (co, &v) in row.iter().enumerate() {
+            grad[co * k + j] = v;
+        }
+    }
+    grad
 }
 
 /// The bias gradient `[cout]`: `dy` summed over samples and pixels.
