@@ -14,8 +14,7 @@ const PATCH_FLOATS: usize = 1 << 16;
 const WEIGHT_PATCH_FLOATS: usize = 1 << 18;
 /// Blocks hold a multiple of this many pixels. The `gemm` crate reads a column-major patch
 /// matrix in place only when its row count is a multiple of its SIMD width (8 floats with
-/// AVX2, 16 with AVX-512); any other block it first copies whole (`pack_lhs`), which took a
-/// fifth of a UNet training step at 8 channels, where a patch row is short.
+/// AVX2, 16 with AVX-512); any other block it first copies whole (`pack_lhs`).
 const BLOCK_ALIGN: usize = 16;
 /// Weight-gradient partial sums: a count fixed by the shapes, whatever the thread count, so
 /// the final sum adds the same partials in the same order on one thread or many. Large
