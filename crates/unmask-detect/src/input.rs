@@ -3,6 +3,7 @@
 //! burn's `interpolate` does not offer), then `(x - mean) / 255` per channel.
 
 use image::RgbImage;
+use rayon::prelude::*;
 
 /// Per-channel means (R, G, B) face-api subtracts before the detector.
 pub const DETECTOR_MEAN: [f32; 3] = [117.001, 114.697, 97.404];
@@ -14,15 +15,18 @@ pub struct Rgb32 {
 }
 
 impl Rgb32 {
-    pub fn from_fn(side: usize, value: impl Fn(usize, usize, usize) -> f64) -> Self {
+    /// Rows in parallel: SSD's 512 x 512 input on one thread took a tenth of its detection.
+    pub fn from_fn(side: usize, value: impl Fn(usize, usize, usize) -> f64 + Sync) -> Self {
         let mut planes = vec![0.0; 3 * side * side];
-        for c in 0..3 {
-            for y in 0..side {
-                for x in 0..side {
-                    planes[(c * side + y) * side + x] = value(x, y, c);
+        planes
+            .par_chunks_mut(side.max(1))
+            .enumerate()
+            .for_each(|(row, out)| {
+                let (c, y) = (row / side, row % side);
+                for (x, v) in out.iter_mut().enumerate() {
+                    *v = value(x, y, c);
                 }
-            }
-        }
+            });
         Self { side, planes }
     }
 
@@ -44,7 +48,7 @@ impl Rgb32 {
 pub fn resize_legacy_bilinear(
     side: usize,
     size: usize,
-    at: impl Fn(usize, usize, usize) -> f64,
+    at: impl Fn(usize, usize, usize) -> f64 + Sync,
 ) -> Rgb32 {
     let scale = side as f64 / size as f64;
     let axis: Vec<(usize, usize, f64)> = (0..size)

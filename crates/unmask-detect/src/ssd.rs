@@ -9,13 +9,13 @@ use crate::detector::FaceBox;
 use crate::input::{padding_stretch, ssd_planes};
 use anyhow::{Context, Result};
 use burn::tensor::backend::Backend;
-use burn::tensor::ops::{ConvOptions, PadMode};
+use burn::tensor::ops::ConvOptions;
 use burn::tensor::{Tensor, TensorData};
 use image::RgbImage;
 use std::path::Path;
-use unmask_kernels::conv2d_with as conv2d;
 use unmask_kernels::KernelBackend;
 use unmask_kernels::WeightFile;
+use unmask_kernels::{conv2d_clamped_with as conv2d_clamped, conv2d_with as conv2d, pad_zeros};
 
 /// The side of the square the network sees.
 pub const SSD_INPUT_SIZE: usize = 512;
@@ -69,8 +69,25 @@ fn same_padding(size: usize, kernel: usize, stride: usize) -> (usize, usize) {
     (total / 2, total - total / 2)
 }
 
+/// ReLU6's range: every activation of MobileNet and SSD's extra layers.
+const RELU6: [f32; 2] = [0.0, 6.0];
+
 impl<B: KernelBackend> Conv<B> {
+    /// The convolution alone (the box predictors).
     fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
+        let (x, opts) = self.padded(x);
+        conv2d(x, self.weight.clone(), Some(self.bias.clone()), opts)
+    }
+
+    /// The convolution and ReLU6, fused.
+    fn forward_relu6(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
+        let (x, opts) = self.padded(x);
+        conv2d_clamped(x, self.weight.clone(), Some(self.bias.clone()), opts, RELU6)
+    }
+
+    /// `x` padded where TF's "same" padding is asymmetric (burn's options are symmetric),
+    /// and the options that pad the rest.
+    fn padded(&self, x: Tensor<B, 4>) -> (Tensor<B, 4>, ConvOptions<2>) {
         let [_, _, h, w] = x.dims();
         let k = self.weight.dims()[2];
         let (top, bottom) = same_padding(h, k, self.stride);
@@ -79,15 +96,11 @@ impl<B: KernelBackend> Conv<B> {
             (x, [top, left])
         } else {
             let padding = [(top, bottom), (left, right)];
-            (x.pad(padding, PadMode::Constant(0.0)), [0, 0])
+            (pad_zeros(x, padding), [0, 0])
         };
         let opts = ConvOptions::new([self.stride, self.stride], pad, [1, 1], self.groups);
-        conv2d(x, self.weight.clone(), Some(self.bias.clone()), opts)
+        (x, opts)
     }
-}
-
-fn relu6<B: Backend>(x: Tensor<B, 4>) -> Tensor<B, 4> {
-    x.clamp(0.0, 6.0)
 }
 
 /// The detector with its weights on `B`.
@@ -254,17 +267,17 @@ impl<B: KernelBackend> SsdMobilenetV1<B> {
     /// and the class logits `[background, face, other]` (`[5118 * 3]`), for a prepared input
     /// `[1, 3, 512, 512]`.
     pub fn forward(&self, x: Tensor<B, 4>) -> Result<(Vec<f32>, Vec<f32>)> {
-        let mut x = relu6(self.first.forward(x));
+        let mut x = self.first.forward_relu6(x);
         let mut maps = Vec::with_capacity(PREDICTORS.len());
         for (k, (depthwise, pointwise)) in self.blocks.iter().enumerate() {
-            x = relu6(pointwise.forward(relu6(depthwise.forward(x))));
+            x = pointwise.forward_relu6(depthwise.forward_relu6(x));
             if k + 1 == FIRST_PREDICTOR_BLOCK {
                 maps.push(x.clone());
             }
         }
         maps.push(x.clone());
         for (i, conv) in self.extra.iter().enumerate() {
-            x = relu6(conv.forward(x));
+            x = conv.forward_relu6(x);
             if i % 2 == 1 {
                 maps.push(x.clone());
             }

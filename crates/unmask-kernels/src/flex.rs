@@ -5,7 +5,9 @@
 //! one only when our kernel reads it.
 
 use burn::backend::Flex;
-use burn::tensor::ops::{ConvOptions, ConvTransposeOptions, FloatTensor, ModuleOps};
+use burn::tensor::ops::{
+    ConvOptions, ConvTransposeOptions, FloatTensor, FloatTensorOps, ModuleOps,
+};
 use burn::tensor::{DType, TensorData, TensorMetadata};
 use burn_flex::FlexTensor;
 
@@ -102,23 +104,17 @@ impl KernelBackend for Flex {
         bias: Option<FloatTensor<Self>>,
         options: ConvOptions<2>,
     ) -> FloatTensor<Self> {
-        let kernel = ours(&[&x, &weight])
-            .then(|| conv_kernel(&dims(&x), &dims(&weight), &options))
-            .flatten();
-        let run = match kernel {
-            Some(ConvKernel::Dense(g)) => (g, conv::forward as ConvForward),
-            // burn-flex's depthwise forward (a direct SIMD loop) wins on small or strided
-            // kernels (MobileNet's 3x3); ours on the imputation's 5x5 (1.4x in the benches).
-            Some(ConvKernel::Depthwise(g)) if g.stride == [1, 1] && g.kh * g.kw > 9 => {
-                (g, depthwise::forward as ConvForward)
-            }
-            _ => return Self::conv2d(x, weight, bias, options),
-        };
-        let (g, forward) = run;
-        let (x, weight) = (contiguous(&x), contiguous(&weight));
-        let bias = bias.map(|b| contiguous(&b));
-        let data = forward(&g, slice(&x), slice(&weight), bias.as_ref().map(slice));
-        tensor(data, vec![g.batch, g.cout, g.oh, g.ow])
+        conv2d_clamped(x, weight, bias, options, None)
+    }
+
+    fn conv2d_clamped_op(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: Option<FloatTensor<Self>>,
+        options: ConvOptions<2>,
+        range: [f32; 2],
+    ) -> FloatTensor<Self> {
+        conv2d_clamped(x, weight, bias, options, Some(range))
     }
 
     fn conv2d_x_grad(
@@ -303,6 +299,19 @@ impl KernelBackend for Flex {
         tensor(data, vec![d[0], d[1], 2 * d[2], 2 * d[3]])
     }
 
+    fn pad_zeros_op(x: FloatTensor<Self>, padding: [(usize, usize); 2]) -> FloatTensor<Self> {
+        let d = dims(&x);
+        if !ours(&[&x]) || d.len() != 4 {
+            return reference::pad_zeros::<Self>(x, padding);
+        }
+        let xs = contiguous(&x);
+        let [(top, bottom), (left, right)] = padding;
+        tensor(
+            pool::pad_zeros(d[0] * d[1], d[2], d[3], padding, slice(&xs)),
+            vec![d[0], d[1], d[2] + top + bottom, d[3] + left + right],
+        )
+    }
+
     fn upsample2x_grad(x: FloatTensor<Self>, grad: FloatTensor<Self>) -> FloatTensor<Self> {
         if !ours(&[&x, &grad]) {
             return reference::upsample2x_grad::<Self>(x, grad);
@@ -315,5 +324,55 @@ impl KernelBackend for Flex {
     }
 }
 
-/// The forward kernels' common signature: geometry, x, weight, bias.
-type ConvForward = fn(&ConvGeometry, &[f32], &[f32], Option<&[f32]>) -> Vec<f32>;
+/// A convolution on our kernels where they serve it, else on burn-flex's, its output clamped
+/// to `range` if given: inside the dense kernel's blocks, else in one parallel pass (burn-flex's
+/// `clamp` runs on one thread).
+fn conv2d_clamped(
+    x: FlexTensor,
+    weight: FlexTensor,
+    bias: Option<FlexTensor>,
+    options: ConvOptions<2>,
+    range: Option<[f32; 2]>,
+) -> FlexTensor {
+    let kernel = ours(&[&x, &weight])
+        .then(|| conv_kernel(&dims(&x), &dims(&weight), &options))
+        .flatten();
+    let (g, depthwise) = match kernel {
+        Some(ConvKernel::Dense(g)) => (g, false),
+        // burn-flex's depthwise forward (a direct SIMD loop) wins on small or strided
+        // kernels (MobileNet's 3x3); ours on the imputation's 5x5 (1.4x in the benches).
+        Some(ConvKernel::Depthwise(g)) if g.stride == [1, 1] && g.kh * g.kw > 9 => (g, true),
+        _ => {
+            let y = Flex::conv2d(x, weight, bias, options);
+            return match range {
+                Some(range) => clamp(y, range),
+                None => y,
+            };
+        }
+    };
+    let (x, weight) = (contiguous(&x), contiguous(&weight));
+    let bias = bias.map(|b| contiguous(&b));
+    let (x, weight, bias) = (slice(&x), slice(&weight), bias.as_ref().map(slice));
+    let data = if depthwise {
+        let mut y = depthwise::forward(&g, x, weight, bias);
+        if let Some(range) = range {
+            conv::clamp_parallel(&mut y, range);
+        }
+        y
+    } else {
+        conv::forward_clamped(&g, x, weight, bias, range)
+    };
+    tensor(data, vec![g.batch, g.cout, g.oh, g.ow])
+}
+
+/// `y` clamped to `range`, in place and in parallel when `y` owns its contiguous buffer.
+fn clamp(mut y: FlexTensor, range: [f32; 2]) -> FlexTensor {
+    if ours(&[&y]) && y.is_contiguous() && y.layout().start_offset() == 0 {
+        let n = y.layout().num_elements();
+        if let Some(values) = y.try_storage_mut::<f32>() {
+            conv::clamp_parallel(&mut values[..n], range);
+            return y;
+        }
+    }
+    Flex::float_clamp(y, range[0].into(), range[1].into())
+}

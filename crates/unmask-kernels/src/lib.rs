@@ -28,7 +28,10 @@ use std::sync::OnceLock;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::ops::{ConvOptions, ConvTransposeOptions, FloatTensor};
 
-pub use nn::{avg_pool2d, conv2d, conv2d_with, conv_transpose2d, max_pool2d, upsample_nearest2x};
+pub use nn::{
+    avg_pool2d, conv2d, conv2d_clamped_with, conv2d_with, conv_transpose2d, max_pool2d, pad_zeros,
+    upsample_nearest2x,
+};
 pub use weights::{WeightFile, WeightFileError};
 
 /// The ops our kernels cover. Each default method is burn's own op.
@@ -43,6 +46,18 @@ pub trait KernelBackend: Backend {
         options: ConvOptions<2>,
     ) -> FloatTensor<Self> {
         Self::conv2d(x, weight, bias, options)
+    }
+    /// `conv2d_op` with its output clamped to `range` (`[min, max]`: ReLU6 is `[0, 6]`, ReLU
+    /// `[0, f32::INFINITY]`). Flex clamps inside the convolution's output blocks.
+    fn conv2d_clamped_op(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: Option<FloatTensor<Self>>,
+        options: ConvOptions<2>,
+        range: [f32; 2],
+    ) -> FloatTensor<Self> {
+        let y = Self::conv2d_op(x, weight, bias, options);
+        Self::float_clamp(y, range[0].into(), range[1].into())
     }
     fn conv2d_x_grad(
         x: FloatTensor<Self>,
@@ -121,6 +136,12 @@ pub trait KernelBackend: Backend {
         pool: Pool,
     ) -> FloatTensor<Self> {
         reference::max_pool2d_grad::<Self>(x, grad, pool)
+    }
+
+    /// `x` with `[(top, bottom), (left, right)]` rows and columns of zeros around it: the
+    /// asymmetric padding (TensorFlow's "same" at stride 2) that `ConvOptions` cannot express.
+    fn pad_zeros_op(x: FloatTensor<Self>, padding: [(usize, usize); 2]) -> FloatTensor<Self> {
+        reference::pad_zeros::<Self>(x, padding)
     }
 
     /// Nearest-neighbour upsampling by 2 in both directions.

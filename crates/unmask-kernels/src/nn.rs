@@ -33,6 +33,30 @@ pub fn conv2d_with<B: KernelBackend>(
     ))
 }
 
+/// [`conv2d_with`] followed by a clamp to `range` (`[min, max]`), fused on Flex: ReLU6 after
+/// a convolution is `range = [0.0, 6.0]`.
+pub fn conv2d_clamped_with<B: KernelBackend>(
+    x: Tensor<B, 4>,
+    weight: Tensor<B, 4>,
+    bias: Option<Tensor<B, 1>>,
+    options: ConvOptions<2>,
+    range: [f32; 2],
+) -> Tensor<B, 4> {
+    wrap(B::conv2d_clamped_op(
+        float(x),
+        float(weight),
+        bias.map(float),
+        options,
+        range,
+    ))
+}
+
+/// `x [N, C, H, W]` with `[(top, bottom), (left, right)]` rows and columns of zeros around
+/// it: `[N, C, H + top + bottom, W + left + right]`.
+pub fn pad_zeros<B: KernelBackend>(x: Tensor<B, 4>, padding: [(usize, usize); 2]) -> Tensor<B, 4> {
+    wrap(B::pad_zeros_op(float(x), padding))
+}
+
 /// The symmetric padding `[top = bottom, left = right]` of a `Conv2d` on an `h x w` input.
 fn symmetric_padding(
     padding: &PaddingConfig2d,

@@ -1,7 +1,7 @@
 //! burn's own ops, which the trait's default methods and Flex's reference mode call.
 
-use burn::tensor::ops::{FloatTensor, InterpolateMode, InterpolateOptions};
-use burn::tensor::{backend::Backend, TensorMetadata};
+use burn::tensor::ops::{FloatTensor, InterpolateMode, InterpolateOptions, PadMode};
+use burn::tensor::{backend::Backend, Tensor, TensorMetadata, TensorPrimitive};
 
 use crate::Pool;
 
@@ -79,4 +79,11 @@ pub fn upsample2x_grad<B: Backend>(x: FloatTensor<B>, grad: FloatTensor<B>) -> F
         size,
         InterpolateOptions::new(InterpolateMode::Nearest),
     )
+}
+
+pub fn pad_zeros<B: Backend>(x: FloatTensor<B>, padding: [(usize, usize); 2]) -> FloatTensor<B> {
+    let x = Tensor::<B, 4>::from_primitive(TensorPrimitive::Float(x));
+    x.pad(padding, PadMode::Constant(0.0))
+        .into_primitive()
+        .tensor()
 }

@@ -5,7 +5,9 @@
 use burn::backend::{Autodiff, Flex};
 use burn::tensor::backend::Backend;
 use burn::tensor::module;
-use burn::tensor::ops::{ConvOptions, ConvTransposeOptions, InterpolateMode, InterpolateOptions};
+use burn::tensor::ops::{
+    ConvOptions, ConvTransposeOptions, InterpolateMode, InterpolateOptions, PadMode,
+};
 use burn::tensor::{Distribution, Tensor, TensorData};
 use burn_ndarray::NdArray;
 
@@ -137,6 +139,85 @@ fn depthwise_convolutions_match_burn() {
     check_conv(3, 5, 5, 9, 12, 5, 1, 1, 5, false);
     check_conv(3, 3, 3, 11, 9, 3, 2, 2, 3, true);
     check_conv(1, 2, 2, 40, 36, 3, 1, 16, 2, false);
+}
+
+/// The fused convolution and clamp against burn's convolution then `clamp`, on each path:
+/// dense (pointwise and strided 3x3), burn-flex's depthwise 3x3, ours 5x5; in inference on
+/// Flex and on ndarray (the default method), and under autodiff with both gradients.
+#[test]
+fn clamped_convolutions_match_convolution_then_clamp() {
+    const RANGE: [f32; 2] = [-0.5, 0.5];
+    for (cin, cout, k, stride, groups) in [
+        (6, 5, 1, 1, 1),
+        (3, 8, 3, 2, 1),
+        (4, 4, 3, 2, 4),
+        (5, 5, 5, 1, 5),
+    ] {
+        let options = ConvOptions::new([stride; 2], [k / 2; 2], [1, 1], groups);
+        let (xs, ws) = ([2, cin, 17, 13], [cout, cin / groups, k, k]);
+        let case = format!("x{xs:?} w{ws:?} s{stride}");
+        let inputs = || {
+            (
+                random::<Flex, 4>(xs, 1),
+                random::<Flex, 4>(ws, 2),
+                random::<Flex, 1>([cout], 3),
+            )
+        };
+        let (x, w, b) = inputs();
+        let want = module::conv2d(x, w, Some(b), options.clone()).clamp(RANGE[0], RANGE[1]);
+        let want = values(&want);
+        let clamped = |v: f32| want.iter().filter(|&&x| x == v).count();
+        assert!(
+            clamped(RANGE[0]) > 0 && clamped(RANGE[1]) > 0,
+            "{case}: the clamp must bite at both ends"
+        );
+        let (x, w, b) = inputs();
+        let got = nn::conv2d_clamped_with(x, w, Some(b), options.clone(), RANGE);
+        assert_close(&format!("{case}: flex"), &values(&got), &want);
+        let other = nn::conv2d_clamped_with(
+            random::<NdArray, 4>(xs, 1),
+            random::<NdArray, 4>(ws, 2),
+            Some(random::<NdArray, 1>([cout], 3)),
+            options.clone(),
+            RANGE,
+        );
+        assert_close(&format!("{case}: ndarray"), &values(&other), &want);
+
+        let bias = |b: Option<Tensor<A, 1>>| b.map(|b| b.slice(0..cout));
+        let ours = conv_outputs::<A>(xs, ws, true, |x, w, b| {
+            nn::conv2d_clamped_with(x, w, bias(b), options.clone(), RANGE)
+        });
+        let burn = conv_outputs::<A>(xs, ws, true, |x, w, b| {
+            module::conv2d(x, w, bias(b), options.clone()).clamp(RANGE[0], RANGE[1])
+        });
+        for i in 0..ours.len() {
+            assert_close(
+                &format!("{case}: autodiff {}", PARTS[i]),
+                &ours[i],
+                &burn[i],
+            );
+        }
+    }
+}
+
+#[test]
+fn zero_padding_matches_burn() {
+    for (shape, padding) in [
+        ([1, 3, 8, 6], [(0, 1), (0, 1)]),
+        ([2, 2, 5, 7], [(2, 0), (1, 3)]),
+        ([1, 1, 1, 1], [(0, 0), (0, 0)]),
+    ] {
+        let want = random::<Flex, 4>(shape, 5).pad(padding, PadMode::Constant(0.0));
+        let got = nn::pad_zeros(random::<Flex, 4>(shape, 5), padding);
+        assert_eq!(got.dims(), want.dims(), "{shape:?} {padding:?}");
+        assert_eq!(values(&got), values(&want), "{shape:?} {padding:?}");
+        let other = nn::pad_zeros(random::<NdArray, 4>(shape, 5), padding);
+        assert_eq!(
+            values(&other),
+            values(&want),
+            "{shape:?} {padding:?}: ndarray"
+        );
+    }
 }
 
 fn check_transpose(

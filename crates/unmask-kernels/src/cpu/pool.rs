@@ -175,6 +175,30 @@ pub fn upsample2x(planes: usize, h: usize, w: usize, x: &[f32]) -> Vec<f32> {
     y
 }
 
+/// `planes` `h x w` planes with `top`/`bottom` rows and `left`/`right` columns of zeros
+/// around them, in one parallel pass (burn's `pad` fills the whole output, then copies the
+/// input into it, on one thread).
+pub fn pad_zeros(
+    planes: usize,
+    h: usize,
+    w: usize,
+    [(top, bottom), (left, right)]: [(usize, usize); 2],
+    x: &[f32],
+) -> Vec<f32> {
+    let (oh, ow) = (h + top + bottom, w + left + right);
+    let mut y = vec![0f32; planes * oh * ow];
+    y.par_chunks_mut(ow.max(1))
+        .enumerate()
+        .for_each(|(row, out)| {
+            let (plane, oy) = (row / oh, row % oh);
+            if (top..top + h).contains(&oy) {
+                let src = &x[(plane * h + oy - top) * w..][..w];
+                out[left..left + w].copy_from_slice(src);
+            }
+        });
+    y
+}
+
 /// The gradient of [`upsample2x`]: each 2x2 block of `dy` summed.
 pub fn upsample2x_backward(planes: usize, h: usize, w: usize, dy: &[f32]) -> Vec<f32> {
     let mut dx = vec![0f32; planes * h * w];
