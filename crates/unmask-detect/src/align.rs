@@ -64,6 +64,23 @@ impl Alignment {
         }
     }
 
+    /// The same square scaled by `factor` about its centre (above 1 takes in more of the
+    /// image), still sampled at `size`.
+    pub fn zoomed(&self, factor: f64) -> Self {
+        let half = self.size as f64 / 2.0;
+        let centre = self.to_image(half, half);
+        let (ex, ey) = (self.ex.map(|v| v * factor), self.ey.map(|v| v * factor));
+        Self {
+            origin: [
+                centre[0] - half * (ex[0] + ey[0]),
+                centre[1] - half * (ex[1] + ey[1]),
+            ],
+            ex,
+            ey,
+            size: self.size,
+        }
+    }
+
     /// The side of the square in image pixels.
     pub fn side(&self) -> f64 {
         hypot(self.ex) * self.size as f64

@@ -78,7 +78,7 @@ pub struct LandmarkNet<B: Backend> {
     blocks: Vec<[Conv<B>; 4]>,
     fc_weight: Tensor<B, 2>,
     fc_bias: Tensor<B, 1>,
-    device: B::Device,
+    pub(crate) device: B::Device,
 }
 
 impl<B: KernelBackend> LandmarkNet<B> {

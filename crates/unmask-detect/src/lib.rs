@@ -6,6 +6,7 @@
 //! - [`detector`]: the tiny detector, box decoding and non-maximum suppression.
 //! - [`ssd`]: face-api's SSD MobileNet v1 detector (slower, finds more masked faces).
 //! - [`landmarks`]: the 68-point landmark net on each face's crop.
+//! - [`upright`]: its second look at a tilted face, turned upright by the first look's eyes.
 //! - [`recognition`]: the face recognition net (128-d descriptors, identity similarity).
 //! - [`faces`]: a detector and the landmark net loaded from the weights store, run together.
 //! - [`align`]: FFHQ-style aligned crops from the landmarks, and pasting results back.
@@ -17,6 +18,7 @@ pub mod input;
 pub mod landmarks;
 pub mod recognition;
 pub mod ssd;
+pub mod upright;
 
 pub use align::{feathered, lower_face, mouth_and_chin, Alignment};
 pub use detector::{FaceBox, TinyFaceDetector, DEFAULT_INPUT_SIZE, DEFAULT_SCORE_THRESHOLD};

@@ -3,6 +3,7 @@
 //! with a feathered blend at the photo's own resolution. Pixels outside the feathered hole
 //! are the input's bit for bit; a photo without a face or a mask comes back unchanged.
 
+use crate::hole_shape;
 use crate::upper_face::lower_face_from_upper;
 use anyhow::Result;
 use image::{GrayImage, RgbImage};
@@ -49,6 +50,27 @@ pub struct UnmaskSettings {
     /// segmenter marks bright backgrounds, hair and hands beside a face; on face-api's demo
     /// photos 0.08 raised its precision from 0.80 to 0.86 for 0.01 of recall.
     pub face_margin: f64,
+    /// The mask probability above which a pixel is in the hole that is filled; none takes
+    /// the segmenter's own threshold (chosen for Dice on synthetic faces).
+    pub hole_probability: Option<f32>,
+    /// The hole grows into the pixels joined to it that the segmenter gives at least this
+    /// mask probability ([`hole_shape::grow_into_unsure`]); the segmenter's own threshold
+    /// or above turns the growth off.
+    pub grow_probability: f32,
+    /// The hole becomes the convex hull of its pieces that reach the mouth and chin
+    /// ([`hole_shape::convex_hull_fill`]), cut to the lower face again: a face mask is one
+    /// convex piece of cloth, and the parts the segmenter misses would stay in the photo.
+    pub convex_hole: bool,
+    /// Place each face's landmarks with a second look of the landmark net at its box turned
+    /// upright by the first look's eye line ([`unmask_detect::LandmarkNet::landmarks_upright`]); the crop,
+    /// the mask check and the GAN's guide all follow the landmarks.
+    pub upright_landmarks: bool,
+    /// Each face's FFHQ crop is taken this much wider about its centre (1 keeps it). Under a
+    /// mask the landmark net pulls the mouth up and the eyes together, which shrinks the
+    /// crop: on face-api's demo photos with masks drawn it was a fifth smaller than on the
+    /// bare photo for 6 of 22 faces, and the mask's lower edge fell outside it and stayed
+    /// in the photo.
+    pub crop_zoom: f64,
     /// Segment each crop and its mirror image and average the two probability maps
     /// ([`Segmenter::probabilities_mirrored`]), for twice the segmenter's time.
     pub mirror: bool,
@@ -72,6 +94,11 @@ impl Default for UnmaskSettings {
             min_coverage: 0.5,
             sure_probability: 0.85,
             face_margin: 0.08,
+            hole_probability: None,
+            grow_probability: 1.0,
+            convex_hole: false,
+            upright_landmarks: false,
+            crop_zoom: 1.0,
             mirror: false,
             grain: true,
             guide_from_upper_face: true,
@@ -98,6 +125,22 @@ impl UnmaskSettings {
             (0.0..=1.0).contains(&self.face_margin),
             "unmask.face_margin must be in [0, 1], got {}",
             self.face_margin
+        );
+        anyhow::ensure!(
+            (1.0..=2.0).contains(&self.crop_zoom),
+            "unmask.crop_zoom must be in [1, 2], got {}",
+            self.crop_zoom
+        );
+        if let Some(p) = self.hole_probability {
+            anyhow::ensure!(
+                (0.0..=0.99).contains(&p),
+                "unmask.hole_probability must be in [0, 0.99], got {p}"
+            );
+        }
+        anyhow::ensure!(
+            (0.0..=1.0).contains(&self.grow_probability),
+            "unmask.grow_probability must be in [0, 1], got {}",
+            self.grow_probability
         );
         // 0 would keep every one of SSD's 5,118 anchors, 1 none.
         anyhow::ensure!(
@@ -356,7 +399,11 @@ impl<B: KernelBackend> Unmasker<B> {
             format!("placing the landmarks of {} face(s)", boxes.len()),
         );
         let t = Instant::now();
-        let points = self.faces.landmarks.landmarks(photo, &boxes)?;
+        let points = if settings.upright_landmarks {
+            self.faces.landmarks.landmarks_upright(photo, &boxes)?
+        } else {
+            self.faces.landmarks.landmarks(photo, &boxes)?
+        };
         timings.landmarks = ms(t);
         let mut out = Pasted {
             image: photo.clone(),
@@ -410,7 +457,18 @@ impl<B: KernelBackend> Unmasker<B> {
             self.segmenter.probabilities_at_size(crops)
         }
         .remove(0);
-        let mut mask = binarize(&prob, self.segmenter.cut(None));
+        let hole_probability = job
+            .settings
+            .hole_probability
+            .unwrap_or(self.segmenter.info().threshold);
+        let mut mask = binarize(&prob, self.segmenter.cut(Some(hole_probability)));
+        if job.settings.grow_probability < hole_probability {
+            let unsure = binarize(
+                &prob,
+                self.segmenter.cut(Some(job.settings.grow_probability)),
+            );
+            mask = hole_shape::grow_into_unsure(&mask, &unsure);
+        }
         // Whether the face wears a mask is judged on the confident part alone: skin the
         // segmenter is unsure about must not turn a bare face into a masked one.
         let mut sure = binarize(
@@ -424,6 +482,12 @@ impl<B: KernelBackend> Unmasker<B> {
             let face = lower_face(align, &job.landmarks, margin);
             keep_inside(&mut mask, &face);
             keep_inside(&mut sure, &face);
+            if job.settings.convex_hole {
+                mask = convex_hole(&mask, align, &job.landmarks);
+                keep_inside(&mut mask, &face);
+            }
+        } else if job.settings.convex_hole {
+            mask = convex_hole(&mask, align, &job.landmarks);
         }
         (mask, sure, MaskSource::Segmenter)
     }
@@ -459,7 +523,10 @@ impl<B: KernelBackend> Unmasker<B> {
         job: FaceJob,
         timings: &mut Timings,
     ) -> Result<FaceOutcome> {
-        let align = Alignment::ffhq(&job.landmarks, CROP_SIZE);
+        let mut align = Alignment::ffhq(&job.landmarks, CROP_SIZE);
+        if job.settings.crop_zoom > 1.0 {
+            align = align.zoomed(job.settings.crop_zoom);
+        }
         // Cropped from the photo as it was: a face pasted before must not leak into this one.
         let crop = align.crop(photo);
         let t = Instant::now();
@@ -581,6 +648,12 @@ fn grain_seed(crop: &RgbImage) -> u64 {
 
 fn ms(t: Instant) -> f64 {
     t.elapsed().as_secs_f64() * 1e3
+}
+
+/// The convex hull of the pieces of `mask` that reach the face's mouth and chin.
+fn convex_hole(mask: &GrayImage, align: &Alignment, landmarks: &Landmarks68) -> GrayImage {
+    let reach = mouth_and_chin(align, landmarks);
+    hole_shape::convex_hull_fill(&hole_shape::keep_touching(mask, &reach))
 }
 
 /// Clears the pixels of `mask` outside `region` (both binary, the same size).
