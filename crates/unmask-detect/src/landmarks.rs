@@ -78,7 +78,7 @@ pub struct LandmarkNet<B: Backend> {
     blocks: Vec<[Conv<B>; 4]>,
     fc_weight: Tensor<B, 2>,
     fc_bias: Tensor<B, 1>,
-    pub(crate) device: B::Device,
+    device: B::Device,
 }
 
 impl<B: KernelBackend> LandmarkNet<B> {
@@ -149,6 +149,22 @@ impl<B: KernelBackend> LandmarkNet<B> {
         pooled.matmul(self.fc_weight.clone()) + self.fc_bias.clone().unsqueeze()
     }
 
+    /// The raw outputs, 136 per input (x, y interleaved, shares of the input's side), of
+    /// inputs given as [`LANDMARK_INPUT`]-square channel planes, run as one batch.
+    pub(crate) fn raw_outputs(&self, inputs: impl Iterator<Item = Vec<f32>>) -> Result<Vec<f32>> {
+        let mut planes = Vec::new();
+        let mut n = 0;
+        for input in inputs {
+            planes.extend(input);
+            n += 1;
+        }
+        let x = Tensor::<B, 4>::from_data(
+            TensorData::new(planes, [n, 3, LANDMARK_INPUT, LANDMARK_INPUT]),
+            &self.device,
+        );
+        crate::values(self.forward(x), "landmark")
+    }
+
     /// The landmarks of each detected face in `img`.
     pub fn landmarks(&self, img: &RgbImage, faces: &[FaceBox]) -> Result<Vec<Landmarks68>> {
         let crops: Vec<Crop> = faces.iter().filter_map(|f| Crop::of(img, f)).collect();
@@ -159,15 +175,11 @@ impl<B: KernelBackend> LandmarkNet<B> {
         if crops.is_empty() {
             return Ok(Vec::new());
         }
-        let mut planes = Vec::with_capacity(crops.len() * 3 * LANDMARK_INPUT * LANDMARK_INPUT);
-        for c in &crops {
-            planes.extend(c.planes(img, LANDMARK_INPUT, LANDMARK_MEAN));
-        }
-        let x = Tensor::<B, 4>::from_data(
-            TensorData::new(planes, [crops.len(), 3, LANDMARK_INPUT, LANDMARK_INPUT]),
-            &self.device,
-        );
-        let out = crate::values(self.forward(x), "landmark")?;
+        let out = self.raw_outputs(
+            crops
+                .iter()
+                .map(|c| c.planes(img, LANDMARK_INPUT, LANDMARK_MEAN)),
+        )?;
         Ok(crops
             .iter()
             .zip(faces)

@@ -10,7 +10,6 @@ use crate::detector::FaceBox;
 use crate::input::Rgb32;
 use crate::landmarks::{LandmarkNet, Landmarks68, LANDMARK_INPUT, LANDMARK_MEAN};
 use anyhow::Result;
-use burn::tensor::{Tensor, TensorData};
 use image::RgbImage;
 use unmask_kernels::KernelBackend;
 
@@ -109,15 +108,11 @@ impl<B: KernelBackend> LandmarkNet<B> {
             .zip(&first)
             .map(|(f, p)| TurnedSquare::of(f, eye_line_angle(p)))
             .collect();
-        let mut planes = Vec::with_capacity(squares.len() * 3 * LANDMARK_INPUT * LANDMARK_INPUT);
-        for s in &squares {
-            planes.extend(s.planes(img, LANDMARK_INPUT, LANDMARK_MEAN));
-        }
-        let x = Tensor::<B, 4>::from_data(
-            TensorData::new(planes, [squares.len(), 3, LANDMARK_INPUT, LANDMARK_INPUT]),
-            &self.device,
-        );
-        let out = crate::values(self.forward(x), "landmark")?;
+        let out = self.raw_outputs(
+            squares
+                .iter()
+                .map(|s| s.planes(img, LANDMARK_INPUT, LANDMARK_MEAN)),
+        )?;
         Ok(squares
             .iter()
             .enumerate()
