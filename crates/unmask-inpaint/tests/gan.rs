@@ -42,12 +42,23 @@ fn hole<Bk: burn::tensor::backend::Backend>(n: usize, s: usize) -> Tensor<Bk, 4>
     Tensor::from_data(TensorData::new(v, [n, 1, s, s]), &Default::default())
 }
 
+/// Uniform noise in [0, 1) from its own generator: a draw from the backend's would move the
+/// weights of a training that another test seeds at the same moment.
 fn images<Bk: burn::tensor::backend::Backend>(n: usize, s: usize) -> Tensor<Bk, 4> {
-    Tensor::random(
-        [n, 3, s, s],
-        Distribution::Uniform(0.0, 1.0),
-        &Default::default(),
-    )
+    let v: Vec<f32> = (0..n * 3 * s * s)
+        .map(|i| unmask_core::rng::sample_unit(s as u64, "test-images", i as u64) as f32)
+        .collect();
+    Tensor::from_data(TensorData::new(v, [n, 3, s, s]), &Default::default())
+}
+
+/// `config`'s network with weights seeded under the process's lock (`seeded`), for the same
+/// reason.
+fn net_of<Bk: unmask_kernels::KernelBackend>(
+    config: &GeneratorConfig,
+    seed: u64,
+) -> InpaintNet<Bk> {
+    let device = Default::default();
+    unmask_train::seed::seeded::<Bk, _>(&device, seed, || config.init(&device))
 }
 
 #[test]
@@ -87,7 +98,7 @@ fn the_mask_update_stays_in_range_and_grows() {
 #[test]
 fn known_pixels_pass_through_bit_identical() {
     for kind in [ConvKind::Imputed, ConvKind::Gated, ConvKind::Plain] {
-        let net: InpaintNet<B> = tiny(kind).init(&Default::default());
+        let net: InpaintNet<B> = net_of(&tiny(kind), 1);
         let (x, h) = (images::<B>(2, 32), hole::<B>(2, 32));
         let fin = net
             .forward(x.clone(), h.clone(), None)
@@ -142,6 +153,8 @@ impl<Bk: AutodiffBackend> ModuleVisitor<Bk> for GradCheck<'_, Bk> {
 
 #[test]
 fn gradients_reach_every_layer() {
+    // Autodiff outside a training: wait for the process's turn (unmask_train::autodiff).
+    let _turn = unmask_train::autodiff::exclusive();
     for kind in [ConvKind::Imputed, ConvKind::Gated] {
         let config = GeneratorConfig {
             activation: Activation::LeakyRelu,
@@ -149,7 +162,7 @@ fn gradients_reach_every_layer() {
             decoder_norm: true,
             ..tiny(kind)
         };
-        let net: InpaintNet<A> = config.init(&Default::default());
+        let net: InpaintNet<A> = net_of(&config, 2);
         let disc = unmask_inpaint::discriminator::DiscriminatorConfig {
             layers: 3,
             width: 4,
@@ -199,6 +212,8 @@ fn gradients_reach_every_layer() {
 
 #[test]
 fn a_tiny_generator_overfits_one_batch() {
+    // Autodiff outside a training: wait for the process's turn (unmask_train::autodiff).
+    let _turn = unmask_train::autodiff::exclusive();
     let device = Default::default();
     let mut net: InpaintNet<A> =
         unmask_train::seed::seeded::<A, _>(&device, 3, || tiny(ConvKind::Imputed).init(&device));
@@ -447,7 +462,7 @@ fn a_guided_gan_draws_along_the_guide_and_needs_the_landmarks() {
         landmark_guide: true,
         ..tiny(ConvKind::Imputed)
     };
-    let net: InpaintNet<B> = guided.init(&Default::default());
+    let net: InpaintNet<B> = net_of(&guided, 4);
     assert!(net.needs_guide());
     let (x, h) = (images::<B>(1, 32), hole::<B>(1, 32));
     let guide = |v: f32| Tensor::<B, 4>::full([1, 2, 32, 32], v, &Default::default());

@@ -171,6 +171,8 @@ fn the_mapping_gives_one_w_per_sample_and_w_plus_one_per_layer() {
 /// derivative in `w` is `mean_i 8 w sum x_i^2`.
 #[test]
 fn r1_is_the_squared_gradient_norm_and_its_weight_gradient() {
+    // Autodiff outside a training: wait for the process's turn (unmask_train::autodiff).
+    let _turn = unmask_train::autodiff::exclusive();
     let device = Default::default();
     let w = Tensor::<A, 1>::from_data(TensorData::new(vec![0.7f32], [1]), &device).require_grad();
     let x: Vec<f32> = (0..2 * 3 * 4 * 4)

@@ -1,6 +1,7 @@
 //! Training plumbing shared by the segmenter and the inpainting GAN.
 //!
 //! - [`backend`]: `device: cpu | cuda` in a config picks the burn backend (flex or cuda).
+//! - [`autodiff`]: one training at a time per process, around a race in burn 0.21's autodiff.
 //! - [`seed`]: seeded weight initialisation that concurrent trainings cannot disturb.
 //! - [`order`]: the per-epoch sample order, a function of `(seed, epoch)` alone, so a resumed
 //!   run sees the same batches as an uninterrupted one.
@@ -13,6 +14,7 @@
 //! - [`scores`]: a model's score row, evaluation tables and summaries.
 //! - [`models`]: trained models' folders, descriptions and weights.
 
+pub mod autodiff;
 pub mod backend;
 pub mod checkpoint;
 pub mod ema;

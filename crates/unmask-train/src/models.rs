@@ -51,7 +51,8 @@ pub fn load_weights<B: Backend, M: Module<B>>(
     device: &B::Device,
 ) -> Result<M> {
     let record = crate::checkpoint::load_record::<B, _>(&dir.join(file), device)?;
-    Ok(module.load_record(record))
+    // Loading draws the module's lazy weights before replacing them (`seed::without_seeding`).
+    Ok(crate::seed::without_seeding(|| module.load_record(record)))
 }
 
 /// The trained model in `dir` (itself or `dir/best`): the module `build(architecture)`

@@ -374,7 +374,7 @@ where
 }
 
 /// Runs `job` on the backend of `device` with `out_dir` created first, and writes what it
-/// returns as [`SUMMARY_FILE`] there.
+/// returns as [`SUMMARY_FILE`] there. One job trains at a time per process ([`crate::autodiff`]).
 pub fn launch<J>(device: crate::DeviceKind, out_dir: &Path, job: J) -> Result<J::Output>
 where
     J: crate::TrainJob,
@@ -382,7 +382,10 @@ where
 {
     std::fs::create_dir_all(out_dir)
         .with_context(|| format!("cannot create {}", out_dir.display()))?;
-    let outcome = crate::backend::train_on(device, job)?;
+    let outcome = {
+        let _turn = crate::autodiff::exclusive();
+        crate::backend::train_on(device, job)?
+    };
     unmask_core::atomic::write_bytes(&out_dir.join(SUMMARY_FILE), &to_json(&outcome)?)?;
     Ok(outcome)
 }
