@@ -86,6 +86,27 @@ pub struct UnmaskerArgs {
     /// hand; 1 keeps the whole crop.
     #[arg(long, default_value_t = UnmaskSettings::default().face_margin)]
     pub face_margin: f64,
+    /// The mask probability above which a pixel is in the filled hole (default: 0.65; the
+    /// segmenter's own threshold is lower, and every extra pixel filled costs more than a
+    /// pixel of mask left in place).
+    #[arg(long)]
+    pub hole_probability: Option<f32>,
+    /// Grow the hole into the pixels joined to it that have at least this mask probability
+    /// (1 turns the growth off).
+    #[arg(long, default_value_t = UnmaskSettings::default().grow_probability)]
+    pub grow_probability: f32,
+    /// Fill the segmented hole as it is, instead of the convex hull of its pieces that reach
+    /// the mouth and chin (a face mask is one convex piece of cloth).
+    #[arg(long)]
+    pub segmented_hole: bool,
+    /// Place the landmarks with a second look at each face turned upright by the first
+    /// look's eye line (helps tilted faces; on the demo photos it changed one bare face).
+    #[arg(long)]
+    pub upright_landmarks: bool,
+    /// Crop each face this much wider about its centre (1 keeps face-api's framing; under a
+    /// mask the landmarks pull together and the crop would miss the mask's lower edge).
+    #[arg(long, default_value_t = UnmaskSettings::default().crop_zoom)]
+    pub crop_zoom: f64,
     /// Segment each face's crop and its mirror image and average the two (twice the
     /// segmenter's time; on the demo photos it changed nothing that was measurable).
     #[arg(long)]
@@ -115,7 +136,8 @@ pub struct UnmaskerModels {
 }
 
 impl UnmaskerArgs {
-    pub fn resolve(&self, runs: &Path) -> anyhow::Result<UnmaskerModels> {
+    /// The photo path's settings these flags give, checked; errors name the flag.
+    pub fn settings(&self) -> anyhow::Result<UnmaskSettings> {
         let settings = UnmaskSettings {
             min_face_score: self
                 .detection
@@ -123,11 +145,13 @@ impl UnmaskerArgs {
             min_coverage: self.min_coverage,
             sure_probability: self.sure_probability,
             face_margin: self.face_margin,
-            hole_probability: None,
-            grow_probability: UnmaskSettings::default().grow_probability,
-            convex_hole: UnmaskSettings::default().convex_hole,
-            upright_landmarks: UnmaskSettings::default().upright_landmarks,
-            crop_zoom: UnmaskSettings::default().crop_zoom,
+            hole_probability: self
+                .hole_probability
+                .or(UnmaskSettings::default().hole_probability),
+            grow_probability: self.grow_probability,
+            convex_hole: !self.segmented_hole,
+            upright_landmarks: self.upright_landmarks,
+            crop_zoom: self.crop_zoom,
             mirror: self.mirror,
             grain: !self.no_grain,
             guide_from_upper_face: !self.net_guide,
@@ -136,6 +160,11 @@ impl UnmaskerArgs {
         settings
             .validate()
             .map_err(|e| anyhow::anyhow!("{}", flag_names(&e.to_string())))?;
+        Ok(settings)
+    }
+
+    pub fn resolve(&self, runs: &Path) -> anyhow::Result<UnmaskerModels> {
+        let settings = self.settings()?;
         let detector = self.detection.detector()?;
         let gan = match &self.model {
             Some(dir) => dir.clone(),
@@ -163,6 +192,9 @@ pub fn flag_names(message: &str) -> String {
         .replace("unmask.min_face_score", "--min-face-score")
         .replace("unmask.detect_tiles", "--detect-tiles")
         .replace("unmask.face_margin", "--face-margin")
+        .replace("unmask.hole_probability", "--hole-probability")
+        .replace("unmask.grow_probability", "--grow-probability")
+        .replace("unmask.crop_zoom", "--crop-zoom")
 }
 
 impl UnmaskerModels {
@@ -214,5 +246,45 @@ mod tests {
         };
         assert_eq!(default.min_score(0.3), 0.3);
         assert_eq!(options(DetectorKind::Ssd, None, 0.7).min_score(0.3), 0.7);
+    }
+
+    #[derive(clap::Parser)]
+    struct Flags {
+        #[command(flatten)]
+        args: UnmaskerArgs,
+    }
+
+    fn settings(flags: &[&str]) -> anyhow::Result<UnmaskSettings> {
+        use clap::Parser;
+        let argv = std::iter::once("unmask").chain(flags.iter().copied());
+        Flags::try_parse_from(argv).unwrap().args.settings()
+    }
+
+    #[test]
+    fn photo_flags_give_the_library_defaults_and_name_themselves_in_errors() {
+        assert_eq!(settings(&[]).unwrap(), UnmaskSettings::default());
+        let set = settings(&[
+            "--hole-probability",
+            "0.4",
+            "--grow-probability",
+            "0.3",
+            "--segmented-hole",
+            "--upright-landmarks",
+            "--crop-zoom",
+            "1.3",
+        ])
+        .unwrap();
+        assert_eq!(set.hole_probability, Some(0.4));
+        assert_eq!(set.grow_probability, 0.3);
+        assert!(!set.convex_hole && set.upright_landmarks);
+        assert_eq!(set.crop_zoom, 1.3);
+        for (flag, bad) in [
+            ("--crop-zoom", "3"),
+            ("--hole-probability", "1.5"),
+            ("--grow-probability", "1.5"),
+        ] {
+            let err = settings(&[flag, bad]).unwrap_err().to_string();
+            assert!(err.contains(flag), "{flag} {bad}: {err}");
+        }
     }
 }

@@ -286,6 +286,28 @@ mod tests {
     }
 
     #[test]
+    fn a_zoomed_crop_keeps_its_centre_and_angle_and_takes_in_more() {
+        let align = Alignment::ffhq(&face_at(300.0, 200.0, 20.0, 0.4), 256);
+        let wide = align.zoomed(1.25);
+        let (c, w) = (align.to_image(128.0, 128.0), wide.to_image(128.0, 128.0));
+        assert!(
+            (c[0] - w[0]).abs() < 1e-9 && (c[1] - w[1]).abs() < 1e-9,
+            "{c:?} {w:?}"
+        );
+        assert!((wide.side() - 1.25 * align.side()).abs() < 1e-9);
+        assert_eq!(wide.size, align.size);
+        let angle = |a: &Alignment| a.ex[1].atan2(a.ex[0]);
+        assert!((angle(&wide) - angle(&align)).abs() < 1e-12);
+        // The old crop's corners lie inside the new one, a tenth of its side from the edges.
+        for corner in align.corners() {
+            let [u, v] = wide.to_crop(corner[0], corner[1]);
+            for t in [u, v] {
+                assert!((25.0..=231.0).contains(&t), "{u} {v}");
+            }
+        }
+    }
+
+    #[test]
     fn mouth_and_chin_lies_below_the_nose_inside_the_jaw() {
         // Jaw on the lower half of a circle of radius 60 around (128, 110); nose bottom on
         // the centre line; eyes above it.
