@@ -13,7 +13,7 @@ use crate::jobs::{Request, Slot};
 
 /// The form's fields, for error messages.
 pub const FIELDS: &str =
-    "image, mask, mask_faces, on, off, min_face_score, detect_tiles, min_coverage, sure_probability, face_margin, job";
+    "image, mask, mask_faces, on, off, min_face_score, detect_tiles, min_coverage, sure_probability, face_margin, hole_probability, convex_hole, crop_zoom, job";
 
 /// A parsed form: the request, the client's job id, and the request's place in the server.
 pub struct Form {
@@ -173,6 +173,9 @@ fn options(
             "min_coverage" => settings.min_coverage = number(name, value)?,
             "sure_probability" => settings.sure_probability = number::<f32>(name, value)?,
             "face_margin" => settings.face_margin = number(name, value)?,
+            "hole_probability" => settings.hole_probability = Some(number(name, value)?),
+            "convex_hole" => settings.convex_hole = switch(name, value)?,
+            "crop_zoom" => settings.crop_zoom = number(name, value)?,
             "job" => job = Some(job_id(value)?),
             other => {
                 return Err(ApiError::bad_request(format!(
@@ -202,6 +205,17 @@ fn face_list(name: &str, value: &str) -> Result<Vec<usize>, ApiError> {
             })
         })
         .collect()
+}
+
+/// `1`/`true`/`on` or `0`/`false`/`off`.
+fn switch(name: &str, value: &str) -> Result<bool, ApiError> {
+    match value.trim() {
+        "1" | "true" | "on" => Ok(true),
+        "0" | "false" | "off" => Ok(false),
+        _ => Err(ApiError::bad_request(format!(
+            "field `{name}`: {value:?} is not 1 or 0 (true or false)"
+        ))),
+    }
 }
 
 fn number<T: std::str::FromStr>(name: &str, value: &str) -> Result<T, ApiError> {
@@ -247,6 +261,9 @@ mod tests {
                 ("min_coverage", "0.5"),
                 ("detect_tiles", "2"),
                 ("face_margin", "0.2"),
+                ("hole_probability", "0.4"),
+                ("convex_hole", "0"),
+                ("crop_zoom", "1.2"),
                 ("job", "photo-1_a"),
             ]),
             &defaults,
@@ -259,6 +276,9 @@ mod tests {
         assert_eq!(settings.min_coverage, 0.5);
         assert_eq!(settings.detect_tiles, 2);
         assert_eq!(settings.face_margin, 0.2);
+        assert_eq!(settings.hole_probability, Some(0.4));
+        assert!(!settings.convex_hole);
+        assert_eq!(settings.crop_zoom, 1.2);
         assert_eq!(settings.sure_probability, defaults.sure_probability);
         assert_eq!(job.as_deref(), Some("photo-1_a"));
     }
@@ -277,6 +297,8 @@ mod tests {
             (vec![("detect_tiles", "-1")], "field `detect_tiles`"),
             (vec![("detect_tiles", "9")], "detect_tiles must be 1 to 4"),
             (vec![("job", "../etc")], "field `job`"),
+            (vec![("convex_hole", "maybe")], "field `convex_hole`"),
+            (vec![("crop_zoom", "3")], "crop_zoom must be in [1, 2]"),
             (vec![("colour", "red")], "unknown field `colour`"),
         ] {
             let err = options(&fields(&pairs), &defaults).err().unwrap();
