@@ -93,7 +93,11 @@ mod tests {
     fn batch_norm_matches_burn() {
         type A = Autodiff<Flex>;
         let device = Default::default();
-        let x = Tensor::<A, 4>::random([3, 4, 5, 6], Distribution::Normal(1.0, 2.0), &device);
+        // Drawn under the seed lock: an unlocked draw could land inside another test's
+        // seeded initialisation (`seed::without_seeding`).
+        let x = crate::seed::without_seeding(|| {
+            Tensor::<A, 4>::random([3, 4, 5, 6], Distribution::Normal(1.0, 2.0), &device)
+        });
         let ours = BatchNormConfig::new(4).init::<A>(&device);
         let theirs = ours.clone();
         for _ in 0..2 {
@@ -123,11 +127,15 @@ mod tests {
         type A = Autodiff<Flex>;
         let device = Default::default();
         for n in [1, 3] {
-            let x =
-                Tensor::<A, 4>::random([n, 4, 5, 6], Distribution::Default, &device).require_grad();
-            let m =
-                Tensor::<A, 4>::random([n, 1, 5, 6], Distribution::Default, &device).require_grad();
-            let weights = Tensor::<A, 4>::random([n, 4, 5, 6], Distribution::Default, &device);
+            let (x, m, weights) = crate::seed::without_seeding(|| {
+                let random =
+                    |c| Tensor::<A, 4>::random([n, c, 5, 6], Distribution::Default, &device);
+                (
+                    random(4).require_grad(),
+                    random(1).require_grad(),
+                    random(4),
+                )
+            });
             let ours = mul_mask(x.clone(), m.clone());
             let theirs = x.clone() * m.clone();
             ours.to_data()
