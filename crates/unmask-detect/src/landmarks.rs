@@ -267,13 +267,7 @@ mod tests {
     use super::*;
 
     fn face(x: f64, y: f64, width: f64, height: f64) -> FaceBox {
-        FaceBox {
-            x,
-            y,
-            width,
-            height,
-            score: 0.9,
-        }
+        FaceBox::at(x, y, width, height)
     }
 
     #[test]

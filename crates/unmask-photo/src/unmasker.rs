@@ -484,19 +484,22 @@ impl<B: KernelBackend> Unmasker<B> {
             &prob,
             self.segmenter.cut(Some(job.settings.sure_probability)),
         );
-        if job.settings.face_margin < 1.0 {
+        let face = (job.settings.face_margin < 1.0).then(|| {
             let margin = (job.settings.face_margin * CROP_SIZE as f64)
                 .round()
                 .min(255.0) as u8;
-            let face = lower_face(align, &job.landmarks, margin);
-            keep_inside(&mut mask, &face);
-            keep_inside(&mut sure, &face);
-            if job.settings.convex_hole {
-                mask = convex_hole(&mask, align, &job.landmarks);
-                keep_inside(&mut mask, &face);
-            }
-        } else if job.settings.convex_hole {
+            lower_face(align, &job.landmarks, margin)
+        });
+        if let Some(face) = &face {
+            keep_inside(&mut mask, face);
+            keep_inside(&mut sure, face);
+        }
+        if job.settings.convex_hole {
             mask = convex_hole(&mask, align, &job.landmarks);
+            // The hull may reach past the lower face again.
+            if let Some(face) = &face {
+                keep_inside(&mut mask, face);
+            }
         }
         (mask, sure, MaskSource::Segmenter)
     }
